@@ -1,0 +1,1 @@
+"""The ``fairio`` command line: thin click commands over the library."""

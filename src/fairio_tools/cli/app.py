@@ -1,0 +1,62 @@
+"""The ``fairio`` entry point: one click group, errors mapped to exit codes here only."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+import click
+
+from fairio_tools import __version__, exit_codes
+from fairio_tools.cli import cmd_galaxy, cmd_image_info
+from fairio_tools.errors import FairioError
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> None:
+    if ctx.find_root().params.get("debug"):
+        traceback.print_exc()
+    click.echo(f"fairio: error: {message}", err=True)
+    ctx.exit(code)
+
+
+class FairioGroup(click.Group):
+    """A click group that turns library errors into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except FairioError as error:
+            _fail(ctx, str(error), exit_codes.USAGE_OR_INPUT)
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            _fail(ctx, f"{where}{error.strerror or error}", exit_codes.USAGE_OR_INPUT)
+        except MemoryError:
+            _fail(ctx, "out of memory", exit_codes.USAGE_OR_INPUT)
+        except Exception as error:  # a bug: say so, keep the traceback behind --debug
+            _fail(
+                ctx,
+                f"internal error ({type(error).__name__}: {error}); "
+                "run again with --debug and report the traceback",
+                exit_codes.INTERNAL,
+            )
+
+
+@click.group(cls=FairioGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fairio")
+@click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
+def main(debug: bool) -> None:
+    """Make bioimage data FAIR: convert, validate, run models, package and publish.
+
+    Exit codes: 0 success, 1 checked and found invalid, 2 usage or input error.
+    """
+    # Libraries (tifffile, zarr, ...) log details of errors we report in one line.
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.CRITICAL, format="%(name)s: %(message)s"
+    )
+    logging.getLogger("fairio_tools").setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+for _command in (cmd_image_info.command, cmd_galaxy.group):
+    main.add_command(_command)

@@ -1,0 +1,24 @@
+"""Options shared by several commands, defined once so every command spells them alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+existing_file = click.Path(exists=False, dir_okay=True, path_type=Path)
+"""Input paths are checked by the library, which gives the one-line error users see."""
+
+json_output = click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the JSON report to this file instead of standard output.",
+)
+
+tsv_output = click.option(
+    "--tsv",
+    "tsv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write a tab-separated table (for Galaxy's display).",
+)

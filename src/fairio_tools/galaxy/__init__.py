@@ -1,0 +1,1 @@
+"""A real Galaxy for our tools: environment, configuration, server and tests."""

@@ -1,0 +1,121 @@
+"""Galaxy configuration for one local server: SQLite, local job runner, our tools.
+
+Tools declare ``<requirement type="package" version="X">fairio-tools</requirement>``;
+the ``galaxy_packages`` resolver maps that to ``deps/fairio-tools/X/env.sh``, which puts
+the project environment's ``bin`` first on ``PATH``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import yaml
+
+from fairio_tools import __version__
+
+TOOL_SECTION = ("fairio_tools", "FAIR bioimage data (fairio-tools)")
+ADMIN_EMAIL = "admin@fairio.local"
+
+
+@dataclass(frozen=True)
+class GalaxyLayout:
+    """Where one Galaxy instance keeps its configuration and state."""
+
+    state: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.state / "galaxy.yml"
+
+    @property
+    def tool_conf(self) -> Path:
+        return self.state / "tool_conf.xml"
+
+    @property
+    def resolvers_conf(self) -> Path:
+        return self.state / "dependency_resolvers_conf.xml"
+
+    @property
+    def deps(self) -> Path:
+        return self.state / "deps"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state / "galaxy.log"
+
+
+def find_tools(root: Path) -> list[Path]:
+    """Every tool wrapper under ``tools/`` (XML files whose root element is ``<tool>``)."""
+    found = []
+    for xml in sorted((root / "tools").glob("*/*.xml")):
+        with xml.open(encoding="utf-8") as handle:
+            head = handle.read(2048)
+        if "<tool " in head or "<tool>" in head:
+            found.append(xml)
+    return found
+
+
+def find_workflows(root: Path) -> list[Path]:
+    """Every Galaxy workflow (``.ga``) under ``workflows/``."""
+    return sorted((root / "workflows").glob("**/*.ga"))
+
+
+def write_config(
+    layout: GalaxyLayout, *, root: Path, tools_bin: Path, port: int, admin_key: str
+) -> None:
+    """Write galaxy.yml, the tool panel, the dependency resolvers and env.sh."""
+    for sub in ("objects", "jobs", "tmp", "data", "deps"):
+        (layout.state / sub).mkdir(parents=True, exist_ok=True)
+    _write_tool_conf(layout.tool_conf, find_tools(root))
+    layout.resolvers_conf.write_text(
+        '<dependency_resolvers>\n  <galaxy_packages versionless="false" />\n'
+        "</dependency_resolvers>\n"
+    )
+    env_dir = layout.deps / "fairio-tools" / __version__
+    env_dir.mkdir(parents=True, exist_ok=True)
+    (env_dir / "env.sh").write_text(f'export PATH="{tools_bin}:$PATH"\n')
+    state = layout.state
+    galaxy = {
+        "database_connection": f"sqlite:///{state / 'universe.sqlite'}?isolation_level=IMMEDIATE",
+        "data_dir": str(state / "data"),
+        "file_path": str(state / "objects"),
+        "new_file_path": str(state / "tmp"),
+        "job_working_directory": str(state / "jobs"),
+        "tool_config_file": str(layout.tool_conf),
+        "tool_dependency_dir": str(layout.deps),
+        "dependency_resolvers_config_file": str(layout.resolvers_conf),
+        "conda_auto_init": False,
+        "conda_auto_install": False,
+        "bootstrap_admin_api_key": admin_key,
+        "admin_users": ADMIN_EMAIL,
+        "allow_user_creation": True,
+        "id_secret": secrets.token_hex(16),
+        "galaxy_infrastructure_url": f"http://127.0.0.1:{port}",
+        "enable_celery_tasks": False,
+        "watch_tools": False,
+        "cleanup_job": "onsuccess",
+        "brand": "fairio-tools",
+        "job_config": {
+            "runners": {
+                "local": {"load": "galaxy.jobs.runners.local:LocalJobRunner", "workers": 2}
+            },
+            "execution": {"default": "local", "environments": {"local": {"runner": "local"}}},
+        },
+    }
+    layout.config_file.write_text(yaml.safe_dump({"galaxy": galaxy}, sort_keys=False))
+
+
+def _write_tool_conf(path: Path, tools: list[Path]) -> None:
+    section_id, section_name = TOOL_SECTION
+    lines = [
+        "<?xml version='1.0' encoding='utf-8'?>",
+        "<toolbox>",
+        f"  <section id={quoteattr(section_id)} name={quoteattr(section_name)}>",
+        *(f"    <tool file={quoteattr(str(tool))} />" for tool in tools),
+        "  </section>",
+        "</toolbox>",
+    ]
+    path.write_text("\n".join(lines) + "\n")

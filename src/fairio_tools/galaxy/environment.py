@@ -1,0 +1,45 @@
+"""Galaxy's own environment (Galaxy, planemo, gialint), apart from the tools' environment.
+
+Galaxy and planemo pin versions (pydantic among them) that conflict with the tools'
+dependencies, so they live in ``.galaxy/venv``; tools reach the project environment
+through Galaxy's dependency resolution instead (see ``config.py``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from fairio_tools.errors import FairioError
+
+GALAXY_VERSION = "26.1.1"
+PLANEMO_VERSION = "0.75.47"
+GIALINT_VERSION = "0.1.6"
+PINS = [
+    f"galaxy=={GALAXY_VERSION}",
+    f"planemo=={PLANEMO_VERSION}",
+    f"gialint=={GIALINT_VERSION}",
+]
+
+
+def ensure_galaxy_venv(venv: Path, log=print) -> Path:
+    """Create (once) the Galaxy + planemo environment; return its ``bin`` folder."""
+    marker = venv / ".fairio-pins"
+    wanted = "\n".join(PINS)
+    if marker.is_file() and marker.read_text() == wanted:
+        return venv / "bin"
+    log(f"Installing {', '.join(PINS)} from PyPI into {venv} (first run only) ...")
+    _run([sys.executable, "-m", "venv", "--clear", str(venv)])
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    _run([*pip, "install", "--quiet", "--upgrade", "pip", "wheel"])
+    _run([*pip, "install", "--quiet", *PINS])
+    marker.write_text(wanted)
+    return venv / "bin"
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-30:])
+        raise FairioError(f"command failed: {' '.join(command)}\n{tail}")

@@ -1,0 +1,1 @@
+"""Reading microscope images: format detection and metadata."""

@@ -1,0 +1,239 @@
+"""What an image file holds: series, axes, shapes, dtypes and physical calibration.
+
+``read_image_info`` reads only headers and metadata (and checks that every pixel block
+the header points to lies inside the file), so it is fast on files of any size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fairio_tools.errors import InputError
+from fairio_tools.images.formats import ImageFormat, detect_format
+from fairio_tools.images.ome_xml import OmeImage, parse_ome_xml
+from fairio_tools.ngff.axes import ngff_unit
+
+
+@dataclass
+class Quantity:
+    """A number with its NGFF unit name (None when the file gives no unit)."""
+
+    value: float
+    unit: str | None
+
+
+@dataclass
+class SeriesInfo:
+    """One image (series) of a file, with axes named as in NGFF (t, c, z, y, x)."""
+
+    index: int
+    name: str | None
+    shape: list[int]
+    axes: list[str]
+    dtype: str
+    physical_sizes: dict[str, Quantity] = field(default_factory=dict)
+    time_interval: Quantity | None = None
+    channel_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImageInfo:
+    """Everything ``image-info`` reports about one file."""
+
+    path: str
+    format: str
+    file_size: int
+    has_ome_xml: bool
+    has_imagej_metadata: bool
+    series: list[SeriesInfo]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# tifffile's axis codes -> NGFF names. "S" (samples, e.g. RGB) is a channel axis.
+_TIFF_AXES = {"T": "t", "C": "c", "Z": "z", "Y": "y", "X": "x", "S": "c"}
+_SEQUENCE_CODES = "IQ"  # an N-page stack whose meaning the file does not say
+
+
+def read_image_info(path: str | Path) -> ImageInfo:
+    """Read the metadata of a TIFF (OME, ImageJ, Big), PNG or JPEG file."""
+    path = Path(path)
+    fmt = detect_format(path)
+    if fmt is ImageFormat.TIFF:
+        return _tiff_info(path)
+    return _pillow_info(path, fmt)
+
+
+def ngff_axes_from_tiff(codes: str) -> tuple[list[str], list[str]]:
+    """Map tifffile axis codes (e.g. ``"TZCYXS"``) to NGFF names, with notes on guesses."""
+    axes: list[str] = []
+    notes: list[str] = []
+    for code in codes:
+        name = _TIFF_AXES.get(code)
+        if code == "S" and "C" in codes:
+            name = None
+        if code in _SEQUENCE_CODES:
+            for guess in ("z", "t"):
+                if guess.upper() not in codes and guess not in axes:
+                    name = guess
+                    notes.append(
+                        f"the file does not say what its {code!r} dimension is; "
+                        f"reported as {guess!r}, as Bio-Formats does"
+                    )
+                    break
+        if name is None or name in axes:
+            name = code.lower()
+            notes.append(f"axis {code!r} has no NGFF equivalent; kept as custom axis {name!r}")
+        axes.append(name)
+    return axes, notes
+
+
+def _tiff_info(path: Path) -> ImageInfo:
+    import tifffile
+
+    file_size = path.stat().st_size
+    try:
+        with tifffile.TiffFile(path) as tif:
+            ome_images = parse_ome_xml(tif.ome_metadata, path) if tif.is_ome else []
+            imagej = tif.imagej_metadata if tif.is_imagej else None
+            series = []
+            for index, tiff_series in enumerate(tif.series):
+                _check_inside_file(tiff_series, file_size, path)
+                series.append(_tiff_series_info(index, tiff_series, ome_images, imagej))
+            is_ome, is_imagej = bool(tif.is_ome), bool(imagej)
+    except InputError:
+        raise
+    except Exception as error:  # tifffile raises many kinds for corrupt files
+        raise InputError(
+            f"cannot be read as TIFF: {error}", path=path, hint="is the file complete?"
+        ) from error
+    if not series:
+        raise InputError("TIFF holds no image", path=path)
+    fmt = "ome-tiff" if is_ome else "imagej-tiff" if is_imagej else "tiff"
+    return ImageInfo(str(path), fmt, file_size, is_ome, is_imagej, series)
+
+
+def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
+    """Refuse a file whose header points at pixel data beyond its end (truncated)."""
+    end = 0
+    if tiff_series.dataoffset is not None:
+        end = tiff_series.dataoffset + tiff_series.nbytes
+    else:
+        for page in tiff_series.pages:
+            if page is None:
+                continue
+            for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
+                end = max(end, offset + count)
+    if end > file_size:
+        raise InputError(
+            f"truncated: pixel data should reach byte {end} but the file has {file_size}",
+            path=path,
+            hint="copy or download the file again",
+        )
+
+
+def _tiff_series_info(
+    index: int, tiff_series: Any, ome_images: list[OmeImage], imagej: dict | None
+) -> SeriesInfo:
+    axes, notes = ngff_axes_from_tiff(tiff_series.axes)
+    info = SeriesInfo(
+        index=index,
+        name=tiff_series.name or None,
+        shape=[int(n) for n in tiff_series.shape],
+        axes=axes,
+        dtype=str(np.dtype(tiff_series.dtype)),
+        notes=notes,
+    )
+    if index < len(ome_images):
+        ome = ome_images[index]
+        info.name = ome.name or info.name
+        info.physical_sizes = {
+            axis: Quantity(value, ngff_unit(unit))
+            for axis, (value, unit) in ome.physical_sizes.items()
+            if axis in axes
+        }
+        if ome.time_increment is not None and "t" in axes:
+            value, unit = ome.time_increment
+            info.time_interval = Quantity(value, ngff_unit(unit))
+        info.channel_names = ome.channel_names
+    elif imagej is not None:
+        _imagej_calibration(info, tiff_series.pages[0], imagej)
+    else:
+        _tiff_resolution(info, tiff_series.pages[0])
+    return info
+
+
+def _imagej_calibration(info: SeriesInfo, page: Any, imagej: dict) -> None:
+    unit_text = str(imagej.get("unit", "")).replace("\\u00B5", "µ")
+    unit = ngff_unit(unit_text)
+    if unit_text and unit is None and unit_text.lower() not in ("pixel", "pixels"):
+        info.notes.append(f"ImageJ unit {unit_text!r} is not a unit NGFF knows")
+    x, y = _resolution_sizes(page)
+    if x is not None and y is not None and unit is not None:
+        info.physical_sizes["y"] = Quantity(y, unit)
+        info.physical_sizes["x"] = Quantity(x, unit)
+    spacing = imagej.get("spacing")
+    if spacing is not None and "z" in info.axes and unit is not None:
+        info.physical_sizes["z"] = Quantity(float(spacing), unit)
+    interval = imagej.get("finterval")
+    if interval and "t" in info.axes:
+        info.time_interval = Quantity(float(interval), ngff_unit(imagej.get("tunit", "s")))
+
+
+def _tiff_resolution(info: SeriesInfo, page: Any) -> None:
+    x, y = _resolution_sizes(page)
+    if x is None or y is None:
+        return
+    unit = {2: "inch", 3: "centimeter"}.get(int(page.resolutionunit))
+    if unit is None:  # ResolutionUnit NONE: an aspect ratio, not a physical size
+        return
+    info.physical_sizes["y"] = Quantity(y, unit)
+    info.physical_sizes["x"] = Quantity(x, unit)
+    if unit == "inch":
+        info.notes.append("pixel size comes from the TIFF resolution tags (often a DPI default)")
+
+
+def _resolution_sizes(page: Any) -> tuple[float | None, float | None]:
+    """Pixel width and height from the TIFF XResolution/YResolution tags (pixels per unit)."""
+    sizes = []
+    for tag_name in ("XResolution", "YResolution"):
+        tag = page.tags.get(tag_name)
+        if tag is None:
+            return None, None
+        numerator, denominator = tag.value
+        if not numerator or not denominator:
+            return None, None
+        sizes.append(denominator / numerator)
+    return sizes[0], sizes[1]
+
+
+_PILLOW_MODES = {
+    "1": ("bool", 1), "L": ("uint8", 1), "P": ("uint8", 1), "LA": ("uint8", 2),
+    "RGB": ("uint8", 3), "RGBA": ("uint8", 4), "CMYK": ("uint8", 4), "YCbCr": ("uint8", 3),
+    "I;16": ("uint16", 1), "I;16B": ("uint16", 1), "I": ("int32", 1), "F": ("float32", 1),
+}  # fmt: skip
+
+
+def _pillow_info(path: Path, fmt: ImageFormat) -> ImageInfo:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()  # decode: a truncated file fails here, not later in a workflow
+            mode, (width, height) = image.mode, image.size
+    except Exception as error:
+        raise InputError(f"cannot be read as {fmt.value.upper()}: {error}", path=path) from error
+    dtype, channels = _PILLOW_MODES.get(mode, ("uint8", len(mode)))
+    shape, axes = [height, width], ["y", "x"]
+    if channels > 1:
+        shape.append(channels)
+        axes.append("c")
+    series = SeriesInfo(index=0, name=None, shape=shape, axes=axes, dtype=dtype)
+    series.notes.append(f"{fmt.value.upper()} has no physical pixel size (mode {mode})")
+    return ImageInfo(str(path), fmt.value, path.stat().st_size, False, False, [series])

@@ -1,0 +1,1 @@
+"""OME-NGFF concepts shared by readers, writers and validators."""
