@@ -86,10 +86,10 @@ def run_planemo_lint(root: Path) -> int:
     return code
 
 
-def serve_forever(root: Path, port: int, portal_dir: Path | None) -> None:
+def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -> None:
     """Start Galaxy with our tools and workflows (and the portal), run until Ctrl-C."""
     galaxy_bin = ensure_galaxy_venv(galaxy_venv(root), log=_log)
-    layout = GalaxyLayout(root / ".galaxy" / "serve")
+    layout = GalaxyLayout(state)
     port = port or free_port()
     admin_key = _persistent_key(layout)
     write_config(layout, root=root, tools_bin=_tools_bin(), port=port, admin_key=admin_key)
