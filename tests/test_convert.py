@@ -9,6 +9,7 @@ import pytest
 import tifffile
 import zarr
 
+from fairio_tools.convert.converter import ConversionOptions, convert_to_ome_zarr
 from fairio_tools.images.info import read_image_info
 from fairio_tools.ngff.axes import NGFF_ORDER
 from tests.conftest import run_fairio
@@ -26,10 +27,9 @@ MISC = (
 )  # fmt: skip
 
 
-def convert(source, output, *options) -> dict:
-    report = output.parent / f"{output.name}.report.json"
-    run_fairio("convert", source, output, "--report", report, *options, check=True)
-    return json.loads(report.read_text())
+def convert(source, output, **options) -> dict:
+    """Convert in-process (the CLI itself is exercised by test_cli_convert_writes_report)."""
+    return convert_to_ome_zarr(source, output, ConversionOptions(**options)).to_dict()
 
 
 def multiscale(group_path) -> dict:
@@ -43,7 +43,7 @@ def test_matches_bioformats2raw(shared_data, tmp_path, name, version):
     folder = shared_data / "images" / "bioformats2raw-reference"
     reference = folder / (name.rsplit(".", 1)[0] + ".ome.zarr")
     output = tmp_path / "out.ome.zarr"
-    convert(folder / name, output, "--ngff-version", version)
+    convert(folder / name, output, ngff_version=version)
 
     ours = zarr.open_group(str(output), mode="r")
     theirs = zarr.open_group(str(reference), mode="r")
@@ -67,7 +67,7 @@ def test_matches_bioformats2raw(shared_data, tmp_path, name, version):
 def test_misc_files_open_and_validate(shared_data, tmp_path, name, version):
     source = shared_data / "images" / "misc" / name
     output = tmp_path / "out.ome.zarr"
-    report = convert(source, output, "--ngff-version", version)
+    report = convert(source, output, ngff_version=version)
     info = read_image_info(source)
     root = stored_attributes(output)
     validate_schema(root, version, "bf2raw")
@@ -79,7 +79,8 @@ def test_misc_files_open_and_validate(shared_data, tmp_path, name, version):
         validate_schema(stored_attributes(group), version, "image")
         validate_schema(stored_attributes(group), version, "strict_image")
         model = validate_with_models(group, version)
-        assert len(model.attributes.multiscales[0].datasets) >= 1
+        attributes = getattr(model.attributes, "ome", model.attributes)
+        assert len(attributes.multiscales[0].datasets) >= 1
         data = read_with_ome_zarr_py(group)
         sizes = dict(zip(series.axes, series.shape, strict=True))
         assert tuple(data.shape) == tuple(sizes.get(axis, 1) for axis in NGFF_ORDER)
@@ -100,7 +101,7 @@ def test_misc_files_open_and_validate(shared_data, tmp_path, name, version):
 def test_zarr_v3_layout_and_codecs(shared_data, tmp_path):
     source = shared_data / "images" / "misc" / "zcyx.tiff"
     output = tmp_path / "out.ome.zarr"
-    convert(source, output, "--chunks", "2,32,16", "--compression", "zstd", "--levels", "2")
+    convert(source, output, chunks=(2, 32, 16), compression="zstd", levels=2)
     array = json.loads((output / "0" / "0" / "zarr.json").read_text())
     assert array["zarr_format"] == 3
     assert array["dimension_names"] == list(NGFF_ORDER)
@@ -115,7 +116,7 @@ def test_zarr_v3_layout_and_codecs(shared_data, tmp_path):
 def test_zarr_v2_layout_and_codecs(shared_data, tmp_path):
     source = shared_data / "images" / "misc" / "zyx_uint16.tiff"
     output = tmp_path / "out.ome.zarr"
-    convert(source, output, "--ngff-version", "0.4", "--compression", "blosc")
+    convert(source, output, ngff_version="0.4", compression="blosc")
     array = json.loads((output / "0" / "0" / ".zarray").read_text())
     assert array["dimension_separator"] == "/"
     assert array["compressor"] == {
@@ -129,7 +130,7 @@ def test_zarr_v2_layout_and_codecs(shared_data, tmp_path):
 def test_pyramid_levels_and_scale(shared_data, tmp_path):
     source = shared_data / "images" / "bioformats2raw-reference" / "coins.png"
     output = tmp_path / "out.ome.zarr"
-    report = convert(source, output, "--min-size", "100", "--chunks", "1,64,64")
+    report = convert(source, output, min_size=100, chunks=(1, 64, 64))
     levels = report["output"]["images"][0]["levels"]
     assert [level[-2:] for level in levels] == [[480, 640], [240, 320], [120, 160], [60, 80]]
     datasets = multiscale(output / "0")["datasets"]
@@ -148,7 +149,7 @@ def test_pyramid_levels_and_scale(shared_data, tmp_path):
 def test_levels_option_and_nearest(shared_data, tmp_path):
     source = shared_data / "images" / "misc" / "input1_tyx.tiff"
     output = tmp_path / "out.ome.zarr"
-    convert(source, output, "--levels", "3", "--downsample", "nearest")
+    convert(source, output, levels=3, downsample="nearest")
     pixels = zarr.open_group(str(output), mode="r")["0"]
     assert pixels["2"].shape == (5, 1, 1, 198 // 4, 356 // 4)
     np.testing.assert_array_equal(pixels["2"][...], pixels["0"][..., ::4, ::4][..., :49, :89])
@@ -157,7 +158,7 @@ def test_levels_option_and_nearest(shared_data, tmp_path):
 def test_single_series_and_report(shared_data, tmp_path):
     source = shared_data / "images" / "misc" / "multiseries.ome.tiff"
     output = tmp_path / "out.ome.zarr"
-    report = convert(source, output, "--series", "2")
+    report = convert(source, output, series="2")
     assert sorted(p.name for p in output.iterdir()) == ["2", "OME", "zarr.json"]
     dropped = {item["item"]: item["reason"] for item in report["not_carried"]}
     assert {f"series {i}" for i in (0, 1, 3, 4, 5)} <= {k.split(" (")[0] for k in dropped}
@@ -194,6 +195,7 @@ def test_channel_names_colours_and_pyramidal_ome_tiff_source(tmp_path):
                 "PhysicalSizeZ": 1.5,
                 "PhysicalSizeXUnit": "nm",
                 "PhysicalSizeYUnit": "nm",
+                "PhysicalSizeZUnit": "nm",
                 "Channel": {"Name": ["DAPI", "GFP", "RFP"], "Color": [65535, -16776961, 16711935]},
             },
         )
@@ -219,7 +221,7 @@ def test_label_image(shared_data, tmp_path):
     label_data[40:60, 30:62] = 3
     tifffile.imwrite(labels, label_data)
     output = tmp_path / "out.ome.zarr"
-    convert(image, output, "--label-image", labels, "--levels", "2", "--ngff-version", "0.4")
+    convert(image, output, label_image=labels, levels=2, ngff_version="0.4")
     labels_group = json.loads((output / "0" / "labels" / ".zattrs").read_text())
     assert labels_group == {"labels": ["labels"]}
     label_attributes = json.loads((output / "0" / "labels" / "labels" / ".zattrs").read_text())
@@ -243,7 +245,23 @@ def test_label_image_of_wrong_size_is_refused(shared_data, tmp_path):
 def test_overwrite_replaces_store(shared_data, tmp_path):
     source = shared_data / "images" / "misc" / "zyx_uint16.tiff"
     output = tmp_path / "out.ome.zarr"
-    convert(source, output, "--ngff-version", "0.4")
-    convert(source, output, "--overwrite")
+    convert(source, output, ngff_version="0.4")
+    convert(source, output, overwrite=True)
     assert (output / "zarr.json").is_file() and not (output / ".zgroup").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ome.zarr", "out.ome.zarr.report.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.ome.zarr"]
+
+
+def test_cli_convert_writes_report(shared_data, tmp_path):
+    source = shared_data / "images" / "bioformats2raw-reference" / "coins.png"
+    output, report = tmp_path / "coins.ome.zarr", tmp_path / "report.json"
+    result = run_fairio("convert", source, output, "--ngff-version", "0.4", "--report", report)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    data = json.loads(report.read_text())
+    assert data["output"]["ngff_version"] == "0.4"
+    assert data["output"]["images"][0]["levels"] == [
+        [1, 1, 1, 480, 640],
+        [1, 1, 1, 240, 320],
+        [1, 1, 1, 120, 160],
+    ]
+    assert (output / "0" / "2" / ".zarray").is_file()
