@@ -17,7 +17,7 @@ import numpy as np
 
 from fairio_tools.convert.report import ConversionReport
 from fairio_tools.convert.source import SourceImage, ngff_axes, open_series, unmapped_metadata
-from fairio_tools.errors import InputError
+from fairio_tools.errors import InputError, OutputError
 from fairio_tools.images.info import ImageInfo, read_image_info
 from fairio_tools.ngff import pyramid, writer
 from fairio_tools.ngff.axes import NGFF_ORDER
@@ -85,7 +85,11 @@ def convert_to_ome_zarr(
             planned.append(_plan(group, fmt, source, options, options.downsample, input_path))
             if label_source is not None:
                 planned.append(_plan_labels(group, fmt, label_source, options))
-        _store(planned, options.scheduler, progress)
+        try:
+            _store(planned, options.scheduler, progress)
+        except OSError as error:  # disk full, permission lost, connection dropped, ...
+            reason = error.strerror or str(error)
+            raise OutputError(f"writing failed: {reason}", path=output) from error
         for plan in planned:
             _add_rendering(plan)
             plan.group.attrs.update(fmt.group_attributes(plan.attributes))

@@ -139,6 +139,14 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
             for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
                 end = max(end, offset + count)
                 stored += count
+    shape = " x ".join(str(n) for n in tiff_series.shape)
+    if end > file_size and tiff_series.nbytes > file_size:
+        raise InputError(
+            f"the header declares {shape} pixels ({tiff_series.nbytes} bytes), more than "
+            f"the whole file ({file_size} bytes)",
+            path=path,
+            hint="the file is truncated or its header is corrupt",
+        )
     if end > file_size:
         raise InputError(
             f"truncated: pixel data should reach byte {end} but the file has {file_size}",
@@ -148,7 +156,6 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
     declared = tiff_series.nbytes
     limit = stored * _MAX_COMPRESSION_RATIO if compressed else stored
     if declared > limit:
-        shape = " x ".join(str(n) for n in tiff_series.shape)
         raise InputError(
             f"the header declares {shape} pixels ({declared} bytes) but the file stores "
             f"only {stored} bytes of pixel data",
