@@ -78,11 +78,20 @@ def _blocks(block: np.ndarray) -> np.ndarray:
 
 
 def _mean(block: np.ndarray) -> np.ndarray:
-    values = _blocks(block).astype(np.float64).mean(axis=-1)
-    if np.issubdtype(block.dtype, np.integer):
-        info = np.iinfo(block.dtype)
-        values = np.clip(np.rint(values), info.min, info.max)
-    return values.astype(block.dtype)
+    """Mean of each 2 x 2 block; integers are summed exactly and rounded half up."""
+    quads = (
+        block[..., ::2, ::2],
+        block[..., 1::2, ::2],
+        block[..., ::2, 1::2],
+        block[..., 1::2, 1::2],
+    )
+    if np.issubdtype(block.dtype, np.integer) and block.dtype.itemsize <= 4:
+        wide = np.int64 if block.dtype.itemsize == 4 else np.int32
+        total = sum(q.astype(wide) for q in quads)
+        return ((total + 2) // 4).astype(block.dtype)
+    if block.dtype == np.bool_:
+        return sum(q.astype(np.uint8) for q in quads) >= 2
+    return (sum(q.astype(np.float64) for q in quads) / 4).astype(block.dtype)
 
 
 def _nearest(block: np.ndarray) -> np.ndarray:
