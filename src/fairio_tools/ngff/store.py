@@ -60,10 +60,21 @@ def _location(target: str | Path, fs: Any, path: str) -> str:
 
 def _replace(fs: Any, temporary: str, path: str) -> None:
     """Move the finished store into place, replacing an old one only after it is complete."""
+    fs.invalidate_cache()  # the store was written through zarr: listings cached here are stale
     if not fs.exists(path):
-        fs.mv(temporary, path, recursive=True)
+        _move(fs, temporary, path)
         return
     old = f"{path}.old-{uuid.uuid4().hex[:8]}"
-    fs.mv(path, old, recursive=True)
-    fs.mv(temporary, path, recursive=True)
+    _move(fs, path, old)
+    _move(fs, temporary, path)
     fs.rm(old, recursive=True)
+
+
+def _move(fs: Any, source: str, target: str) -> None:
+    """Rename on a file system; copy then delete, key by key, on object stores."""
+    if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+        fs.mv(source, target, recursive=True)
+        return
+    keys = fs.find(source)  # objects only: prefixes are not keys and cannot be copied
+    fs.copy(keys, [target + key[len(source) :] for key in keys])
+    fs.rm(source, recursive=True)
