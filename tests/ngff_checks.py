@@ -59,3 +59,10 @@ def read_with_ome_zarr_py(group_path: Path) -> Any:
     images = [node for node in nodes if node.load(Multiscales)]
     assert images, f"ome-zarr-py found no image in {group_path}"
     return images[0].data[0]
+
+
+def read_with_bioio(group_path: Path) -> Any:
+    """The image as bioio-ome-zarr reads it (shape, dtype, physical sizes, channel names)."""
+    from bioio_ome_zarr import Reader
+
+    return Reader(str(group_path))

@@ -14,6 +14,7 @@ from fairio_tools.images.info import read_image_info
 from fairio_tools.ngff.axes import NGFF_ORDER
 from tests.conftest import run_fairio
 from tests.ngff_checks import (
+    read_with_bioio,
     read_with_ome_zarr_py,
     stored_attributes,
     validate_schema,
@@ -85,6 +86,12 @@ def test_misc_files_open_and_validate(shared_data, tmp_path, name, version):
         sizes = dict(zip(series.axes, series.shape, strict=True))
         assert tuple(data.shape) == tuple(sizes.get(axis, 1) for axis in NGFF_ORDER)
         assert str(data.dtype) == series.dtype
+        bioio_image = read_with_bioio(group)
+        assert tuple(bioio_image.shape) == tuple(data.shape)
+        assert str(bioio_image.dtype) == series.dtype
+        if "x" in series.physical_sizes:
+            pixel_width = series.physical_sizes["x"].value
+            assert pytest.approx(pixel_width, rel=1e-9) == bioio_image.physical_pixel_sizes.X
         expected = tifffile.imread(source, series=series.index) if name.endswith("tiff") else None
         if expected is not None:
             order = [series.axes.index(a) for a in NGFF_ORDER if a in series.axes]
