@@ -106,8 +106,7 @@ def _check_options(options: ConversionOptions) -> None:
             field="chunks",
             hint="for example --chunks 1,1024,1024",
         )
-    if options.downsample not in pyramid.DOWNSAMPLING:
-        pyramid.downsample(None, options.downsample)  # raises the one error message
+    pyramid.check_method(options.downsample)
 
 
 def _select_series(image: ImageInfo, series: str, path: Path) -> list[int]:

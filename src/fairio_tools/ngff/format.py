@@ -55,7 +55,7 @@ class NgffFormat:
             return attributes
         return {"version": self.version, **attributes}
 
-    def array_options(self, axes: list[str], compression: str, dtype: Any) -> dict[str, Any]:
+    def array_options(self, axes: list[str], compression: str) -> dict[str, Any]:
         """Keyword arguments for ``zarr.create_array`` (codecs, separator, dimension names)."""
         if compression not in COMPRESSIONS:
             raise InputError(

@@ -41,16 +41,21 @@ def level_count(height: int, width: int, levels: int | None, min_size: int | Non
     return count
 
 
-def downsample(array: Any, method: str) -> Any:
-    """Halve the last two axes (y, x) of a Dask array, block by block."""
-    import dask.array as da
-
+def check_method(method: str) -> None:
+    """Raise InputError unless ``method`` is one of DOWNSAMPLING."""
     if method not in DOWNSAMPLING:
         raise InputError(
             f"unknown downsampling {method!r}",
             field="downsample",
             hint=f"use one of {', '.join(DOWNSAMPLING)}",
         )
+
+
+def downsample(array: Any, method: str) -> Any:
+    """Halve the last two axes (y, x) of a Dask array, block by block."""
+    import dask.array as da
+
+    check_method(method)
     height, width = array.shape[-2:]
     array = array[..., : height - height % 2, : width - width % 2]
     even = tuple(_even_chunks(c) for c in array.chunks[-2:])

@@ -44,7 +44,7 @@ def create_levels(
                 shape=level.shape,
                 chunks=level_chunks,
                 dtype=level.dtype,
-                **fmt.array_options(axis_names, compression, level.dtype),
+                **fmt.array_options(axis_names, compression),
             )
         )
     return arrays
