@@ -136,3 +136,9 @@ def test_disk_full_halfway_leaves_nothing(shared_data, tmp_path, monkeypatch, ex
         assert (output / "0" / ".zattrs").read_text().count("Bio-Formats") == 1
     else:
         assert list(tmp_path.iterdir()) == []
+
+
+def test_label_name_that_would_leave_the_store(shared_data, tmp_path):
+    source = shared_data / "images" / "misc" / "zyx_uint16.tiff"
+    result = _convert(tmp_path, source, "--label-image", source, "--label-name", "../escape")
+    assert_refused(result, tmp_path, "label-name", "not a plain group name")

@@ -8,6 +8,7 @@ sibling and moved into place at the end.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from fairio_tools.ngff import pyramid, writer
 from fairio_tools.ngff.axes import NGFF_ORDER
 from fairio_tools.ngff.format import DEFAULT_VERSION, NgffFormat, format_for_version
 from fairio_tools.ngff.store import atomic_output, filesystem
+
+_GROUP_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 Progress = Callable[[int, int], None]
 """Called with (tasks done, tasks in total) while pixels are written."""
@@ -107,6 +110,12 @@ def _check_options(options: ConversionOptions) -> None:
             hint="for example --chunks 1,1024,1024",
         )
     pyramid.check_method(options.downsample)
+    if not _GROUP_NAME.fullmatch(options.label_name) or set(options.label_name) == {"."}:
+        raise InputError(
+            f"label name {options.label_name!r} is not a plain group name",
+            field="label-name",
+            hint="use letters, digits, '.', '_' or '-'",
+        )
 
 
 def _select_series(image: ImageInfo, series: str, path: Path) -> list[int]:
