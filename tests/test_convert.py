@@ -272,3 +272,11 @@ def test_cli_convert_writes_report(shared_data, tmp_path):
         [1, 1, 1, 120, 160],
     ]
     assert (output / "0" / "2" / ".zarray").is_file()
+
+
+def test_progress_is_reported_until_done(shared_data, tmp_path):
+    calls = []
+    source = shared_data / "images" / "misc" / "zyx_uint16.tiff"
+    convert_to_ome_zarr(source, tmp_path / "out.zarr", progress=lambda *a: calls.append(a))
+    assert calls and calls[-1][0] == calls[-1][1] > 0
+    assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
