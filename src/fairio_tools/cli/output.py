@@ -1,12 +1,31 @@
-"""Writing command results: JSON to stdout or a file, tables to files."""
+"""Writing command results: JSON to stdout or a file, tables and reports to files.
+
+Files are written to a temporary sibling and moved into place, so an interrupted command never
+leaves a half-written file that looks complete.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_json(data: Any, path: Path | None) -> None:
@@ -15,11 +34,23 @@ def write_json(data: Any, path: Path | None) -> None:
     if path is None:
         click.echo(text, nl=False)
     else:
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
 
 
 def write_tsv(header: list[str], rows: list[list[Any]], path: Path) -> None:
     """Write a tab-separated table with a header line."""
     lines = ["\t".join(header)]
     lines += ["\t".join("" if v is None else str(v) for v in row) for row in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(path, "\n".join(lines) + "\n")
+
+
+def echo_findings(report) -> None:
+    """Print a report's verdict and one line per finding to standard output."""
+    click.echo(report.summary())
+    for finding in report.findings:
+        line = f"  {finding.severity.value:7} {finding.code}: {finding.message}"
+        if finding.location():
+            line += f" [{finding.location()}]"
+        click.echo(line)
+        if finding.hint:
+            click.echo(f"          fix: {finding.hint}")
