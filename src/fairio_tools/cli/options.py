@@ -36,3 +36,10 @@ report_md = click.option(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the findings as a Markdown report to this file.",
 )
+
+profile = click.option(
+    "--profile",
+    default="rembi",
+    show_default=True,
+    help="Metadata profile: minimal, rembi or rembi-mifa (REMBI plus MIFA for annotations).",
+)
