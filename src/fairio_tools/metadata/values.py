@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fairio_tools.metadata.model import CURIE, Field, Model
@@ -36,7 +36,7 @@ def values_of(value: Any) -> list[Any]:
 def to_term(field: Field, value: Any, model: Model) -> Term:
     if isinstance(value, dict | list):
         return Term("structure", "")
-    if isinstance(value, datetime) or isinstance(value, date):
+    if isinstance(value, date):  # datetime is a date too
         text = value.isoformat()
     elif isinstance(value, bool):
         text = "true" if value else "false"
