@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from fairio_tools.atomic import atomic_path
 from fairio_tools.metadata.documents import COLUMNS, LIST_SEPARATOR, SHEET
 from fairio_tools.metadata.model import REQUIRED, Field, load_model
 
@@ -77,12 +76,5 @@ def write_template_xlsx(profile: str, path: Path) -> None:
     about.append([f"Study metadata template, {model.profiles[profile]['title']} profile"])
     about.append(["Fill in the 'value' column of the 'metadata' sheet (yellow: required)."])
     about.append([f"Check it with: fairio validate-metadata THIS_FILE --profile {profile}"])
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         workbook.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
