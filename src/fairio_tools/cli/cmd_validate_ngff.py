@@ -23,6 +23,7 @@ from fairio_tools.cli.output import echo_findings, write_json, write_text_atomic
     type=click.IntRange(min=1),
     help="Chunks decoded at once under --deep (default: one per CPU core).",
 )
+@click.option("--name", help="Name of the store in the reports (default: its folder name).")
 @options.report_json
 @options.report_md
 @click.pass_context
@@ -31,6 +32,7 @@ def command(
     store: Path,
     deep: bool,
     jobs: int | None,
+    name: str | None,
     report_json: Path | None,
     report_md: Path | None,
 ) -> None:
@@ -43,6 +45,8 @@ def command(
     from fairio_tools.ngff.validate import validate_ngff
 
     report = validate_ngff(store, deep=deep, workers=jobs)
+    if name:
+        report.subject = name
     if report_json is not None:
         write_json(report.to_dict(), report_json)
     if report_md is not None:
