@@ -166,3 +166,18 @@ def test_cli_exit_2_when_no_store(tmp_path, make, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and str(target) in lines[0]
     assert not report_json.exists()
+
+
+def test_deep_read_in_worker_processes_finds_a_broken_chunk(valid_stores, tmp_path, monkeypatch):
+    from fairio_tools.ngff import chunks
+
+    monkeypatch.setattr(chunks, "PROCESS_POOL_MIN_CHUNKS", 1)  # small store, process pool
+    store = _copy(valid_stores["image", "0.4"], tmp_path)
+    broken = store / "s0" / "0" / "1" / "0" / "1"  # neither the first nor the last chunk
+    broken.write_bytes(b"garbage")
+    assert validate_ngff(store).valid  # the default sample misses it ...
+    report = validate_ngff(store, deep=True, workers=2)  # ... every chunk does not
+    assert report.codes(Severity.ERROR) == {"chunk-unreadable"}
+    assert report.facts["chunks_read"] == 30
+    (finding,) = report.findings
+    assert str(broken.relative_to(store / "s0")) in finding.message

@@ -8,11 +8,19 @@ that exist on disk, so a store that declares 10^18 pixels costs what it holds, n
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -66,22 +74,32 @@ class ChunkReader:
         except Exception as error:  # any codec failure is a finding, never a crash
             return f"{type(error).__name__}: {error}"[:300]
 
-    def _decode_v2(self, key: str) -> str | None:
+    @cached_property
+    def _v2_chunk_bytes(self) -> int | None:
+        """Bytes one decoded chunk must have (None where the dtype has no fixed size)."""
         import numpy as np
 
-        data = (self.folder / key).read_bytes()
+        declared = self.meta.raw["dtype"]
+        try:
+            dtype = np.dtype(
+                declared if isinstance(declared, str) else [tuple(f) for f in declared]
+            )
+        except (TypeError, ValueError):
+            return None
+        return None if dtype.kind == "O" else math.prod(self.meta.chunks) * dtype.itemsize
+
+    def _decode_v2(self, key: str) -> str | None:
+        with open(self.folder / key, "rb") as handle:
+            data = handle.read()
         compressor, filters = self._v2_codecs
         if compressor is not None:
             data = compressor.decode(data)
         for codec in filters:
             data = codec.decode(data)
-        declared = self.meta.raw["dtype"]
-        dtype = np.dtype(declared) if isinstance(declared, str) else None
-        if dtype is not None and dtype.kind != "O":
-            expected = math.prod(self.meta.chunks) * dtype.itemsize
-            got = np.asarray(data).nbytes if not isinstance(data, bytes) else len(data)
-            if got != expected:
-                return f"decodes to {got} bytes, expected {expected}"
+        expected = self._v2_chunk_bytes
+        got = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
+        if expected is not None and got != expected:
+            return f"decodes to {got} bytes, expected {expected}"
         return None
 
     def _decode_v3(self, key: str) -> str | None:
@@ -123,20 +141,21 @@ class ChunkReader:
         for key in self.sample_keys():
             if not (self.folder / key).is_file():
                 continue
+            if self._escapes(key):
+                scan.escaping.append(key)
+                continue
             scan.read += 1
-            problem = self._escape_or_decode(key)
+            problem = self.decode(key)
             if problem:
                 scan.unreadable.append((key, problem))
         return scan
 
-    def _escape_or_decode(self, key: str) -> str | None:
+    def _escapes(self, key: str) -> bool:
         path = os.path.realpath(self.folder / key)
-        if os.path.commonpath([self.store_root, path]) != self.store_root:
-            return "symlink leads outside the store"
-        return self.decode(key)
+        return os.path.commonpath([self.store_root, path]) != self.store_root
 
-    def stored_keys(self) -> Iterator[str]:
-        """Every file below the array's folder except metadata, as a store key."""
+    def stored_keys(self) -> Iterator[tuple[str, bool]]:
+        """Every file below the array's folder except metadata: (store key, is a link)."""
         stack = [""]
         while stack:
             rel = stack.pop()
@@ -146,26 +165,57 @@ class ChunkReader:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(key + "/")
                     elif not (rel == "" and entry.name in METADATA_NAMES):
-                        yield key
+                        yield key, entry.is_symlink()
 
-    def read_all(self, workers: int, batch: int = 512) -> ChunkScan:
-        """Decode every stored chunk, ``workers`` at a time, ``batch`` keys in flight."""
+    def read_all(self, workers: int, batch: int = 2048) -> ChunkScan:
+        """Decode every stored chunk with ``workers`` processes (threads for small arrays),
+        at most two batches of ``batch`` keys per worker in flight."""
         scan = ChunkScan()
-        keys = self.stored_keys()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            while chunk_keys := list(islice(keys, batch)):
-                valid = []
-                for key in chunk_keys:
+        use_processes = workers > 1 and self.meta.chunk_count >= PROCESS_POOL_MIN_CHUNKS
+        if use_processes:
+            context = multiprocessing.get_context("spawn")  # safe beside zarr's threads
+            pool: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers)
+            batch = 256
+        entries = self.stored_keys()
+        pending: set[Future] = set()
+        with pool:
+            while batch_entries := list(islice(entries, batch)):
+                keys = []
+                for key, is_link in batch_entries:
                     if self.index_of(key) is None:
                         scan.stray.append(key)
-                    else:
-                        valid.append(key)
-                for key, problem in zip(
-                    valid, pool.map(self._escape_or_decode, valid), strict=True
-                ):
-                    scan.read += 1
-                    if problem == "symlink leads outside the store":
+                    elif is_link and self._escapes(key):
                         scan.escaping.append(key)
-                    elif problem:
-                        scan.unreadable.append((key, problem))
+                    else:
+                        keys.append(key)
+                scan.read += len(keys)
+                pending.add(pool.submit(_decode_batch, self.folder, self.meta, keys))
+                if len(pending) >= 2 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        scan.unreadable += future.result()
+            for future in pending:
+                scan.unreadable += future.result()
         return scan
+
+
+PROCESS_POOL_MIN_CHUNKS = 20_000
+"""Arrays with fewer chunks are decoded by threads: starting processes would cost more."""
+
+
+def _decode_batch(folder: Path, meta: ArrayMetadata, keys: list[str]) -> list[tuple[str, str]]:
+    """(key, reason) for each chunk of ``keys`` that does not decode (runs in a worker)."""
+    reader = _worker_reader(folder, meta)
+    failures = []
+    for key in keys:
+        problem = reader.decode(key)
+        if problem:
+            failures.append((key, problem))
+    return failures
+
+
+@lru_cache(maxsize=8)
+def _worker_reader(folder: Path, meta: ArrayMetadata) -> ChunkReader:
+    return ChunkReader(folder, meta, folder)
