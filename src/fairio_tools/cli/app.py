@@ -8,7 +8,15 @@ import traceback
 import click
 
 from fairio_tools import __version__, exit_codes
-from fairio_tools.cli import cmd_convert, cmd_export_tiff, cmd_galaxy, cmd_image_info
+from fairio_tools.cli import (
+    cmd_convert,
+    cmd_export_tiff,
+    cmd_galaxy,
+    cmd_image_info,
+    cmd_metadata,
+    cmd_to_rdf,
+    cmd_validate_ngff,
+)
 from fairio_tools.errors import FairioError
 
 
@@ -62,6 +70,10 @@ for _command in (
     cmd_image_info.command,
     cmd_convert.command,
     cmd_export_tiff.command,
+    cmd_validate_ngff.command,
+    cmd_metadata.template,
+    cmd_metadata.validate,
+    cmd_to_rdf.command,
     cmd_galaxy.group,
 ):
     main.add_command(_command)
