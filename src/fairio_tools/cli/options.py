@@ -22,3 +22,18 @@ tsv_output = click.option(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write a tab-separated table (for Galaxy's display).",
 )
+
+weight_format = click.option(
+    "--weight-format",
+    type=click.Choice(["onnx", "torchscript", "pytorch_state_dict"]),
+    help="Weights to use (default: the first local and runnable of onnx, torchscript, "
+    "pytorch_state_dict).",
+)
+
+device = click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where the model runs.",
+)

@@ -8,6 +8,7 @@ the full writer.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -162,7 +163,11 @@ def write_ome_zarr(
         chunks = tuple(min(n, 1 if AXIS_TYPES.get(a) != "space" else 512) for n, a in
                        zip(data.shape, axes, strict=True))  # fmt: skip
         array = group.create_array(
-            "0", shape=data.shape, dtype=data.dtype, chunks=chunks, dimension_separator="/"
+            "0",
+            shape=data.shape,
+            dtype=data.dtype,
+            chunks=chunks,
+            chunk_key_encoding={"name": "v2", "separator": "/"},
         )
         array[...] = data
         ngff_axes = []
@@ -214,7 +219,10 @@ def write_ome_tiff(
     import tifffile
 
     _refuse_existing(target)
-    metadata: dict[str, Any] = {"axes": "".join(axes).upper(), "Description": json.dumps(description)}
+    metadata: dict[str, Any] = {
+        "axes": "".join(axes).upper(),
+        "Description": json.dumps(description),
+    }
     for axis in ("z", "y", "x"):
         if axis in axes and axis in scale:
             value, unit = scale[axis]
@@ -225,8 +233,8 @@ def write_ome_tiff(
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     temporary = Path(name)
     try:
-        with open(handle, "wb") as stream:
-            tifffile.imwrite(stream, data, ome=True, metadata=metadata, compression="zlib")
+        os.close(handle)
+        tifffile.imwrite(temporary, data, ome=True, metadata=metadata, compression="zlib")
         temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -9,7 +9,6 @@ access: remote files (weights only published at a URL, citation links) are never
 from __future__ import annotations
 
 import hashlib
-import shutil
 import stat
 import tempfile
 import zipfile

@@ -18,8 +18,8 @@ import numpy as np
 
 from fairio_tools.errors import InputError
 from fairio_tools.models import tiling
-from fairio_tools.models.descriptions import choose_weights, load_model, quiet_bioimageio
 from fairio_tools.models.describe import model_version
+from fairio_tools.models.descriptions import choose_weights, load_model, quiet_bioimageio
 from fairio_tools.models.layout import arrange_for_model, guess_axes
 from fairio_tools.models.package import ModelPackage, verify_sha256
 from fairio_tools.models.provenance import PredictionProvenance, now, software_versions
@@ -351,7 +351,9 @@ def predict_with_model(
             files={"provenance.jsonld": jsonld_text},
         )
     else:
-        write_ome_tiff(prediction.data, prediction.axes, scale, output, {"fairio_prediction": record})
+        write_ome_tiff(
+            prediction.data, prediction.axes, scale, output, {"fairio_prediction": record}
+        )
     if provenance_path is not None:
         provenance_path.write_text(jsonld_text, encoding="utf-8")
     return prediction

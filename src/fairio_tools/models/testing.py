@@ -93,7 +93,9 @@ def run_model_test(
 
 
 def _check(detail: Any, weight_format: str) -> Check:
-    label = detail.name if f"({weight_format})" in detail.name else f"{detail.name} [{weight_format}]"
+    label = (
+        detail.name if f"({weight_format})" in detail.name else f"{detail.name} [{weight_format}]"
+    )
     return Check(
         name=label,
         status=str(detail.status),
