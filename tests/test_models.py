@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -17,20 +16,9 @@ from fairio_tools.models.predict import Predictor, predict_with_model
 from fairio_tools.models.testing import run_model_test
 from fairio_tools.models.tiling import AxisSize, choose_tile_size, plan_axis
 from tests.conftest import run_fairio
+from tests.model_fixtures import offline  # noqa: F401  (fixture)
 
 HALO = 32
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    """No network in this process: any connection or name lookup raises."""
-
-    def refuse(*args, **kwargs):
-        raise OSError("network disabled in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +26,8 @@ def unet(shared_data) -> Path:
     return shared_data / "models" / "unet2d_nuclei_broad"
 
 
-def test_predict_reproduces_test_output_offline(offline, unet, tmp_path):
+@pytest.mark.usefixtures("offline")
+def test_predict_reproduces_test_output_offline(unet, tmp_path):
     output = tmp_path / "prediction.ome.zarr"
     jsonld = tmp_path / "prediction.jsonld"
     predict_with_model(
@@ -68,7 +57,8 @@ def test_predict_reproduces_test_output_offline(offline, unet, tmp_path):
     assert document["@context"]["prov"] == "http://www.w3.org/ns/prov#"
 
 
-def test_model_test_passes_offline_with_onnx(offline, unet):
+@pytest.mark.usefixtures("offline")
+def test_model_test_passes_offline_with_onnx(unet):
     with open_model_package(unet) as package:
         report = run_model_test(package)
     assert report.passed, report.checks
@@ -103,11 +93,11 @@ def _whole_image_input(unet) -> np.ndarray:
 
 def _starts(extent: int, tile: int = 512, halo: int = HALO) -> list[int]:
     """Independent of the tiler: windows every ``tile - 2 halo`` pixels, the last at the end."""
-    starts = list(range(0, extent - tile, tile - 2 * halo)) + [extent - tile]
-    return sorted(set(starts))
+    return sorted({*range(0, extent - tile, tile - 2 * halo), extent - tile})
 
 
-def test_tiling_is_seamless_on_1300_by_1700(offline, unet):
+@pytest.mark.usefixtures("offline")
+def test_tiling_is_seamless_on_1300_by_1700(unet):
     import onnxruntime
 
     image = _whole_image_input(unet)
@@ -161,7 +151,8 @@ def test_tile_plan_keeps_pixels_inside_the_halo():
     assert choose_tile_size(5000, AxisSize(512), HALO, None) == 512
 
 
-def test_ome_zarr_input_keeps_its_scale(offline, unet, tmp_path):
+@pytest.mark.usefixtures("offline")
+def test_ome_zarr_input_keeps_its_scale(unet, tmp_path):
     image = np.load(unet / "test_input.npy")[0]
     store = tmp_path / "input.ome.zarr"
     scale = {"y": (0.25, "micrometer"), "x": (0.5, "micrometer")}

@@ -155,7 +155,7 @@ def write_ome_zarr(
     """
     import zarr
 
-    _refuse_existing(target)
+    refuse_existing(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -218,7 +218,7 @@ def write_ome_tiff(
     """Write ``data`` as OME-TIFF with physical sizes and ``description`` (JSON) in OME-XML."""
     import tifffile
 
-    _refuse_existing(target)
+    refuse_existing(target)
     metadata: dict[str, Any] = {
         "axes": "".join(axes).upper(),
         "Description": json.dumps(description),
@@ -241,6 +241,7 @@ def write_ome_tiff(
         raise
 
 
-def _refuse_existing(target: Path) -> None:
+def refuse_existing(target: Path) -> None:
+    """Refuse to overwrite an existing output (an empty file, as Galaxy pre-creates, is fine)."""
     if target.exists() and (target.is_dir() or target.stat().st_size > 0):
         raise OutputError("already exists", path=target, hint="remove it or choose another name")

@@ -326,11 +326,17 @@ def predict_with_model(
     """Predict IMAGE with MODEL and write OUTPUT (``ome-zarr`` or ``tiff``) with provenance."""
     import json
 
-    from fairio_tools.models.image_io import read_image, write_ome_tiff, write_ome_zarr
+    from fairio_tools.models.image_io import (
+        read_image,
+        refuse_existing,
+        write_ome_tiff,
+        write_ome_zarr,
+    )
     from fairio_tools.models.package import open_model_package
 
     if output_format not in ("ome-zarr", "tiff"):
         raise InputError(f"unknown output format {output_format!r}", field="--format")
+    refuse_existing(output)
     source = read_image(image, level)
     image_axes = list(axes) if axes else source.axes
     with open_model_package(model) as package:
