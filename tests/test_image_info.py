@@ -46,7 +46,7 @@ def test_multiseries_ome_tiff(shared_data):
     for index, series in enumerate(info["series"]):
         assert series["index"] == index
         assert series["axes"] == ["c", "y", "x"] and series["shape"] == [4, 5, 5]
-        assert series["physical_sizes"]["x"]["unit"] == "centimeter"
+        assert series["physical_sizes"]["x"]["unit"] == "micrometer"  # from OME-XML
 
 
 @pytest.mark.parametrize(

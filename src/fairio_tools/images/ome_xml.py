@@ -30,7 +30,7 @@ def parse_ome_xml(text: str | None, path: Path) -> list[OmeImage]:
     except (ElementTree.ParseError, DefusedXmlException) as error:
         raise InputError(f"OME-XML cannot be parsed: {error}", path=path) from error
     images = []
-    for image in root.iter("{*}Image"):
+    for image in root.iterfind(".//{*}Image"):  # iter() ignores {*} before Python 3.12
         pixels = image.find("{*}Pixels")
         if pixels is None:
             continue
