@@ -85,9 +85,11 @@ def _weights(package: ModelPackage, weights: Any) -> dict[str, Any]:
     return {
         "format": weights.format,
         "source": weights.source,
-        "location": "local" if weights.local else "remote",
+        "location": weights.location,
         "runnable_here": weights.runnable,
         "why_not": weights.reason() or None,
         "sha256_declared": weights.declared_sha256,
-        "sha256_matches": None if actual is None else actual == weights.declared_sha256,
+        "sha256_matches": None
+        if actual is None or weights.declared_sha256 is None
+        else actual == weights.declared_sha256,
     }

@@ -80,12 +80,21 @@ class WeightsAvailability:
     missing_files: list[str]
 
     @property
+    def location(self) -> str:
+        """``local`` (in the package), ``remote`` (a URL) or ``missing`` (named, not present)."""
+        if self.local:
+            return "local"
+        return "remote" if is_remote(self.source) else "missing"
+
+    @property
     def runnable(self) -> bool:
         return self.local and self.runtime_installed and not self.missing_files
 
     def reason(self) -> str:
         """Why the format cannot run here (empty when it can)."""
         if not self.local:
+            if self.location == "missing":
+                return f"{self.source} is not in the package"
             return f"weights are only remote ({self.source})"
         if self.missing_files:
             return f"{', '.join(self.missing_files)} not in the package"
