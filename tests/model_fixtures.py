@@ -134,3 +134,57 @@ def build_mean_filter_package(folder: Path, zip_path: Path | None = None) -> Pat
     if zip_path is not None:
         return Path(save_bioimageio_package(descr, output_path=zip_path))
     return Path(save_bioimageio_package_as_folder(descr, output_path=folder))
+
+
+def build_mean_filter_v04(folder: Path) -> Path:
+    """The same mean filter described in the older format 0.4 (axes as a string, shapes as
+    ``min``/``step`` lists, halo on the output)."""
+    import shutil
+
+    import yaml
+
+    from fairio_tools.models.package import sha256_of
+
+    modern = build_mean_filter_package(folder.parent / f"{folder.name}-0.5")
+    folder.mkdir(parents=True)
+    for name in ("weights.onnx", "test_input.npy", "test_output.npy", "README.md"):
+        shutil.copy(modern / name, folder / name)
+    description = {
+        "format_version": "0.4.10",
+        "type": "model",
+        "name": "Tiny mean filter (format 0.4)",
+        "description": "A 3 x 3 mean filter for tests",
+        "authors": [{"name": "fairio-tools tests"}],
+        "cite": [{"text": "fairio-tools", "url": "https://example.com/fairio-tools"}],
+        "license": "MIT",
+        "documentation": "README.md",
+        "timestamp": "2024-01-01T00:00:00",
+        "inputs": [
+            {
+                "name": "image",
+                "axes": "bcyx",
+                "data_type": "float32",
+                "shape": {"min": [1, 1, 16, 16], "step": [0, 0, 8, 8]},
+            }
+        ],
+        "outputs": [
+            {
+                "name": "smoothed",
+                "axes": "bcyx",
+                "data_type": "float32",
+                "shape": {"reference_tensor": "image", "scale": [1, 1, 1, 1], "offset": [0] * 4},
+                "halo": [0, 0, MEAN_FILTER_HALO, MEAN_FILTER_HALO],
+            }
+        ],
+        "test_inputs": ["test_input.npy"],
+        "test_outputs": ["test_output.npy"],
+        "weights": {
+            "onnx": {
+                "source": "weights.onnx",
+                "sha256": sha256_of(folder / "weights.onnx"),
+                "opset_version": 17,
+            }
+        },
+    }
+    (folder / "rdf.yaml").write_text(yaml.safe_dump(description, sort_keys=False))
+    return folder

@@ -9,9 +9,11 @@ import pytest
 import tifffile
 
 from fairio_tools.models.package import open_model_package
+from fairio_tools.models.predict import Predictor
 from fairio_tools.models.testing import run_model_test
 from tests.model_fixtures import (
     build_mean_filter_package,
+    build_mean_filter_v04,
     invoke_fairio,
     mean_filter,
     offline,  # noqa: F401  (fixture)
@@ -71,3 +73,19 @@ def test_tile_size_must_be_valid(tiny_zip, tmp_path):
     assert result.returncode == 2
     assert "tile size 20 is not valid: the model accepts 16 + n*8" in result.stderr
     assert not (tmp_path / "out.tif").exists()
+
+
+def test_format_0_4_description_is_tested_and_tiled(tmp_path):
+    package_path = build_mean_filter_v04(tmp_path / "v04")
+    info = invoke_fairio("model-info", package_path)
+    assert info.returncode == 0, info.stderr
+    report = json.loads(info.stdout)
+    assert report["format_version"] == "0.4.10"
+    assert report["inputs"][0]["axes"][2]["size"] == {"min": 16, "step": 8}
+    assert report["outputs"][0]["axes"][3]["halo"] == 1
+    image = np.random.default_rng(2).random((37, 53)).astype(np.float32)
+    with open_model_package(package_path) as package:
+        assert run_model_test(package).passed
+        prediction = Predictor(package).predict(image, ["y", "x"], "image", {"y": 24, "x": 24})
+    assert prediction.provenance.tiles == 2 * 3
+    assert np.abs(prediction.data[0] - mean_filter(image)).max() <= 1e-5

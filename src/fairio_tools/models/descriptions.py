@@ -9,6 +9,7 @@ for bioimageio.core's own test it passes ``known_files`` so nothing remote is fe
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +44,11 @@ def load_model(package: ModelPackage) -> ModelDescr:
     from bioimageio.spec import InvalidDescr, load_model_description
 
     try:
-        descr = load_model_description(
-            package.description, perform_io_checks=False, format_version="latest"
-        )
+        with warnings.catch_warnings():  # conversion notes from 0.4; errors are reported below
+            warnings.simplefilter("ignore")
+            descr = load_model_description(
+                package.description, perform_io_checks=False, format_version="latest"
+            )
     except ValueError as error:  # not a model, unknown format version, ...
         raise InputError(
             f"not a usable bioimage.io model description: {error}", path=package.source

@@ -20,7 +20,7 @@ from fairio_tools.errors import InputError
 from fairio_tools.models import tiling
 from fairio_tools.models.describe import model_version
 from fairio_tools.models.descriptions import choose_weights, load_model, quiet_bioimageio
-from fairio_tools.models.layout import arrange_for_model, guess_axes
+from fairio_tools.models.layout import arrange_for_model, guess_axes, model_axis_name
 from fairio_tools.models.package import ModelPackage, verify_sha256
 from fairio_tools.models.provenance import PredictionProvenance, now, software_versions
 
@@ -117,63 +117,30 @@ class Predictor:
         axes = axes or guess_axes(data.shape, self.input, source)
         arranged, names = arrange_for_model(data, axes, self.input, source)
         input_id = get_member_id(self.input)
-        dims = [a.id for a in self.input.axes]
-        pipeline = self._pipeline
         sample = Sample(
-            members={input_id: Tensor.from_numpy(arranged, dims=dims)}, stat={}, id="image"
+            members={input_id: Tensor.from_numpy(arranged, dims=self._dims(self.input))},
+            stat={},
+            id="image",
         )
-        pipeline.apply_preprocessing(sample)  # statistics of the WHOLE image
+        self._pipeline.apply_preprocessing(sample)  # statistics of the WHOLE image
         prepared = sample.members[input_id].data.to_numpy()
-        if _data_type(self.input) and prepared.dtype != np.dtype(_data_type(self.input)):
-            prepared = prepared.astype(_data_type(self.input))
+        declared = _data_type(self.input)
+        if declared and prepared.dtype != np.dtype(declared):
+            prepared = prepared.astype(declared)
 
-        position = {str(a.id): names.index(model_name) for a, model_name in
-                    ((a, _name(a)) for a in self._spatial)}  # fmt: skip
+        position = {str(a.id): names.index(model_axis_name(a)) for a in self._spatial}
         plans = self._plans(prepared.shape, position, tile or {}, source)
-        padding = [(0, 0)] * prepared.ndim
-        for axis_id, plan in plans.items():
-            padding[position[axis_id]] = (0, plan.pad)
-        if any(p for _, p in padding):
-            prepared = np.pad(prepared, padding, mode="symmetric")
+        result, count = self._predict_tiles(prepared, position, plans, progress)
 
         output_id = get_member_id(self.output)
-        out_dims = [a.id for a in self.output.axes]
-        out_names = [_name(a) for a in self.output.axes]
-        spatial_out = {str(a.id): out_names.index(_name(a)) for a in self.output.axes
-                       if a.type in ("space", "time")}  # fmt: skip
-        full = {axis_id: prepared.shape[position[axis_id]] - plans[axis_id].pad
-                for axis_id in plans}  # fmt: skip
-        all_tiles = tiling.tiles(list(plans.values()))
-        result: np.ndarray | None = None
-        for done, piece in enumerate(all_tiles):
-            index = [slice(None)] * prepared.ndim
-            for axis_id, read in zip(plans, piece.read, strict=True):
-                index[position[axis_id]] = read
-            block = Tensor.from_numpy(np.ascontiguousarray(prepared[tuple(index)]), dims=dims)
-            output = self.adapter.forward({input_id: block})[output_id]
-            values = output.transpose(out_dims).data.to_numpy()
-            if result is None:
-                shape = list(values.shape)
-                for axis_id, position_out in spatial_out.items():
-                    shape[position_out] = full.get(axis_id, shape[position_out])
-                result = np.empty(shape, dtype=values.dtype)
-            source_index = [slice(None)] * values.ndim
-            target_index = [slice(None)] * values.ndim
-            for axis_id, keep, write in zip(plans, piece.keep_in_tile, piece.write, strict=True):
-                if axis_id in spatial_out:
-                    source_index[spatial_out[axis_id]] = keep
-                    target_index[spatial_out[axis_id]] = write
-            result[tuple(target_index)] = values[tuple(source_index)]
-            if progress is not None:
-                progress(done + 1, len(all_tiles))
-        assert result is not None
-
+        out_dims = self._dims(self.output)
+        out_names = [model_axis_name(a) for a in self.output.axes]
         out_sample = Sample(
             members={output_id: Tensor.from_numpy(result, dims=out_dims)},
             stat=sample.stat,
             id="image",
         )
-        pipeline.apply_postprocessing(out_sample)
+        self._pipeline.apply_postprocessing(out_sample)
         values = out_sample.members[output_id].transpose(out_dims).data.to_numpy()
         if out_names[0] == "b":
             values, out_names = values[0], out_names[1:]
@@ -185,7 +152,7 @@ class Predictor:
             weight_format=self.weights.format,
             weights_sha256=self.weights_sha256,
             tile_size={axis_id: plan.tile_size for axis_id, plan in plans.items()},
-            tiles=len(all_tiles),
+            tiles=count,
             device=self.device,
             input_image=Path(str(source)).name,
             started=started,
@@ -193,6 +160,60 @@ class Predictor:
             software=software_versions(),
         )
         return Prediction(values, out_names, str(output_id), provenance)
+
+    def _predict_tiles(
+        self,
+        prepared: np.ndarray,
+        position: dict[str, int],
+        plans: dict[str, tiling.AxisPlan],
+        progress: Progress | None,
+    ) -> tuple[np.ndarray, int]:
+        """Run the model tile by tile over the preprocessed image; stitch the tiles' centres.
+
+        Returns the raw (not yet postprocessed) output in the output's axis order, and the
+        number of tiles.
+        """
+        from bioimageio.core import Tensor
+        from bioimageio.core.digest_spec import get_member_id
+
+        input_id, output_id = get_member_id(self.input), get_member_id(self.output)
+        dims, out_dims = self._dims(self.input), self._dims(self.output)
+        padding = [(0, 0)] * prepared.ndim
+        for axis_id, plan in plans.items():
+            padding[position[axis_id]] = (0, plan.pad)
+        padded = np.pad(prepared, padding, mode="symmetric") if any(map(any, padding)) else prepared
+        out_position = {str(a.id): i for i, a in enumerate(self.output.axes)
+                        if a.type in ("space", "time")}  # fmt: skip
+        all_tiles = tiling.tiles(list(plans.values()))
+        result: np.ndarray | None = None
+        for done, piece in enumerate(all_tiles, start=1):
+            index = [slice(None)] * padded.ndim
+            for axis_id, read in zip(plans, piece.read, strict=True):
+                index[position[axis_id]] = read
+            block = Tensor.from_numpy(np.ascontiguousarray(padded[tuple(index)]), dims=dims)
+            output = self.adapter.forward({input_id: block})[output_id]
+            values = output.transpose(out_dims).data.to_numpy()
+            if result is None:
+                shape = list(values.shape)
+                for axis_id, i in out_position.items():
+                    if axis_id in plans:
+                        shape[i] = prepared.shape[position[axis_id]]
+                result = np.empty(shape, dtype=values.dtype)
+            take = [slice(None)] * values.ndim
+            put = [slice(None)] * values.ndim
+            for axis_id, keep, write in zip(plans, piece.keep_in_tile, piece.write, strict=True):
+                if axis_id in out_position:
+                    take[out_position[axis_id]] = keep
+                    put[out_position[axis_id]] = write
+            result[tuple(put)] = values[tuple(take)]
+            if progress is not None:
+                progress(done, len(all_tiles))
+        assert result is not None, "a plan always has at least one tile"
+        return result, len(all_tiles)
+
+    @staticmethod
+    def _dims(tensor: Any) -> list[Any]:
+        return [axis.id for axis in tensor.axes]
 
     def _create_pipeline(self) -> Any:
         from bioimageio.core import create_prediction_pipeline
@@ -223,12 +244,15 @@ class Predictor:
             halo = self._halo[axis_id]
             tile = tiling.choose_tile_size(extent, size, halo, requested.get(axis_id))
             plans[axis_id] = tiling.plan_axis(extent, tile, halo)
-        if any(len(p.tiles) > 1 for p in plans.values()) and not self._output_on_input_grid():
+        if (
+            any(len(p.tiles) > 1 or p.pad for p in plans.values())
+            and not self._output_on_input_grid()
+        ):
             raise InputError(
-                "the image needs tiling, but the model's output is not on the input's pixel "
-                "grid, which fairio-tools cannot stitch",
+                "the image needs tiling or padding, but the model's output is not on the "
+                "input's pixel grid, so fairio-tools cannot stitch or crop it",
                 path=source,
-                hint="give a smaller image",
+                hint="give an image of exactly a size the model accepts",
             )
         return plans
 
@@ -242,12 +266,6 @@ class Predictor:
             if str(size.tensor_id) != str(self.input.id) or str(size.axis_id) != str(axis.id):
                 return False
         return True
-
-
-def _name(axis: Any) -> str:
-    from fairio_tools.models.layout import model_axis_name
-
-    return model_axis_name(axis)
 
 
 def _axis_size(axis: Any, source: Any) -> tiling.AxisSize:
