@@ -15,6 +15,9 @@ from fairio_tools.cli import (
     cmd_image_info,
     cmd_metadata,
     cmd_to_rdf,
+    cmd_model_info,
+    cmd_model_test,
+    cmd_predict,
     cmd_validate_ngff,
 )
 from fairio_tools.errors import FairioError
@@ -74,6 +77,9 @@ for _command in (
     cmd_metadata.template,
     cmd_metadata.validate,
     cmd_to_rdf.command,
+    cmd_model_info.command,
+    cmd_model_test.command,
+    cmd_predict.command,
     cmd_galaxy.group,
 ):
     main.add_command(_command)

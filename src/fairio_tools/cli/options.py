@@ -42,4 +42,18 @@ profile = click.option(
     default="rembi",
     show_default=True,
     help="Metadata profile: minimal, rembi or rembi-mifa (REMBI plus MIFA for annotations).",
+
+weight_format = click.option(
+    "--weight-format",
+    type=click.Choice(["onnx", "torchscript", "pytorch_state_dict"]),
+    help="Weights to use (default: the first local and runnable of onnx, torchscript, "
+    "pytorch_state_dict).",
+)
+
+device = click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where the model runs.",
 )
