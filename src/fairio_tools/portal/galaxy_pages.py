@@ -17,6 +17,7 @@ from typing import Any
 from fairio_tools.catalogue.model import Entry
 from fairio_tools.errors import InputError
 from fairio_tools.portal import html
+from fairio_tools.portal.html import GeneratedPage
 
 SECTION = "tools"
 EDAM_URL = "https://edamontology.org/"
@@ -74,10 +75,7 @@ class ToolDoc:
     @property
     def keywords(self) -> set[str]:
         words = re.findall(r"[a-z0-9][a-z0-9-]+", f"{self.name} {self.description}".lower())
-        labels = [EDAM_LABELS.get(t, "") for t in self.edam_topics + self.edam_operations]
-        return {w for w in words if len(w) > 3 and w not in _STOPWORDS} | {
-            label.lower() for label in labels if label
-        }
+        return {w for w in words if len(w) > 3 and w not in _STOPWORDS}
 
 
 @dataclass
@@ -206,8 +204,8 @@ def related_materials(
     return [item[-1] for item in sorted(scored, key=lambda s: s[:3])[:limit]]
 
 
-def tool_page(tool: ToolDoc, materials: list[Entry], material_href) -> str:
-    """The Markdown of one tool page; ``material_href(entry)`` links a material."""
+def tool_page(tool: ToolDoc, materials: list[Entry], material_href) -> GeneratedPage:
+    """One tool page; ``material_href(entry)`` links a material."""
     facts = [
         ("Tool id", f"<code>{html.text(tool.id)}</code>"),
         ("Version", html.text(tool.version)),
@@ -235,8 +233,10 @@ def tool_page(tool: ToolDoc, materials: list[Entry], material_href) -> str:
     return html.page(f"{tool.name}", "\n".join(p for p in parts if p))
 
 
-def workflow_page(workflow: WorkflowDoc, tool_href, materials: list[Entry], material_href) -> str:
-    """The Markdown of one workflow page: Mermaid diagram plus the same steps as a list."""
+def workflow_page(
+    workflow: WorkflowDoc, tool_href, materials: list[Entry], material_href
+) -> GeneratedPage:
+    """One workflow page: Mermaid diagram plus the same steps as a list."""
     by_id = {step["id"]: step for step in workflow.steps}
     facts = [
         ("Release", html.text(workflow.release or "")),
@@ -286,7 +286,7 @@ def mermaid_flowchart(workflow: WorkflowDoc) -> str:
     return "\n".join(lines)
 
 
-def tools_index(tools: list[ToolDoc], workflows: list[WorkflowDoc]) -> str:
+def tools_index(tools: list[ToolDoc], workflows: list[WorkflowDoc]) -> GeneratedPage:
     """The overview page of tools and workflows."""
     here_dir = SECTION
     tool_items = "".join(

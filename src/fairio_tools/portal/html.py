@@ -1,14 +1,15 @@
-"""Escaping for generated pages: every catalogue or tool value goes through here.
+"""HTML for generated pages: every catalogue or tool value goes through here.
 
-Generated pages are Markdown files whose body is one raw HTML block, so Markdown never
-interprets catalogue text (no ``[x](javascript:...)`` links sneaking in), and every value
-is HTML-escaped. URLs are emitted only when they are http(s).
+Generated pages are written as HTML, never as Markdown, so no catalogue text is interpreted
+as markup (no ``[x](javascript:...)`` links sneaking in): every value is HTML-escaped and
+URLs are emitted as links only when they are http(s).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
 import yaml
 
@@ -38,15 +39,31 @@ def link(href: str, label: str) -> str:
     return f'<a href="{text(href)}">{text(label)}</a>'
 
 
-def front_matter(title: str, *, search: bool = False) -> str:
-    """YAML front matter: the title as escaped HTML (the theme prints it unescaped)."""
-    meta: dict[str, object] = {"title": text(title)}
-    if not search:
-        meta["search"] = {"exclude": True}
-    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
+@dataclass(frozen=True)
+class GeneratedPage:
+    """A page made at build time: its title and its finished HTML body.
+
+    MkDocs gets only the front matter as Markdown; the hooks hand it :attr:`html` as the
+    rendered content, so catalogue text never passes through a Markdown parser.
+    """
+
+    title: str
+    body: str
+    search: bool = False
+
+    @property
+    def markdown(self) -> str:
+        """Front matter only; the title is escaped HTML because the theme prints it raw."""
+        meta: dict[str, object] = {"title": text(self.title)}
+        if not self.search:
+            meta["search"] = {"exclude": True}
+        return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n"
+
+    @property
+    def html(self) -> str:
+        return f'<div class="fairio-page">\n<h1>{text(self.title)}</h1>\n{self.body}\n</div>\n'
 
 
-def page(title: str, body: str, *, search: bool = False) -> str:
-    """A generated Markdown page: front matter, an H1, then one raw HTML block."""
-    meta = front_matter(title, search=search)
-    return f'{meta}<div class="fairio-page">\n<h1>{text(title)}</h1>\n{body}\n</div>\n'
+def page(title: str, body: str, *, search: bool = False) -> GeneratedPage:
+    """A generated page; ``search`` keeps it in the theme's search index."""
+    return GeneratedPage(title, body, search)

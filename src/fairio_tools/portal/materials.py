@@ -16,6 +16,7 @@ from fairio_tools.catalogue.bioschemas import entry_to_jsonld, script_json
 from fairio_tools.catalogue.model import Entry, levels, resource_types
 from fairio_tools.catalogue.normalise import slugify
 from fairio_tools.portal import html
+from fairio_tools.portal.html import GeneratedPage
 
 SECTION = "catalogue"
 DESCRIPTION_IN_INDEX = 240
@@ -39,14 +40,16 @@ def facet_path(facet: str, key: str) -> str:
 
 def catalogue_pages(
     entries: list[Entry], related_pages: dict[str, list[tuple[str, str]]] | None = None
-) -> dict[str, str]:
+) -> dict[str, GeneratedPage | str]:
     """Every generated catalogue page and the search index, keyed by site path.
 
     ``related_pages`` maps an entry id to (site path, title) of tool/workflow pages.
     """
     entries = sorted(entries, key=lambda e: (e.name.casefold(), e.id))
     related_pages = related_pages or {}
-    pages = {material_path(e.id): material_page(e, related_pages.get(e.id, [])) for e in entries}
+    pages: dict[str, GeneratedPage | str] = {
+        material_path(e.id): material_page(e, related_pages.get(e.id, [])) for e in entries
+    }
     facets = facet_groups(entries)
     for facet, groups in facets.items():
         for key, (label, members) in groups.items():
@@ -93,7 +96,7 @@ def facet_groups(entries: list[Entry]) -> dict[str, Facet]:
     return groups
 
 
-def material_page(entry: Entry, related: Iterable[tuple[str, str]] = ()) -> str:
+def material_page(entry: Entry, related: Iterable[tuple[str, str]] = ()) -> GeneratedPage:
     """One material: what it is, who made it, where to get it, plus its JSON-LD."""
     here = material_path(entry.id)
     rows = [
@@ -230,7 +233,7 @@ def _material_list(entries: list[Entry], here: str) -> str:
 _FACET_TITLES = {"type": "Type", "level": "Level", "license": "Licence", "tag": "Tag"}
 
 
-def _facet_page(facet: str, key: str, label: str, entries: list[Entry]) -> str:
+def _facet_page(facet: str, key: str, label: str, entries: list[Entry]) -> GeneratedPage:
     here = facet_path(facet, key)
     title = f"{_FACET_TITLES[facet]}: {label}"
     back = html.link(_rel(here, f"{SECTION}/index.md"), "Browse the catalogue")
@@ -238,7 +241,7 @@ def _facet_page(facet: str, key: str, label: str, entries: list[Entry]) -> str:
     return html.page(title, body)
 
 
-def _browse_page(entries: list[Entry], facets: dict[str, Facet]) -> str:
+def _browse_page(entries: list[Entry], facets: dict[str, Facet]) -> GeneratedPage:
     here = f"{SECTION}/index.md"
     parts = [
         f"<p>{len(entries)} training materials. "
@@ -263,7 +266,7 @@ def _browse_page(entries: list[Entry], facets: dict[str, Facet]) -> str:
     return html.page("Browse the catalogue", "\n".join(parts), search=True)
 
 
-def _tags_page(tags: Facet) -> str:
+def _tags_page(tags: Facet) -> GeneratedPage:
     here = f"{SECTION}/tags.md"
     by_letter: dict[str, list[str]] = defaultdict(list)
     for key, (tag, members) in tags.items():
@@ -279,7 +282,7 @@ def _tags_page(tags: Facet) -> str:
     return html.page("Tags", "\n".join(parts), search=True)
 
 
-def _search_page() -> str:
+def _search_page() -> GeneratedPage:
     body = (
         '<div id="fairio-search" class="fairio-search">'
         '<label for="fairio-query">Search training materials</label>'

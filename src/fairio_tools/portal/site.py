@@ -11,6 +11,7 @@ from pathlib import Path
 from fairio_tools.catalogue.store import load_catalogue
 from fairio_tools.errors import InputError
 from fairio_tools.portal import galaxy_pages, materials
+from fairio_tools.portal.html import GeneratedPage
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class PortalSources:
         )
 
 
-def generated_pages(sources: PortalSources) -> dict[str, str]:
+def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     """All generated pages and assets. Raises InputError when the catalogue is invalid."""
     catalogue = load_catalogue(sources.catalogue)
     if not catalogue.ok:
@@ -47,7 +48,7 @@ def generated_pages(sources: PortalSources) -> dict[str, str]:
     ]
     tool_pages = {tool.id: tool.page for tool in tools}
 
-    pages: dict[str, str] = {}
+    pages: dict[str, GeneratedPage | str] = {}
     related: dict[str, list[tuple[str, str]]] = {}
 
     def material_href_from(page: str):
