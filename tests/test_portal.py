@@ -293,3 +293,20 @@ def test_search_facets_and_tool_page_in_chromium(site):
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
+
+
+def test_serve_without_a_built_site(tmp_path):
+    result = run_fairio("portal", "serve", "--site-dir", tmp_path / "site")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"fairio: error: {tmp_path / 'site'}: no built portal here (run: fairio portal build)"
+    ]
+
+
+def test_build_without_configuration(tmp_path):
+    result = run_fairio("portal", "build", "--config", tmp_path / "mkdocs.yml")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"fairio: error: {tmp_path / 'mkdocs.yml'}: MkDocs configuration not found "
+        "(run from the repository root or pass --config)"
+    )
