@@ -9,15 +9,17 @@ import click
 
 from fairio_tools import __version__, exit_codes
 from fairio_tools.cli import (
+    cmd_catalogue,
     cmd_convert,
     cmd_export_tiff,
     cmd_galaxy,
     cmd_image_info,
     cmd_metadata,
-    cmd_to_rdf,
     cmd_model_info,
     cmd_model_test,
+    cmd_portal,
     cmd_predict,
+    cmd_to_rdf,
     cmd_validate_ngff,
 )
 from fairio_tools.errors import FairioError
@@ -81,5 +83,7 @@ for _command in (
     cmd_model_test.command,
     cmd_predict.command,
     cmd_galaxy.group,
+    cmd_catalogue.group,
+    cmd_portal.group,
 ):
     main.add_command(_command)

@@ -42,6 +42,7 @@ profile = click.option(
     default="rembi",
     show_default=True,
     help="Metadata profile: minimal, rembi or rembi-mifa (REMBI plus MIFA for annotations).",
+)
 
 weight_format = click.option(
     "--weight-format",

@@ -27,6 +27,7 @@ def write_json(data: Any, path: Path | None) -> None:
     if path is None:
         click.echo(text, nl=False)
     else:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, text)
 
 
