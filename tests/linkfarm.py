@@ -76,7 +76,7 @@ class Farm:
         finally:
             self.in_flight[host] -= 1
 
-    async def answer(self, request: web.Request) -> web.StreamResponse:  # noqa: C901
+    async def answer(self, request: web.Request) -> web.StreamResponse:
         kind, _, rest = request.path.strip("/").partition("/")
         n = int(rest.split("/")[0].split(".")[0]) if rest[:1].isdigit() else 0
         query = request.query
