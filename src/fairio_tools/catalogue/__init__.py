@@ -1,0 +1,1 @@
+"""The training catalogue: entry model (JSON Schema), storage, importers and exporters."""
