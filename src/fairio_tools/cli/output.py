@@ -15,6 +15,7 @@ def write_json(data: Any, path: Path | None) -> None:
     if path is None:
         click.echo(text, nl=False)
     else:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
 
 
