@@ -8,7 +8,13 @@ import traceback
 import click
 
 from fairio_tools import __version__, exit_codes
-from fairio_tools.cli import cmd_catalogue, cmd_galaxy, cmd_image_info
+from fairio_tools.cli import (
+    cmd_catalogue,
+    cmd_catalogue_check,
+    cmd_galaxy,
+    cmd_image_info,
+    cmd_links,
+)
 from fairio_tools.errors import FairioError
 
 
@@ -58,5 +64,6 @@ def main(debug: bool) -> None:
     logging.getLogger("fairio_tools").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
-for _command in (cmd_image_info.command, cmd_galaxy.group, cmd_catalogue.group):
+cmd_catalogue.group.add_command(cmd_catalogue_check.command)
+for _command in (cmd_image_info.command, cmd_galaxy.group, cmd_catalogue.group, cmd_links.group):
     main.add_command(_command)

@@ -24,3 +24,10 @@ def write_tsv(header: list[str], rows: list[list[Any]], path: Path) -> None:
     lines = ["\t".join(header)]
     lines += ["\t".join("" if v is None else str(v) for v in row) for row in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write ``text`` to ``path`` via a temporary sibling, so a failure leaves no half file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
