@@ -43,8 +43,9 @@ def command(
     write_json(review.to_dict(), json_path)
     if markdown_path is not None:
         write_text(review_markdown(review), markdown_path)
+    count = len(review.entries)
     click.echo(
-        f"{len(review.entries)} entries checked: {review.error_count} errors, "
+        f"{count} entr{'y' if count == 1 else 'ies'} checked: {review.error_count} errors, "
         f"{review.warning_count} warnings",
         err=True,
     )
