@@ -164,15 +164,11 @@ def report_command(
     directory: Path, state_path: Path, doi_resolver: str, out_path: Path | None
 ) -> None:
     """Write the curator report (broken, moved, changed and deprecated materials with dates)
-    from the state file, without checking anything."""
+    from the state file, without checking anything (no state file: nothing checked yet)."""
     from fairio_tools.catalogue.store import load_catalogue
-    from fairio_tools.errors import InputError
     from fairio_tools.links.report import curator_report
     from fairio_tools.links.state import read_state
 
-    if not state_path.is_file():
-        raise InputError("state file not found", path=state_path,
-                         hint="run 'fairio links check' first")  # fmt: skip
     catalogue = load_catalogue(directory)
     page = curator_report(read_state(state_path), catalogue.entries, doi_resolver=doi_resolver)
     if out_path is None:

@@ -47,6 +47,9 @@ def curator_report(
             f"{inline_text(names[i])} ({inline_code(i)})" for i in users.get(record.url, [])
         )
 
+    if not records:
+        return (f"{MARKER}\n# {title}\n\nNo link check has run yet: the weekly *Link health* "
+                "workflow (`fairio links check`) fills this page.\n")  # fmt: skip
     lines = [
         MARKER,
         f"# {title}",
