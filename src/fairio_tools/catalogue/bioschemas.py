@@ -75,7 +75,7 @@ def catalogue_to_jsonld(entries: list[Entry]) -> dict[str, Any]:
 
 def script_json(data: Any) -> str:
     """JSON safe to place inside ``<script type="application/ld+json">``."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -50,23 +50,26 @@ class ResourceType:
 @cache
 def resource_types() -> dict[str, ResourceType]:
     """The controlled type vocabulary, term → mapping, in schema order."""
+    definition = schema()["$defs"]["resource_type"]
+    mappings = definition["x-vocabulary"]
     return {
-        term["const"]: ResourceType(
-            term=term["const"],
-            label=term["title"],
-            schema_org=term["x-schema-org"],
-            hcrt=term["x-hcrt"],
-            dalia_learning_resource_type=term.get("x-dalia-learning-resource-type"),
-            dalia_media_type=term.get("x-dalia-media-type"),
+        term: ResourceType(
+            term=term,
+            label=mappings[term]["title"],
+            schema_org=mappings[term]["x-schema-org"],
+            hcrt=mappings[term]["x-hcrt"],
+            dalia_learning_resource_type=mappings[term].get("x-dalia-learning-resource-type"),
+            dalia_media_type=mappings[term].get("x-dalia-media-type"),
         )
-        for term in schema()["$defs"]["resource_type"]["oneOf"]
+        for term in definition["enum"]
     }
 
 
 @cache
 def levels() -> dict[str, str]:
     """Dreyfus proficiency levels, term → label, from novice to expert."""
-    return {term["const"]: term["title"] for term in schema()["$defs"]["level"]["oneOf"]}
+    definition = schema()["$defs"]["level"]
+    return {term: definition["x-labels"][term] for term in definition["enum"]}
 
 
 @cache
@@ -224,11 +227,11 @@ def _field_path(path) -> str:
 
 def _message(error) -> str:
     """A message a curator can act on, naming the allowed values for vocabularies."""
-    if error.validator == "oneOf" and error.schema is schema()["$defs"]["resource_type"]:
+    if error.validator == "enum" and error.schema is schema()["$defs"]["resource_type"]:
         return f"{error.instance!r} is not a catalogue type; use one of: " + ", ".join(
             resource_types()
         )
-    if error.validator == "oneOf" and error.schema is schema()["$defs"]["level"]:
+    if error.validator == "enum" and error.schema is schema()["$defs"]["level"]:
         return f"{error.instance!r} is not a Dreyfus level; use one of: " + ", ".join(levels())
     if error.validator == "anyOf" and error.schema is schema()["properties"]["license"]:
         return (

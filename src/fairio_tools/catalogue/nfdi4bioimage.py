@@ -332,6 +332,11 @@ def _import_authors(record: dict, data: dict, change) -> None:
             orcids[_display_name(match["name"])] = match["orcid"]
         else:
             extra.append(str(item).strip())
+    shared = [o for o, n in Counter(orcids.values()).items() if n > 1]
+    for orcid in shared:
+        holders = sorted(name for name, value in orcids.items() if value == orcid)
+        change("authors", "dropped", f"ORCID {orcid} of {', '.join(holders)}", "given to several")
+    orcids = {name: orcid for name, orcid in orcids.items() if orcid not in shared}
     authors: list[dict[str, Any]] = []
     listed = set()
     for value in [*names, *orcids, *extra]:

@@ -14,6 +14,7 @@ from fairio_tools.cli import (
     cmd_galaxy,
     cmd_image_info,
     cmd_links,
+    cmd_portal,
 )
 from fairio_tools.errors import FairioError
 
@@ -65,5 +66,11 @@ def main(debug: bool) -> None:
 
 
 cmd_catalogue.group.add_command(cmd_catalogue_check.command)
-for _command in (cmd_image_info.command, cmd_galaxy.group, cmd_catalogue.group, cmd_links.group):
+for _command in (
+    cmd_image_info.command,
+    cmd_galaxy.group,
+    cmd_catalogue.group,
+    cmd_links.group,
+    cmd_portal.group,
+):
     main.add_command(_command)

@@ -1,0 +1,219 @@
+// Faceted search over the training catalogue, entirely in the browser.
+// Data: window.fairioCatalogue (assets/catalogue-index.js, generated at build time).
+// Ranking: every query word must match somewhere; matches in the name weigh most, then
+// tags, type, authors and the description; whole words beat prefixes. Facets (type, level,
+// licence, tag) combine with AND across facets and OR within one, and their counts show
+// what each choice would give. State lives in the URL (?q=...&type=...), so links work.
+(function () {
+  "use strict";
+  var data = window.fairioCatalogue;
+  var root = document.getElementById("fairio-search");
+  if (!data || !root) return;
+
+  var FACETS = [
+    { key: "type", field: "t", title: "Type", label: function (v) { return data.types[v] || v; } },
+    { key: "level", field: "l", title: "Level", label: function (v) { return data.levels[v] || v; } },
+    { key: "license", field: "c", title: "Licence", label: function (v) { return v; } },
+    { key: "tag", field: "g", title: "Tag", label: function (v) { return v; } },
+  ];
+  var TAGS_SHOWN = 15;
+  var PAGE = 50;
+
+  var query = document.getElementById("fairio-query");
+  var facetsBox = document.getElementById("fairio-facets");
+  var results = document.getElementById("fairio-results");
+  var count = document.getElementById("fairio-count");
+
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  function words(text) {
+    return fold(text).split(/[^a-z0-9]+/).filter(Boolean);
+  }
+  function values(entry, field) {
+    var v = entry[field];
+    if (v === undefined) return [];
+    return Array.isArray(v) ? v : [v];
+  }
+
+  var docs = data.entries.map(function (e) {
+    return {
+      entry: e,
+      name: words(e.n),
+      nameText: fold(e.n),
+      tags: words(values(e, "g").join(" ")),
+      types: words(values(e, "t").map(function (t) { return (data.types[t] || t) + " " + t; }).join(" ")),
+      authors: words(e.a),
+      description: words(e.d),
+    };
+  });
+
+  function fieldScore(tokens, word, exact, prefix) {
+    var best = 0;
+    for (var i = 0; i < tokens.length; i++) {
+      if (tokens[i] === word) return exact;
+      if (prefix && tokens[i].lastIndexOf(word, 0) === 0) best = prefix;
+    }
+    return best;
+  }
+  function score(doc, qwords, phrase) {
+    var total = 0;
+    for (var i = 0; i < qwords.length; i++) {
+      var w = qwords[i];
+      var s = Math.max(
+        fieldScore(doc.name, w, 10, 6),
+        fieldScore(doc.tags, w, 6, 4),
+        fieldScore(doc.types, w, 5, 3),
+        fieldScore(doc.authors, w, 4, 2),
+        fieldScore(doc.description, w, 2, 1)
+      );
+      if (!s) return 0;
+      total += s;
+    }
+    if (phrase && doc.nameText.indexOf(phrase) !== -1) total += 15;
+    return total;
+  }
+
+  var state = { q: "", selected: {}, shown: PAGE, showAllTags: false };
+  FACETS.forEach(function (f) { state.selected[f.key] = {}; });
+
+  function readUrl() {
+    var params = new URLSearchParams(window.location.search);
+    state.q = params.get("q") || "";
+    FACETS.forEach(function (f) {
+      params.getAll(f.key).forEach(function (v) { state.selected[f.key][v] = true; });
+    });
+  }
+  function writeUrl() {
+    var params = new URLSearchParams();
+    if (state.q) params.set("q", state.q);
+    FACETS.forEach(function (f) {
+      Object.keys(state.selected[f.key]).forEach(function (v) { params.append(f.key, v); });
+    });
+    var search = params.toString();
+    try {
+      window.history.replaceState(null, "", search ? "?" + search : window.location.pathname);
+    } catch (err) { /* file:// in some browsers: the URL just does not follow */ }
+  }
+
+  function passes(doc, except) {
+    for (var i = 0; i < FACETS.length; i++) {
+      var f = FACETS[i];
+      if (f.key === except) continue;
+      var chosen = Object.keys(state.selected[f.key]);
+      if (!chosen.length) continue;
+      var have = values(doc.entry, f.field);
+      if (!chosen.some(function (v) { return have.indexOf(v) !== -1; })) return false;
+    }
+    return true;
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function renderFacets(matched) {
+    facetsBox.textContent = "";
+    FACETS.forEach(function (f) {
+      var counts = {};
+      matched.forEach(function (m) {
+        if (!passes(m.doc, f.key)) return;
+        values(m.doc.entry, f.field).forEach(function (v) { counts[v] = (counts[v] || 0) + 1; });
+      });
+      Object.keys(state.selected[f.key]).forEach(function (v) { counts[v] = counts[v] || 0; });
+      var keys = Object.keys(counts).sort(function (a, b) {
+        return counts[b] - counts[a] || f.label(a).localeCompare(f.label(b));
+      });
+      if (!keys.length) return;
+      var box = el("fieldset", { "class": "fairio-facet", "data-facet": f.key });
+      box.appendChild(el("legend", {}, f.title));
+      var limit = f.key === "tag" && !state.showAllTags ? TAGS_SHOWN : keys.length;
+      keys.forEach(function (v, i) {
+        if (i >= limit && !state.selected[f.key][v]) return;
+        var id = "fairio-" + f.key + "-" + i;
+        var row = el("div", { "class": "fairio-facet-row" });
+        var input = el("input", { type: "checkbox", id: id, "data-facet": f.key, value: v });
+        input.checked = !!state.selected[f.key][v];
+        var label = el("label", { "for": id }, f.label(v) + " (" + counts[v] + ")");
+        row.appendChild(input);
+        row.appendChild(label);
+        box.appendChild(row);
+      });
+      if (f.key === "tag" && keys.length > TAGS_SHOWN) {
+        var more = el("button", { type: "button", "class": "fairio-more" },
+          state.showAllTags ? "Fewer tags" : "All " + keys.length + " tags");
+        more.addEventListener("click", function () {
+          state.showAllTags = !state.showAllTags;
+          update(false);
+        });
+        box.appendChild(more);
+      }
+      facetsBox.appendChild(box);
+    });
+  }
+
+  function renderResults(hits) {
+    results.textContent = "";
+    hits.slice(0, state.shown).forEach(function (m) {
+      var e = m.doc.entry;
+      var li = el("li", { "class": "fairio-result" });
+      var a = el("a", { href: "materials/" + encodeURIComponent(e.i) + ".html" }, e.n);
+      li.appendChild(a);
+      var meta = values(e, "t").map(function (t) { return data.types[t] || t; })
+        .concat(values(e, "l").map(function (l) { return data.levels[l] || l; }))
+        .concat(e.c ? [e.c] : [], e.y ? [e.y] : []);
+      li.appendChild(el("div", { "class": "fairio-meta" }, meta.join(" · ")));
+      if (e.d) li.appendChild(el("p", {}, e.d.length >= 240 ? e.d + "…" : e.d));
+      if (e.g) li.appendChild(el("div", { "class": "fairio-tags" }, e.g.join(", ")));
+      results.appendChild(li);
+    });
+    if (hits.length > state.shown) {
+      var more = el("button", { type: "button", "class": "fairio-more" },
+        "Show " + Math.min(PAGE, hits.length - state.shown) + " more");
+      more.addEventListener("click", function () { state.shown += PAGE; renderResults(hits); });
+      results.appendChild(el("li", { "class": "fairio-result" })).appendChild(more);
+    }
+  }
+
+  function update(resetPage) {
+    if (resetPage) state.shown = PAGE;
+    var qwords = words(state.q);
+    var phrase = qwords.length > 1 ? qwords.join(" ") : "";
+    var matched = [];
+    docs.forEach(function (doc) {
+      var s = qwords.length ? score(doc, qwords, phrase) : 1;
+      if (s) matched.push({ doc: doc, score: s });
+    });
+    var hits = matched.filter(function (m) { return passes(m.doc, null); });
+    hits.sort(function (a, b) {
+      return b.score - a.score || (b.doc.entry.y || "").localeCompare(a.doc.entry.y || "") ||
+        a.doc.entry.n.localeCompare(b.doc.entry.n);
+    });
+    renderFacets(matched);
+    renderResults(hits);
+    count.textContent = hits.length + (hits.length === 1 ? " material" : " materials") +
+      (qwords.length ? " for \u201c" + state.q.trim() + "\u201d" : "");
+    root.setAttribute("data-results", String(hits.length));
+    writeUrl();
+  }
+
+  facetsBox.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches("input[data-facet]")) return;
+    var chosen = state.selected[input.getAttribute("data-facet")];
+    if (input.checked) chosen[input.value] = true; else delete chosen[input.value];
+    update(true);
+  });
+  var timer = null;
+  query.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () { state.q = query.value; update(true); }, 120);
+  });
+
+  readUrl();
+  query.value = state.q;
+  update(true);
+})();

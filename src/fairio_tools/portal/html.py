@@ -1,0 +1,69 @@
+"""HTML for generated pages: every catalogue or tool value goes through here.
+
+Generated pages are written as HTML, never as Markdown, so no catalogue text is interpreted
+as markup (no ``[x](javascript:...)`` links sneaking in): every value is HTML-escaped and
+URLs are emitted as links only when they are http(s).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import yaml
+
+_HTTP_URL = re.compile(r"^https?://[^\s<>\"'`]+$")
+
+
+def text(value: object) -> str:
+    """``value`` as inert HTML text."""
+    return html.escape(str(value), quote=True)
+
+
+def paragraphs(value: str) -> str:
+    """Plain text with blank-line paragraphs as ``<p>`` elements (no blank lines emitted)."""
+    parts = [p.strip() for p in re.split(r"\n\s*\n", value) if p.strip()]
+    return "".join(f"<p>{text(' '.join(p.split()))}</p>" for p in parts)
+
+
+def external_link(url: str, label: str | None = None) -> str:
+    """A link to an external http(s) URL, or the escaped text when it is anything else."""
+    if not _HTTP_URL.match(url):
+        return text(label or url)
+    return f'<a href="{text(url)}" rel="noopener">{text(label or url)}</a>'
+
+
+def link(href: str, label: str) -> str:
+    """A link to a page of the site (``href`` is generated, never taken from input)."""
+    return f'<a href="{text(href)}">{text(label)}</a>'
+
+
+@dataclass(frozen=True)
+class GeneratedPage:
+    """A page made at build time: its title and its finished HTML body.
+
+    MkDocs gets only the front matter as Markdown; the hooks hand it :attr:`html` as the
+    rendered content, so catalogue text never passes through a Markdown parser.
+    """
+
+    title: str
+    body: str
+    search: bool = False
+
+    @property
+    def markdown(self) -> str:
+        """Front matter only; the title is escaped HTML because the theme prints it raw."""
+        meta: dict[str, object] = {"title": text(self.title)}
+        if not self.search:
+            meta["search"] = {"exclude": True}
+        return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n"
+
+    @property
+    def html(self) -> str:
+        return f'<div class="fairio-page">\n<h1>{text(self.title)}</h1>\n{self.body}\n</div>\n'
+
+
+def page(title: str, body: str, *, search: bool = False) -> GeneratedPage:
+    """A generated page; ``search`` keeps it in the theme's search index."""
+    return GeneratedPage(title, body, search)

@@ -1,0 +1,302 @@
+"""Catalogue pages: one per material, browse pages by type/level/licence/tag, the tags
+index, the search page and its index.
+
+Every function returns ``{site path: Markdown or asset text}``; nothing here knows MkDocs.
+Pages live under ``catalogue/`` and link with relative ``.html`` URLs
+(``use_directory_urls: false``), so the site also works opened from disk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+
+from fairio_tools.catalogue.bioschemas import entry_to_jsonld, script_json
+from fairio_tools.catalogue.model import Entry, levels, resource_types
+from fairio_tools.catalogue.normalise import slugify
+from fairio_tools.portal import html
+from fairio_tools.portal.html import GeneratedPage
+
+SECTION = "catalogue"
+DESCRIPTION_IN_INDEX = 240
+"""Characters of each description kept in the search index (keeps it small)."""
+
+
+def material_path(entry_id: str) -> str:
+    return f"{SECTION}/materials/{entry_id}.md"
+
+
+def facet_key(facet: str, value: str) -> str:
+    """The page slug of a facet value; tags that differ only in spelling share a page."""
+    if facet in ("type", "level"):
+        return value
+    return slugify(value, 60) if value else "none"
+
+
+def facet_path(facet: str, key: str) -> str:
+    return f"{SECTION}/{facet}/{key}.md"
+
+
+def catalogue_pages(
+    entries: list[Entry], related_pages: dict[str, list[tuple[str, str]]] | None = None
+) -> dict[str, GeneratedPage | str]:
+    """Every generated catalogue page and the search index, keyed by site path.
+
+    ``related_pages`` maps an entry id to (site path, title) of tool/workflow pages.
+    """
+    entries = sorted(entries, key=lambda e: (e.name.casefold(), e.id))
+    related_pages = related_pages or {}
+    pages: dict[str, GeneratedPage | str] = {
+        material_path(e.id): material_page(e, related_pages.get(e.id, [])) for e in entries
+    }
+    facets = facet_groups(entries)
+    for facet, groups in facets.items():
+        for key, (label, members) in groups.items():
+            pages[facet_path(facet, key)] = _facet_page(facet, key, label, members)
+    pages[f"{SECTION}/index.md"] = _browse_page(entries, facets)
+    pages[f"{SECTION}/tags.md"] = _tags_page(facets["tag"])
+    pages[f"{SECTION}/all.md"] = html.page(
+        "All materials", _material_list(entries, f"{SECTION}/all.md")
+    )
+    pages[f"{SECTION}/search.md"] = _search_page()
+    pages["assets/catalogue-index.js"] = search_index_script(entries)
+    return pages
+
+
+Facet = dict[str, tuple[str, list[Entry]]]
+"""Facet value key → (label, entries)."""
+
+
+def facet_groups(entries: list[Entry]) -> dict[str, Facet]:
+    """Entries grouped by type, level, licence and tag (vocabulary or name order)."""
+    vocabulary = resource_types()
+    groups: dict[str, Facet] = {
+        "type": {t: (vocabulary[t].label, []) for t in vocabulary},
+        "level": {lv: (label, []) for lv, label in levels().items()},
+        "license": {},
+        "tag": {},
+    }
+    for entry in entries:
+        values = {
+            "type": entry.type,
+            "level": entry.levels,
+            "license": (entry.license or "",),
+            "tag": entry.tags,
+        }
+        for facet, facet_values in values.items():
+            for value in facet_values:
+                key = facet_key(facet, value)
+                label = _label(facet, value)
+                groups[facet].setdefault(key, (label, []))[1].append(entry)
+    for facet in ("type", "level"):
+        groups[facet] = {k: v for k, v in groups[facet].items() if v[1]}
+    for facet in ("license", "tag"):
+        groups[facet] = dict(sorted(groups[facet].items(), key=lambda kv: kv[1][0].casefold()))
+    return groups
+
+
+def material_page(entry: Entry, related: Iterable[tuple[str, str]] = ()) -> GeneratedPage:
+    """One material: what it is, who made it, where to get it, plus its JSON-LD."""
+    here = material_path(entry.id)
+    rows = [
+        ("Type", _facet_links(here, "type", entry.type)),
+        ("Level", _facet_links(here, "level", entry.levels) if entry.levels else ""),
+        ("Licence", _facet_links(here, "license", [entry.license or ""])),
+        ("Authors", ", ".join(_author(a) for a in entry.authors)),
+        ("Language", html.text(", ".join(entry.language))),
+        ("Published", html.text(entry.publication_date or "")),
+        ("DOI", html.external_link(entry.link, entry.doi) if entry.doi else ""),
+        ("Audience", html.text(", ".join(entry.audience))),
+        ("File formats", html.text(" ".join(entry.file_formats))),
+        ("Event", html.text(", ".join(entry.event.values()))),
+    ]
+    body = [
+        f'<p class="fairio-open">{html.external_link(entry.link, "Open the material")}</p>',
+        html.paragraphs(entry.description) if entry.description else "",
+        '<table class="fairio-facts"><tbody>',
+        *(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows if value),
+        "</tbody></table>",
+    ]
+    if entry.tags:
+        body.append("<h2>Tags</h2><p>" + _facet_links(here, "tag", entry.tags) + "</p>")
+    if entry.learning_outcomes:
+        items = "".join(f"<li>{html.text(o)}</li>" for o in entry.learning_outcomes)
+        body.append(f"<h2>Learning outcomes</h2><ul>{items}</ul>")
+    if len(entry.links) > 1:
+        items = "".join(f"<li>{html.external_link(u)}</li>" for u in entry.links)
+        body.append(f"<h2>Links</h2><ul>{items}</ul>")
+    related = list(related)
+    if related:
+        items = "".join(f"<li>{html.link(_rel(here, p), t)}</li>" for p, t in related)
+        body.append(f"<h2>Related tools and workflows</h2><ul>{items}</ul>")
+    body.append(
+        '<script type="application/ld+json">' + script_json(entry_to_jsonld(entry)) + "</script>"
+    )
+    return html.page(entry.name, "\n".join(part for part in body if part))
+
+
+def search_index(entries: list[Entry]) -> dict:
+    """The data the in-browser search ranks and filters: short keys keep it small."""
+    records = []
+    for entry in sorted(entries, key=lambda e: (e.name.casefold(), e.id)):
+        record = {"i": entry.id, "n": entry.name, "t": list(entry.type)}
+        if entry.description:
+            description = " ".join(entry.description.split())
+            record["d"] = description[:DESCRIPTION_IN_INDEX]
+        if entry.levels:
+            record["l"] = list(entry.levels)
+        if entry.license:
+            record["c"] = entry.license
+        if entry.tags:
+            record["g"] = list(entry.tags)
+        if entry.authors:
+            record["a"] = ", ".join(a.name for a in entry.authors)
+        if entry.publication_date:
+            record["y"] = entry.publication_date[:4]
+        records.append(record)
+    return {
+        "types": {t.term: t.label for t in resource_types().values()},
+        "levels": levels(),
+        "entries": records,
+    }
+
+
+def search_index_script(entries: list[Entry]) -> str:
+    """The index as a script assigning JSON, so search also works from ``file://``."""
+    data = json.dumps(search_index(entries), ensure_ascii=False, separators=(",", ":"))
+    data = data.replace("<", "\\u003c")
+    return f"window.fairioCatalogue={data};\n"
+
+
+def _rel(here: str, target: str) -> str:
+    """Relative URL from page ``here`` to page ``target`` (both site paths, .md)."""
+    here_parts = here.split("/")[:-1]
+    target_parts = target.split("/")
+    common = 0
+    while (
+        common < len(here_parts)
+        and common < len(target_parts) - 1
+        and here_parts[common] == target_parts[common]
+    ):
+        common += 1
+    up = [".."] * (len(here_parts) - common)
+    path = "/".join(up + target_parts[common:])
+    return path[:-3] + ".html" if path.endswith(".md") else path
+
+
+def _facet_links(here: str, facet: str, values: Iterable[str]) -> str:
+    return ", ".join(
+        html.link(_rel(here, facet_path(facet, facet_key(facet, v))), _label(facet, v))
+        for v in values
+    )
+
+
+def _label(facet: str, value: str) -> str:
+    if facet == "type":
+        return resource_types()[value].label
+    if facet == "level":
+        return levels()[value]
+    if facet == "license":
+        return license_label(value)
+    return value
+
+
+def license_label(license_id: str) -> str:
+    """SPDX ids as they are; ``LicenseRef-all-rights-reserved`` → 'All rights reserved'."""
+    if not license_id:
+        return "Licence not known"
+    if license_id.startswith("LicenseRef-"):
+        return license_id.removeprefix("LicenseRef-").replace("-", " ").capitalize()
+    return license_id
+
+
+def _author(author) -> str:
+    name = html.text(author.name)
+    if author.orcid:
+        return f"{name} ({html.external_link(author.orcid_url, 'ORCID')})"
+    return name
+
+
+def _material_list(entries: list[Entry], here: str) -> str:
+    items = []
+    for entry in entries:
+        kinds = ", ".join(entry.type_labels)
+        year = f", {entry.publication_date[:4]}" if entry.publication_date else ""
+        items.append(
+            f"<li>{html.link(_rel(here, material_path(entry.id)), entry.name)} "
+            f'<span class="fairio-meta">({html.text(kinds + year)})</span></li>'
+        )
+    return f'<ul class="fairio-list">{"".join(items)}</ul>'
+
+
+_FACET_TITLES = {"type": "Type", "level": "Level", "license": "Licence", "tag": "Tag"}
+
+
+def _facet_page(facet: str, key: str, label: str, entries: list[Entry]) -> GeneratedPage:
+    here = facet_path(facet, key)
+    title = f"{_FACET_TITLES[facet]}: {label}"
+    back = html.link(_rel(here, f"{SECTION}/index.md"), "Browse the catalogue")
+    body = f"<p>{len(entries)} materials. {back}.</p>" + _material_list(entries, here)
+    return html.page(title, body)
+
+
+def _browse_page(entries: list[Entry], facets: dict[str, Facet]) -> GeneratedPage:
+    here = f"{SECTION}/index.md"
+    parts = [
+        f"<p>{len(entries)} training materials. "
+        f"{html.link(_rel(here, f'{SECTION}/search.md'), 'Search them')}, "
+        f"see {html.link(_rel(here, f'{SECTION}/all.md'), 'all from A to Z')} "
+        f"or the {html.link(_rel(here, f'{SECTION}/tags.md'), 'tags index')}.</p>"
+    ]
+    for facet, heading in (("type", "By type"), ("level", "By level"), ("license", "By licence")):
+        items = "".join(
+            f"<li>{html.link(_rel(here, facet_path(facet, key)), label)} "
+            f'<span class="fairio-meta">({len(members)})</span></li>'
+            for key, (label, members) in facets[facet].items()
+        )
+        parts.append(f'<h2>{heading}</h2><ul class="fairio-columns">{items}</ul>')
+    popular = sorted(facets["tag"].items(), key=lambda kv: (-len(kv[1][1]), kv[1][0].casefold()))
+    items = "".join(
+        f"<li>{html.link(_rel(here, facet_path('tag', key)), label)} "
+        f'<span class="fairio-meta">({len(members)})</span></li>'
+        for key, (label, members) in popular[:30]
+    )
+    parts.append(f'<h2>Most used tags</h2><ul class="fairio-columns">{items}</ul>')
+    return html.page("Browse the catalogue", "\n".join(parts), search=True)
+
+
+def _tags_page(tags: Facet) -> GeneratedPage:
+    here = f"{SECTION}/tags.md"
+    by_letter: dict[str, list[str]] = defaultdict(list)
+    for key, (tag, members) in tags.items():
+        letter = tag[:1].upper() if tag[:1].isalpha() else "#"
+        by_letter[letter].append(
+            f"<li>{html.link(_rel(here, facet_path('tag', key)), tag)} "
+            f'<span class="fairio-meta">({len(members)})</span></li>'
+        )
+    parts = [f"<p>{len(tags)} tags.</p>"]
+    for letter in sorted(by_letter):
+        parts.append(f'<h2>{html.text(letter)}</h2><ul class="fairio-columns">')
+        parts.append("".join(by_letter[letter]) + "</ul>")
+    return html.page("Tags", "\n".join(parts), search=True)
+
+
+def _search_page() -> GeneratedPage:
+    body = (
+        '<div id="fairio-search" class="fairio-search">'
+        '<label for="fairio-query">Search training materials</label>'
+        '<input id="fairio-query" type="search" autocomplete="off" '
+        'placeholder="e.g. OMERO, napari, segmentation">'
+        '<div class="fairio-search-layout">'
+        '<aside id="fairio-facets" class="fairio-facets" aria-label="Filters"></aside>'
+        '<section><p id="fairio-count" class="fairio-meta" aria-live="polite"></p>'
+        '<ol id="fairio-results" class="fairio-results"></ol></section>'
+        "</div>"
+        "<noscript><p>Search needs JavaScript; "
+        '<a href="all.html">browse all materials</a> instead.</p></noscript>'
+        "</div>\n"
+        '<script src="../assets/catalogue-index.js"></script>\n'
+        '<script src="../assets/catalogue-search.js"></script>'
+    )
+    return html.page("Search the catalogue", body, search=True)

@@ -1,0 +1,79 @@
+"""The generated part of the portal: every page computed from the catalogue, tools and
+workflows, keyed by site path. The MkDocs hooks (``portal/hooks.py``) add these to the
+build; nothing here imports MkDocs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fairio_tools.catalogue.store import load_catalogue
+from fairio_tools.errors import InputError
+from fairio_tools.portal import galaxy_pages, materials
+from fairio_tools.portal.html import GeneratedPage
+
+
+@dataclass(frozen=True)
+class PortalSources:
+    """Where the generated pages come from (``extra.fairio`` in mkdocs.yml)."""
+
+    catalogue: Path
+    tools: Path
+    workflows: Path
+
+    @classmethod
+    def from_mkdocs_extra(cls, extra: dict, root: Path) -> PortalSources:
+        settings = extra.get("fairio") or {}
+        return cls(
+            catalogue=root / settings.get("catalogue", "portal/catalogue"),
+            tools=root / settings.get("tools", "tools"),
+            workflows=root / settings.get("workflows", "workflows"),
+        )
+
+
+def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
+    """All generated pages and assets. Raises InputError when the catalogue is invalid."""
+    catalogue = load_catalogue(sources.catalogue)
+    if not catalogue.ok:
+        raise InputError(
+            f"{len(catalogue.errors)} invalid catalogue entries; first: {catalogue.errors[0]}",
+            path=sources.catalogue,
+            hint="run: fairio catalogue validate " + str(sources.catalogue),
+        )
+    entries = catalogue.entries
+    tools = [galaxy_pages.read_tool(path) for path in galaxy_pages.find_tools(sources.tools)]
+    workflows = [
+        galaxy_pages.read_workflow(path) for path in galaxy_pages.find_workflows(sources.workflows)
+    ]
+    tool_pages = {tool.id: tool.page for tool in tools}
+
+    pages: dict[str, GeneratedPage | str] = {}
+    related: dict[str, list[tuple[str, str]]] = {}
+
+    def material_href_from(page: str):
+        depth = page.count("/")
+        return lambda entry: "../" * depth + materials.material_path(entry.id)[:-3] + ".html"
+
+    for tool in tools:
+        found = galaxy_pages.related_materials({tool.id}, tool.keywords, entries)
+        for entry in found:
+            related.setdefault(entry.id, []).append((tool.page, tool.name))
+        pages[tool.page] = galaxy_pages.tool_page(tool, found, material_href_from(tool.page))
+    for workflow in workflows:
+        keywords = {t.casefold() for t in workflow.tags}
+        found = galaxy_pages.related_materials({workflow.id, *workflow.tool_ids}, keywords, entries)
+        for entry in found:
+            related.setdefault(entry.id, []).append((workflow.page, workflow.name))
+
+        def tool_href(tool_id: str, page: str = workflow.page) -> str | None:
+            short = tool_id.split("/")[-2] if "/" in tool_id else tool_id
+            target = tool_pages.get(short)
+            return "../" * page.count("/") + target[:-3] + ".html" if target else None
+
+        pages[workflow.page] = galaxy_pages.workflow_page(
+            workflow, tool_href, found, material_href_from(workflow.page)
+        )
+    pages[f"{galaxy_pages.SECTION}/index.md"] = galaxy_pages.tools_index(tools, workflows)
+    pages.update(materials.catalogue_pages(entries, related))
+    return pages
