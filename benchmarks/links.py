@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import multiprocessing
 import resource
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the loopback farm lives with the tests
 
-from tests.linkfarm import Farm, FarmServer  # noqa: E402
+from tests.linkfarm import FarmProcess, RemoteFarm  # noqa: E402
 
 from fairio_tools.links.check import CheckSettings, check_urls  # noqa: E402
 from fairio_tools.links.guard import AddressPolicy  # noqa: E402
@@ -34,7 +33,7 @@ KINDS = ["ok", "plain", "nohead", "file", "redirect?hops=2&code=301", "missing",
 LOOPBACK = AddressPolicy.allowing(["127.0.0.0/8"])
 
 
-def urls_for(farm: Farm, count: int) -> list[str]:
+def urls_for(farm: RemoteFarm, count: int) -> list[str]:
     urls = []
     for i in range(count):
         name, _, query = KINDS[i % len(KINDS)].partition("?")
@@ -42,15 +41,6 @@ def urls_for(farm: Farm, count: int) -> list[str]:
             farm.url(1 + (i * 7) % farm.hosts, f"{name}/{i}" + (f"?{query}" if query else ""))
         )
     return urls
-
-
-def serve(hosts: int, latency: float, connection) -> None:
-    """Run the farm in its own process (its own core); answer 'peaks' until told 'stop'."""
-    with FarmServer(Farm(hosts=hosts, latency=latency)) as farm:
-        connection.send(farm.port)
-        while connection.recv() == "peaks":
-            connection.send(dict(farm.peak_in_flight))
-            farm.peak_in_flight.clear()
 
 
 def timed(label: str, work) -> tuple[float, object]:
@@ -99,11 +89,7 @@ def main() -> None:
     parser.add_argument("--skip-linkchecker", action="store_true")
     args = parser.parse_args()
 
-    ours, theirs = multiprocessing.Pipe()
-    server = multiprocessing.Process(target=serve, args=(args.hosts, args.latency, theirs))
-    server.start()
-    try:
-        farm = Farm(hosts=args.hosts, port=ours.recv())
+    with FarmProcess(hosts=args.hosts, latency=args.latency) as farm:
         urls = urls_for(farm, args.urls)
         print(f"{len(urls)} URLs on {args.hosts} hosts, {args.latency * 1000:.0f} ms per answer")
 
@@ -113,8 +99,7 @@ def main() -> None:
         )
         cpu = time.process_time() - cpu
         requests = sum(r.requests for r in results)
-        ours.send("peaks")
-        peak = max(ours.recv().values())
+        peak = farm.peak_in_flight()
         print(f"    {requests} requests, {cpu:.2f} s CPU in the checker, "
               f"peak {peak} in flight per host, "
               f"{dict(Counter(str(r.status) for r in results))}")  # fmt: skip
@@ -141,10 +126,6 @@ def main() -> None:
                                      lambda: linkchecker_run(urls, tuned))  # fmt: skip
             print(f"    {sum(counts.values())} URLs reported")
             rows += [("linkchecker (defaults)", lc_default), ("linkchecker (tuned)", lc_tuned)]
-
-    finally:
-        ours.send("stop")
-        server.join(timeout=30)
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS of the checking process: {rss:.0f} MiB (the farm runs in its own)")

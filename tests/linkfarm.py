@@ -4,19 +4,29 @@ One aiohttp server listens on the same port of 127.0.0.1 ... 127.0.0.N (on Linux
 127.0.0.0/8 is loopback), so each address is a separate host to the checker's per-host limit.
 The path says how a URL behaves; :func:`plan` lays out a catalogue of such URLs with the status
 each must get. Nothing here talks to any non-loopback address.
+
+The server runs in its own process (``python -m tests.linkfarm``), so that its work never
+competes with the checker's event loop for the interpreter lock; tests steer it through
+:class:`FarmProcess` and a small control API under ``/_farm/``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import errno
 import hashlib
 import itertools
+import json
+import signal
 import socket
 import ssl
 import subprocess
+import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +61,7 @@ class Farm:
 
     hosts: int = 50
     latency: float = 0.0
-    slow_seconds: float = 2.0
+    slow_seconds: float = 5.0
     port: int = 0
     tls_port: int = 0
     generation: int = 0
@@ -64,6 +74,8 @@ class Farm:
         return f"http://127.0.0.{host}:{self.port}/{path}"
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith("/_farm/"):
+            return await self.answer(request)
         host = request.transport.get_extra_info("sockname")[0] if request.transport else "?"
         self.in_flight[host] += 1
         self.peak_in_flight[host] = max(self.peak_in_flight[host], self.in_flight[host])
@@ -78,6 +90,8 @@ class Farm:
 
     async def answer(self, request: web.Request) -> web.StreamResponse:
         kind, _, rest = request.path.strip("/").partition("/")
+        if kind == "_farm":
+            return self.control(request, rest)
         n = int(rest.split("/")[0].split(".")[0]) if rest[:1].isdigit() else 0
         query = request.query
         if kind in ("ok", "changing", "volatile", "file"):
@@ -131,6 +145,18 @@ class Farm:
         if kind == "doi":  # a DOI resolver: /doi/10.1234/abc -> landing page
             raise web.HTTPFound(self.url(1 + n % self.hosts, f"ok/{20_000 + n}"))
         raise web.HTTPNotFound()
+
+    def control(self, request: web.Request, action: str) -> web.Response:
+        """The test's remote control: edit pages, read and reset statistics, set latency."""
+        if action == "edit":
+            self.generation += 1
+        elif action == "latency":
+            self.latency = float(request.query["seconds"])
+        elif action == "reset":
+            self.methods.clear()
+            self.peak_in_flight.clear()
+        stats = {"methods": self.methods, "peaks": self.peak_in_flight}
+        return web.json_response(stats if action == "stats" else {})
 
     def validated(self, request: web.Request, kind: str, n: int) -> web.Response:
         """Pages with ETag and Last-Modified that honour conditional requests."""
@@ -188,7 +214,7 @@ MIX = [
 ]  # fmt: skip
 
 
-def plan(farm: Farm, size: int = 1000) -> list[Planned]:
+def plan(farm: RemoteFarm, size: int = 1000) -> list[Planned]:
     """``size`` URLs spread over the farm's hosts in the proportions of :data:`MIX`."""
     kinds = list(itertools.chain.from_iterable([(k, s)] * w for k, s, w in MIX))
     assert len(kinds) == 100
@@ -284,3 +310,82 @@ def _bound(host: str, port: int) -> socket.socket:
         raise
     sock.listen(512)
     return sock
+
+
+class FarmProcess:
+    """Starts the farm in a child process; the context value steers it."""
+
+    def __init__(self, hosts: int = 50, latency: float = 0.0, tls: bool = False) -> None:
+        self.args = [f"--hosts={hosts}", f"--latency={latency}"] + (["--tls"] if tls else [])
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> RemoteFarm:
+        root = Path(__file__).resolve().parents[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.linkfarm", *self.args],
+            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the link farm did not start")
+        hosts, port, tls_port = map(int, line.split())
+        return RemoteFarm(hosts=hosts, port=port, tls_port=tls_port)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class RemoteFarm:
+    """The test's view of a farm running in another process."""
+
+    hosts: int
+    port: int
+    tls_port: int
+
+    def url(self, host: int, path: str) -> str:
+        return f"http://127.0.0.{host}:{self.port}/{path}"
+
+    def _call(self, action: str) -> dict:
+        with urllib.request.urlopen(self.url(1, f"_farm/{action}"), timeout=30) as answer:
+            return json.load(answer)
+
+    def edit_pages(self) -> None:
+        """Change the main text of every 'changing' page."""
+        self._call("edit")
+
+    def set_latency(self, seconds: float) -> None:
+        self._call(f"latency?seconds={seconds}")
+
+    def reset(self) -> None:
+        self._call("reset")
+
+    def methods(self, path: str) -> list[str]:
+        """The methods of the requests for ``path`` since the last reset."""
+        return self._call("stats")["methods"].get(path, [])
+
+    def peak_in_flight(self) -> int:
+        """Most requests one host had in flight at once since the last reset."""
+        return max(self._call("stats")["peaks"].values(), default=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the link farm until terminated.")
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--tls", action="store_true", help="Also serve HTTPS, self-signed.")
+    args = parser.parse_args()
+    farm = Farm(hosts=args.hosts, latency=args.latency)
+    with tempfile.TemporaryDirectory() as tmp:
+        tls = self_signed_context(Path(tmp)) if args.tls else None
+        with FarmServer(farm, tls=tls):
+            print(farm.hosts, farm.port, farm.tls_port, flush=True)
+            signal.sigwait({signal.SIGTERM, signal.SIGINT})
+
+
+if __name__ == "__main__":
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    main()

@@ -9,12 +9,12 @@ import yaml
 
 from fairio_tools.links.state import read_state
 from tests.conftest import run_fairio
-from tests.linkfarm import Farm, FarmServer
+from tests.linkfarm import FarmProcess
 
 
 @pytest.fixture(scope="module")
 def farm():
-    with FarmServer(Farm(hosts=5)) as running:
+    with FarmProcess(hosts=5) as running:
         yield running
 
 
@@ -61,7 +61,7 @@ def test_two_runs_classify_flag_changes_and_deprecate(farm, catalogue, tmp_path)
     lines = (tmp_path / "state.jsonl").read_text().splitlines()
     assert len(lines) == 6 and lines == sorted(lines)
 
-    farm.generation += 1
+    farm.edit_pages()
     _, report = links_check(farm, catalogue, tmp_path, "--report", str(tmp_path / "report.md"))
     assert report["changed"] == [farm.url(2, "changing/2")]
     assert sorted(report["newly_deprecated"]) == [farm.url(3, "gone/3"), farm.url(5, "missing/5")]

@@ -9,12 +9,12 @@ import pytest
 from fairio_tools.links.check import CheckSettings, run_check
 from fairio_tools.links.guard import AddressPolicy, host_name_problem
 from fairio_tools.links.status import LinkStatus
-from tests.linkfarm import Farm, FarmServer
+from tests.linkfarm import FarmProcess
 
 
 @pytest.fixture(scope="module")
 def farm():
-    with FarmServer(Farm(hosts=2)) as running:
+    with FarmProcess(hosts=2) as running:
         yield running
 
 
