@@ -114,7 +114,8 @@ def test_untrusted_certificate_is_a_tls_error(farm):
 
 
 def test_non_http_urls_are_invalid(farm):
-    results = run_check(["ftp://example.org/file", "javascript:alert(1)"], settings=SETTINGS)
+    urls = ["ftp://example.org/file", "javascript:alert(1)", "http://[::1", "http://127.1/"]
+    results = run_check(urls, settings=SETTINGS)
     assert {r.status for r in results} == {LinkStatus.INVALID}
 
 

@@ -173,6 +173,9 @@ class LinkChecker:
         except aiohttp.ClientError as error:
             status, detail = _classify_client_error(error)
             return LinkResult(url, status, detail=detail, requests=counter[0])
+        except ValueError as error:  # urlsplit, yarl and IDNA reject malformed URLs
+            detail = f"malformed URL: {error}"
+            return LinkResult(url, LinkStatus.INVALID, detail=detail, requests=counter[0])
 
     async def _follow(self, url: str, known: Known, counter: list[int]) -> LinkResult:
         current, permanent, method = url, False, "HEAD"
