@@ -106,6 +106,9 @@ def check_command(
     except ValueError as error:
         raise InputError(str(error), field="--allow-network", hint="e.g. 127.0.0.0/8") from None
     catalogue = load_catalogue(directory)
+    if catalogue.errors:
+        click.echo(f"{len(catalogue.errors)} invalid entries not checked (see: fairio catalogue "
+                   f"check --catalogue {directory})", err=True)  # fmt: skip
     chosen = {path.stem for path in only}
     entries = [e for e in catalogue.entries if not only or e.id in chosen]
     users = links_by_url(entries, doi_resolver)

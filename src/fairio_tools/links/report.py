@@ -54,7 +54,8 @@ def curator_report(
         MARKER,
         f"# {title}",
         "",
-        f"{len(records)} links of {len(entries)} materials; latest status change {checked}. "
+        f"{len(records)} links of {len(entries)} materials checked; latest status change "
+        f"{checked}. "
         f"A material is deprecated (hidden from default search, never deleted) when all its "
         f"links failed in consecutive runs; it comes back as soon as one works again.",
         "",
