@@ -109,3 +109,11 @@ def test_fingerprint_ignores_dates_tokens_and_boilerplate():
 )
 def test_soft_404_detection(html, soft):
     assert read_page(html).looks_like_not_found is soft
+
+
+def test_every_edit_is_flagged_even_twice_a_day():
+    state = apply_results({}, [ok("a")], "2026-01-01").state
+    first = apply_results(state, [ok("b")], "2026-01-02")
+    second = apply_results(first.state, [ok("c")], "2026-01-02")
+    assert first.changed == second.changed == [URL]
+    assert apply_results(second.state, [ok("c")], "2026-01-02").changed == []

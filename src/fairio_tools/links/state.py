@@ -123,7 +123,7 @@ def apply_results(
         state[result.url] = new
         if old is None:
             continue
-        if new.content_changed == today and old.content_changed != today:
+        if _text_changed(old, result):
             changed.append(result.url)
         if new.failures == 1:
             failing.append(result.url)
@@ -159,7 +159,7 @@ def _next_state(
             deprecated=was or (today if failures >= deprecate_after else None),
         )
     content_changed = old.content_changed if old else None
-    if old and old.fingerprint and result.fingerprint and result.fingerprint != old.fingerprint:
+    if old is not None and _text_changed(old, result):
         content_changed = today
     return UrlState(  # no HTTP code or detail for a working link: 200 vs 304 is not news
         url=result.url,
@@ -171,3 +171,10 @@ def _next_state(
         fingerprint=result.fingerprint or (old.fingerprint if old else None),
         content_changed=content_changed,
     )
+
+
+def _text_changed(old: UrlState, result: LinkResult) -> bool:
+    """Both runs fingerprinted the page, and the fingerprints differ."""
+    if result.status.is_failure or result.status == LinkStatus.RATE_LIMITED:
+        return False
+    return bool(old.fingerprint and result.fingerprint and old.fingerprint != result.fingerprint)
