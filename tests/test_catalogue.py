@@ -255,3 +255,13 @@ def test_bioschemas_round_trip(imported, tmp_path):
             source.type, source.doi, source.license, source.levels
         )  # fmt: skip
         assert [a.orcid for a in entry.authors] == [a.orcid for a in source.authors]
+
+
+def test_yaml_suffix_is_reported_not_ignored(tmp_path):
+    write_entry(tmp_path, "good", GOOD)
+    (tmp_path / "typo.yaml").write_text(yaml.safe_dump(GOOD))
+    catalogue = load_catalogue(tmp_path)
+    assert [e.id for e in catalogue.entries] == ["good"]
+    assert [str(e) for e in catalogue.errors] == [
+        f"{tmp_path / 'typo.yaml'}: entries end in .yml, rename the file"
+    ]

@@ -80,6 +80,10 @@ def load_catalogue(directory: str | Path) -> Catalogue:
             catalogue.errors.append(EntryError(path, tuple(findings)))
         else:
             catalogue.entries.append(entry)
+    for path in sorted(directory.glob("*.yaml")):
+        catalogue.errors.append(
+            EntryError(path, (Finding("", f"entries end in {ENTRY_SUFFIX}, rename the file"),))
+        )
     _check_unique(catalogue)
     return catalogue
 

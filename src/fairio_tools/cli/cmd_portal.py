@@ -37,3 +37,31 @@ def build_command(config_file: Path, site_dir: Path | None) -> None:
         f"{site.site_dir}: {site.pages} pages, {site.bytes / 1e6:.1f} MB in {site.seconds:.1f} s",
         err=True,
     )
+
+
+@group.command("serve")
+@click.option(
+    "--site-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site"),
+    show_default=True,
+    help="The built site to serve (run `fairio portal build` first).",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def serve_command(site_dir: Path, port: int, bind: str) -> None:
+    """Serve a built portal over HTTP until interrupted (Ctrl-C)."""
+    import contextlib
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from fairio_tools.errors import InputError
+
+    if not (site_dir / "index.html").is_file():
+        raise InputError("no built portal here", path=site_dir, hint="run: fairio portal build")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(site_dir))
+    with ThreadingHTTPServer((bind, port), handler) as server:
+        host, actual_port = server.server_address[:2]
+        click.echo(f"fairio: portal at http://{host}:{actual_port}/ (Ctrl-C stops)", err=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()

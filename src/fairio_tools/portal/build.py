@@ -58,7 +58,10 @@ def build_site(
     started = time.perf_counter()
     collector = _Collect()
     mkdocs_log = logging.getLogger("mkdocs")
+    previous_level = mkdocs_log.level
+    mkdocs_log.setLevel(min(previous_level or logging.WARNING, logging.WARNING))
     mkdocs_log.addHandler(collector)
+    mkdocs_log.propagate = False  # the CLI prints one line; MkDocs' own lines stay in
     try:
         config = load_config(config_file=str(config_file), strict=True)
         target = Path(site_dir).resolve() if site_dir else Path(config.site_dir)
@@ -77,6 +80,8 @@ def build_site(
             raise
     finally:
         mkdocs_log.removeHandler(collector)
+        mkdocs_log.setLevel(previous_level)
+        mkdocs_log.propagate = True
     if target.exists():
         shutil.rmtree(target)
     staging.rename(target)

@@ -98,8 +98,14 @@ class WorkflowDoc:
 
     @property
     def tool_ids(self) -> set[str]:
-        return {s["tool_id"].split("/")[-2] if "/" in s["tool_id"] else s["tool_id"]
-                for s in self.steps if s.get("tool_id")}  # fmt: skip
+        """Short ids of the tools the steps run (Tool Shed ids reduced to the tool id)."""
+        return {short_tool_id(step["tool_id"]) for step in self.steps if step["tool_id"]}
+
+
+def short_tool_id(tool_id: str) -> str:
+    """``toolshed.g2.bx.psu.edu/repos/owner/repo/fairio_x/1.0`` → ``fairio_x``."""
+    parts = tool_id.split("/")
+    return parts[-2] if len(parts) > 2 else tool_id
 
 
 def find_tools(tools_dir: Path) -> list[Path]:
@@ -288,14 +294,14 @@ def mermaid_flowchart(workflow: WorkflowDoc) -> str:
 
 def tools_index(tools: list[ToolDoc], workflows: list[WorkflowDoc]) -> GeneratedPage:
     """The overview page of tools and workflows."""
-    here_dir = SECTION
+    here = f"{SECTION}/index.md"
     tool_items = "".join(
-        f"<li>{html.link(_rel_same_section(here_dir, t.page), t.name)} "
+        f"<li>{html.link(html.relative_url(here, t.page), t.name)} "
         f'<span class="fairio-meta">{html.text(t.description)}</span></li>'
         for t in sorted(tools, key=lambda t: t.name.casefold())
     )
     workflow_items = "".join(
-        f"<li>{html.link('../' + w.page[:-3] + '.html', w.name)}</li>"
+        f"<li>{html.link(html.relative_url(here, w.page), w.name)}</li>"
         for w in sorted(workflows, key=lambda w: w.name.casefold())
     )
     parts = [
@@ -305,10 +311,6 @@ def tools_index(tools: list[ToolDoc], workflows: list[WorkflowDoc]) -> Generated
         f"<h2>Workflows</h2><ul>{workflow_items or '<li>No workflows yet.</li>'}</ul>",
     ]
     return html.page("Tools and workflows", "\n".join(parts), search=True)
-
-
-def _rel_same_section(here_dir: str, target: str) -> str:
-    return target.removeprefix(here_dir + "/")[:-3] + ".html"
 
 
 def _inputs(source) -> list[dict[str, str]]:

@@ -34,6 +34,25 @@ def external_link(url: str, label: str | None = None) -> str:
     return f'<a href="{text(url)}" rel="noopener">{text(label or url)}</a>'
 
 
+def relative_url(here: str, target: str) -> str:
+    """URL of page ``target`` relative to page ``here`` (site paths of ``.md`` sources).
+
+    Pages are written as ``.html`` (``use_directory_urls: false``), so links also work
+    when the site is opened from disk.
+    """
+    here_parts = here.split("/")[:-1]
+    target_parts = target.split("/")
+    common = 0
+    while (
+        common < len(here_parts)
+        and common < len(target_parts) - 1
+        and here_parts[common] == target_parts[common]
+    ):
+        common += 1
+    path = "/".join([".."] * (len(here_parts) - common) + target_parts[common:])
+    return path.removesuffix(".md") + ".html" if path.endswith(".md") else path
+
+
 def link(href: str, label: str) -> str:
     """A link to a page of the site (``href`` is generated, never taken from input)."""
     return f'<a href="{text(href)}">{text(label)}</a>'

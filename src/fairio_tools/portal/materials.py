@@ -128,7 +128,7 @@ def material_page(entry: Entry, related: Iterable[tuple[str, str]] = ()) -> Gene
         body.append(f"<h2>Links</h2><ul>{items}</ul>")
     related = list(related)
     if related:
-        items = "".join(f"<li>{html.link(_rel(here, p), t)}</li>" for p, t in related)
+        items = "".join(f"<li>{html.link(html.relative_url(here, p), t)}</li>" for p, t in related)
         body.append(f"<h2>Related tools and workflows</h2><ul>{items}</ul>")
     body.append(
         '<script type="application/ld+json">' + script_json(entry_to_jsonld(entry)) + "</script>"
@@ -169,25 +169,9 @@ def search_index_script(entries: list[Entry]) -> str:
     return f"window.fairioCatalogue={data};\n"
 
 
-def _rel(here: str, target: str) -> str:
-    """Relative URL from page ``here`` to page ``target`` (both site paths, .md)."""
-    here_parts = here.split("/")[:-1]
-    target_parts = target.split("/")
-    common = 0
-    while (
-        common < len(here_parts)
-        and common < len(target_parts) - 1
-        and here_parts[common] == target_parts[common]
-    ):
-        common += 1
-    up = [".."] * (len(here_parts) - common)
-    path = "/".join(up + target_parts[common:])
-    return path[:-3] + ".html" if path.endswith(".md") else path
-
-
 def _facet_links(here: str, facet: str, values: Iterable[str]) -> str:
     return ", ".join(
-        html.link(_rel(here, facet_path(facet, facet_key(facet, v))), _label(facet, v))
+        html.link(html.relative_url(here, facet_path(facet, facet_key(facet, v))), _label(facet, v))
         for v in values
     )
 
@@ -224,7 +208,7 @@ def _material_list(entries: list[Entry], here: str) -> str:
         kinds = ", ".join(entry.type_labels)
         year = f", {entry.publication_date[:4]}" if entry.publication_date else ""
         items.append(
-            f"<li>{html.link(_rel(here, material_path(entry.id)), entry.name)} "
+            f"<li>{html.link(html.relative_url(here, material_path(entry.id)), entry.name)} "
             f'<span class="fairio-meta">({html.text(kinds + year)})</span></li>'
         )
     return f'<ul class="fairio-list">{"".join(items)}</ul>'
@@ -236,7 +220,7 @@ _FACET_TITLES = {"type": "Type", "level": "Level", "license": "Licence", "tag": 
 def _facet_page(facet: str, key: str, label: str, entries: list[Entry]) -> GeneratedPage:
     here = facet_path(facet, key)
     title = f"{_FACET_TITLES[facet]}: {label}"
-    back = html.link(_rel(here, f"{SECTION}/index.md"), "Browse the catalogue")
+    back = html.link(html.relative_url(here, f"{SECTION}/index.md"), "Browse the catalogue")
     body = f"<p>{len(entries)} materials. {back}.</p>" + _material_list(entries, here)
     return html.page(title, body)
 
@@ -245,20 +229,20 @@ def _browse_page(entries: list[Entry], facets: dict[str, Facet]) -> GeneratedPag
     here = f"{SECTION}/index.md"
     parts = [
         f"<p>{len(entries)} training materials. "
-        f"{html.link(_rel(here, f'{SECTION}/search.md'), 'Search them')}, "
-        f"see {html.link(_rel(here, f'{SECTION}/all.md'), 'all from A to Z')} "
-        f"or the {html.link(_rel(here, f'{SECTION}/tags.md'), 'tags index')}.</p>"
+        f"{html.link(html.relative_url(here, f'{SECTION}/search.md'), 'Search them')}, "
+        f"see {html.link(html.relative_url(here, f'{SECTION}/all.md'), 'all from A to Z')} "
+        f"or the {html.link(html.relative_url(here, f'{SECTION}/tags.md'), 'tags index')}.</p>"
     ]
     for facet, heading in (("type", "By type"), ("level", "By level"), ("license", "By licence")):
         items = "".join(
-            f"<li>{html.link(_rel(here, facet_path(facet, key)), label)} "
+            f"<li>{html.link(html.relative_url(here, facet_path(facet, key)), label)} "
             f'<span class="fairio-meta">({len(members)})</span></li>'
             for key, (label, members) in facets[facet].items()
         )
         parts.append(f'<h2>{heading}</h2><ul class="fairio-columns">{items}</ul>')
     popular = sorted(facets["tag"].items(), key=lambda kv: (-len(kv[1][1]), kv[1][0].casefold()))
     items = "".join(
-        f"<li>{html.link(_rel(here, facet_path('tag', key)), label)} "
+        f"<li>{html.link(html.relative_url(here, facet_path('tag', key)), label)} "
         f'<span class="fairio-meta">({len(members)})</span></li>'
         for key, (label, members) in popular[:30]
     )
@@ -272,7 +256,7 @@ def _tags_page(tags: Facet) -> GeneratedPage:
     for key, (tag, members) in tags.items():
         letter = tag[:1].upper() if tag[:1].isalpha() else "#"
         by_letter[letter].append(
-            f"<li>{html.link(_rel(here, facet_path('tag', key)), tag)} "
+            f"<li>{html.link(html.relative_url(here, facet_path('tag', key)), tag)} "
             f'<span class="fairio-meta">({len(members)})</span></li>'
         )
     parts = [f"<p>{len(tags)} tags.</p>"]

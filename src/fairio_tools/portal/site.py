@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fairio_tools.catalogue.store import load_catalogue
 from fairio_tools.errors import InputError
-from fairio_tools.portal import galaxy_pages, materials
+from fairio_tools.portal import galaxy_pages, html, materials
 from fairio_tools.portal.html import GeneratedPage
 
 
@@ -51,28 +51,28 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     pages: dict[str, GeneratedPage | str] = {}
     related: dict[str, list[tuple[str, str]]] = {}
 
-    def material_href_from(page: str):
-        depth = page.count("/")
-        return lambda entry: "../" * depth + materials.material_path(entry.id)[:-3] + ".html"
+    def material_href(page: str):
+        return lambda entry: html.relative_url(page, materials.material_path(entry.id))
+
+    def tool_href(page: str):
+        def href(tool_id: str) -> str | None:
+            target = tool_pages.get(galaxy_pages.short_tool_id(tool_id))
+            return html.relative_url(page, target) if target else None
+
+        return href
 
     for tool in tools:
         found = galaxy_pages.related_materials({tool.id}, tool.keywords, entries)
         for entry in found:
             related.setdefault(entry.id, []).append((tool.page, tool.name))
-        pages[tool.page] = galaxy_pages.tool_page(tool, found, material_href_from(tool.page))
+        pages[tool.page] = galaxy_pages.tool_page(tool, found, material_href(tool.page))
     for workflow in workflows:
         keywords = {t.casefold() for t in workflow.tags}
         found = galaxy_pages.related_materials({workflow.id, *workflow.tool_ids}, keywords, entries)
         for entry in found:
             related.setdefault(entry.id, []).append((workflow.page, workflow.name))
-
-        def tool_href(tool_id: str, page: str = workflow.page) -> str | None:
-            short = tool_id.split("/")[-2] if "/" in tool_id else tool_id
-            target = tool_pages.get(short)
-            return "../" * page.count("/") + target[:-3] + ".html" if target else None
-
         pages[workflow.page] = galaxy_pages.workflow_page(
-            workflow, tool_href, found, material_href_from(workflow.page)
+            workflow, tool_href(workflow.page), found, material_href(workflow.page)
         )
     pages[f"{galaxy_pages.SECTION}/index.md"] = galaxy_pages.tools_index(tools, workflows)
     pages.update(materials.catalogue_pages(entries, related))

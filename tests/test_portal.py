@@ -1,0 +1,312 @@
+"""The portal: strict MkDocs build of the real catalogue, links, JSON-LD, injection, browser.
+
+The site is built once from the committed catalogue (imported from the real NFDI4BIOIMAGE
+sample) with plain ``mkdocs build --strict``, into build/ so that linkchecker, which drops
+root privileges to ``nobody``, can read it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import rdflib
+import yaml
+
+from fairio_tools.catalogue.store import load_catalogue
+from tests.conftest import ROOT, run_fairio
+
+WORK = ROOT / "build" / "pytest-portal"
+BIN = Path(sys.executable).parent
+SDO = rdflib.Namespace("https://schema.org/")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+KNOWN = "omero-walkthrough-for-facility-managers"
+NASTY_NAME = '</title><script>alert("name")</script> & <img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """The real catalogue's site, built by MkDocs itself (strict)."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    WORK.chmod(0o755)
+    target = WORK / "site"
+    result = subprocess.run(
+        [str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": f"{BIN}:/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "WARNING" not in result.stderr
+    return target
+
+
+def portal_config(directory: Path, catalogue: Path, workflows: Path) -> Path:
+    """A copy of mkdocs.yml that builds another catalogue (absolute paths)."""
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    config["docs_dir"] = str(ROOT / config["docs_dir"])
+    config["hooks"] = [str(ROOT / hook) for hook in config["hooks"]]
+    config["extra"]["fairio"] = {
+        "catalogue": str(catalogue),
+        "tools": str(ROOT / "tools"),
+        "workflows": str(workflows),
+    }
+    path = directory / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def json_ld_blocks(page: str) -> list[str]:
+    return re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+
+
+def test_every_material_has_a_page_outside_the_nav(site):
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    pages = sorted((site / "catalogue" / "materials").glob("*.html"))
+    assert sorted(p.stem for p in pages) == sorted(e.id for e in entries)
+    page = (site / "catalogue" / "materials" / f"{KNOWN}.html").read_text()
+    assert "<h1>OMERO walkthrough for facility managers</h1>" in page
+    assert page.count("materials/") < 5  # no nav listing the other materials
+    assert len(page) < 40_000
+    for facet_page in ("type/documentation", "level/competent", "license/bsd-2-clause", "tags"):
+        assert (site / "catalogue" / f"{facet_page}.html").is_file()
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_material_json_ld_has_the_bioschemas_minimum(site):
+    pages = sorted((site / "catalogue" / "materials").glob("*.html"))
+    for path in pages:
+        blocks = json_ld_blocks(path.read_text())
+        assert len(blocks) == 1, path
+        graph = rdflib.Graph().parse(data=blocks[0], format="json-ld")
+        (node,) = graph.subjects(rdflib.RDF.type, SDO.LearningResource)
+        for prop in (SDO.name, SDO.description, SDO.keywords):
+            assert str(graph.value(node, prop) or "").strip(), (path.name, prop)
+        profile = graph.value(node, DCT.conformsTo)
+        assert str(profile) == "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
+
+
+def test_linkchecker_finds_no_broken_internal_link(site):
+    result = subprocess.run(
+        [str(BIN / "linkchecker"), "--no-status", "--no-warnings", "--threads", "4",
+         (site / "index.html").as_uri()],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    checked = int(re.search(r"(\d+) links? in \d+ URLs checked", result.stdout).group(1))
+    assert checked > len(list((site / "catalogue" / "materials").glob("*.html")))
+    assert "0 errors found" in result.stdout
+
+
+def test_tool_page_from_galaxy_xml(site):
+    page = (site / "tools" / "fairio_image_info.html").read_text()
+    assert "<h1>Image metadata</h1>" in page
+    assert "<code>fairio_image_info</code>" in page
+    assert "https://edamontology.org/topic_3382" in page
+    assert "https://doi.org/10.1038/s41592-021-01326-w" in page
+    assert "tiff,ome.tiff,png,jpg" in page  # the input's formats
+    assert "Training materials" in page and "../catalogue/materials/" in page
+    assert "<script>" not in page.split('<div class="fairio-help">')[1].split("</div>")[0]
+
+
+class _Scripts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict] = []
+        self.hrefs: list[str] = []
+        self.handlers: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script":
+            self.scripts.append(attrs)
+        if tag == "a" and "href" in attrs:
+            self.hrefs.append(attrs["href"])
+        self.handlers += [name for name in attrs if name.startswith("on")]
+
+
+def test_injection_is_rejected_or_inert(tmp_path):
+    work = WORK / "injection"
+    shutil.rmtree(work, ignore_errors=True)
+    catalogue = work / "catalogue"
+    catalogue.mkdir(parents=True)
+    shutil.copy(ROOT / "portal" / "catalogue" / f"{KNOWN}.yml", catalogue)
+    nasty = {
+        "name": NASTY_NAME,
+        "urls": ["https://example.org/x?a=1&b=2"],
+        "type": ["tutorial"],
+        "description": "[click](javascript:alert(2)) <script>alert(3)</script>",
+        "tags": ["<b>bold</b>", "javascript:alert(4)"],
+        "authors": [{"name": '"><svg onload=alert(5)>'}],
+        "learning_outcomes": ["</script><script>alert(6)</script>"],
+    }
+    (catalogue / "nasty.yml").write_text(yaml.safe_dump(nasty))
+    workflows = work / "workflows"
+    workflows.mkdir()
+    (workflows / "convert.ga").write_text(json.dumps(_workflow()))
+    config = portal_config(work, catalogue, workflows)
+
+    # an entry whose URL is javascript: stops the build, naming the file and field
+    (catalogue / "evil-url.yml").write_text(
+        yaml.safe_dump({"name": "x", "urls": ["javascript:alert(1)"], "type": ["video"]})
+    )
+    failed = run_fairio("portal", "build", "--config", config, "--site-dir", work / "site")
+    assert failed.returncode == 2
+    assert len(failed.stderr.strip().splitlines()) == 2  # progress line + the error
+    assert "evil-url.yml: urls[0]: 'javascript:alert(1)' is not an http(s) URL" in failed.stderr
+    assert not (work / "site").exists()
+    assert not list(work.glob(".site-*"))
+
+    (catalogue / "evil-url.yml").unlink()
+    result = run_fairio("portal", "build", "--config", config, "--site-dir", work / "site")
+    assert result.returncode == 0, result.stderr
+    page = (work / "site" / "catalogue" / "materials" / "nasty.html").read_text()
+    parser = _Scripts()
+    parser.feed(page)
+    assert parser.handlers == []
+    assert not [h for h in parser.hrefs if h.lower().startswith("javascript")]
+    plain = _Scripts()
+    plain.feed((work / "site" / "catalogue" / "materials" / f"{KNOWN}.html").read_text())
+    assert parser.scripts == plain.scripts  # the theme's and the JSON-LD, nothing more
+    assert {"type": "application/ld+json"} in parser.scripts
+    for raw in ("<script>alert", "<img src=x", "<svg onload", "<b>bold"):
+        assert raw not in page
+    assert "&lt;/title&gt;&lt;script&gt;" in page.split("<title>")[1].split("</title>")[0]
+    (block,) = json_ld_blocks(page)
+    assert json.loads(block)["name"] == NASTY_NAME
+    workflow = (work / "site" / "workflows" / "convert.html").read_text()
+    assert '<pre class="mermaid"><code>flowchart LR' in workflow
+    assert "s0 --&gt; s1" in workflow
+    assert '<a href="../tools/fairio_image_info.html">' in workflow
+    assert "#60;b#62;" in workflow  # a label's markup is text in the diagram too
+
+
+def _workflow() -> dict:
+    return {
+        "a_galaxy_workflow": "true",
+        "format-version": "0.1",
+        "name": "Inspect <b>images</b>",
+        "annotation": "Report metadata of an image collection.",
+        "license": "MIT",
+        "steps": {
+            "0": {"id": 0, "type": "data_input", "label": "Image <b>", "input_connections": {}},
+            "1": {
+                "id": 1,
+                "type": "tool",
+                "label": "Image metadata",
+                "tool_id": "fairio_image_info",
+                "input_connections": {"input": {"id": 0, "output_name": "output"}},
+            },
+        },
+    }
+
+
+@pytest.mark.browser
+def test_search_facets_and_tool_page_in_chromium(site):
+    from playwright.sync_api import sync_playwright
+
+    shots = ROOT / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    handler = partial(_QuietHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=[
+                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )  # fmt: skip
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{base}/catalogue/search.html")
+            results = page.locator("#fairio-results > li")
+            everything = int(page.get_attribute("#fairio-search", "data-results"))
+            assert everything == len(list((site / "catalogue" / "materials").glob("*.html")))
+
+            page.fill("#fairio-query", "omero")
+            page.wait_for_function(
+                f"document.querySelector('#fairio-search').dataset.results < {everything}"
+            )
+            omero = int(page.get_attribute("#fairio-search", "data-results"))
+            assert 3 < omero < everything
+            page.fill("#fairio-query", "OMERO walkthrough facility")
+            page.wait_for_function("document.querySelector('#fairio-search').dataset.results < 10")
+            assert (
+                results.first.locator("a").inner_text() == "OMERO walkthrough for facility managers"
+            )
+            page.screenshot(path=str(shots / "portal-search.png"), full_page=True)
+
+            page.fill("#fairio-query", "omero")
+            page.wait_for_function(
+                f"document.querySelector('#fairio-search').dataset.results == {omero}"
+            )
+            page.check('#fairio-facets input[data-facet="type"][value="document"]')
+            page.wait_for_function(
+                f"document.querySelector('#fairio-search').dataset.results < {omero}"
+            )
+            filtered = results.locator("a").all_inner_texts()
+            assert "OMERO walkthrough for facility managers" in filtered
+            assert all("Document" in m for m in results.locator(".fairio-meta").all_inner_texts())
+            assert "type=document" in page.url and "q=omero" in page.url
+            page.screenshot(path=str(shots / "portal-facet.png"), full_page=True)
+
+            page.click("text=OMERO walkthrough for facility managers")
+            page.wait_for_url(f"**/materials/{KNOWN}.html")
+            assert (
+                page.locator("h1").first.inner_text() == "OMERO walkthrough for facility managers"
+            )
+
+            page.goto(f"{base}/tools/index.html")
+            page.click("text=Image metadata")
+            page.wait_for_url("**/tools/fairio_image_info.html")
+            assert page.locator("h1").first.inner_text() == "Image metadata"
+            assert page.locator("table").nth(1).inner_text().count("tiff") >= 1
+            page.screenshot(path=str(shots / "portal-tool.png"), full_page=True)
+            assert errors == []
+            browser.close()
+    finally:
+        server.shutdown()
+    assert all(
+        (shots / f"portal-{n}.png").stat().st_size > 10_000 for n in ("search", "facet", "tool")
+    )
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+def test_serve_without_a_built_site(tmp_path):
+    result = run_fairio("portal", "serve", "--site-dir", tmp_path / "site")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"fairio: error: {tmp_path / 'site'}: no built portal here (run: fairio portal build)"
+    ]
+
+
+def test_build_without_configuration(tmp_path):
+    result = run_fairio("portal", "build", "--config", tmp_path / "mkdocs.yml")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"fairio: error: {tmp_path / 'mkdocs.yml'}: MkDocs configuration not found "
+        "(run from the repository root or pass --config)"
+    )
