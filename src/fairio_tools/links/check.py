@@ -183,18 +183,15 @@ class LinkChecker:
         for _ in range(self.settings.max_redirects + 1):
             counter[0] += 1
             answer = await self._request(method, current, conditional)
-            location = answer.headers.get("Location")
-            if answer.status in REDIRECTS and location:
-                permanent = permanent or answer.status in PERMANENT_REDIRECTS
-                current = urljoin(current, location)
-                _check_scheme(current)
-                continue
-            if method == "HEAD" and _needs_get(answer, known):
-                method = "GET"
+            if method == "HEAD" and not _is_redirect(answer) and _needs_get(answer, known):
+                method = "GET"  # from here on: HEAD was refused, or the page must be read
                 counter[0] += 1
                 answer = await self._request(method, current, conditional)
-                if answer.status in REDIRECTS and answer.headers.get("Location"):
-                    continue  # GET redirects where HEAD did not: follow from here
+            if _is_redirect(answer):
+                permanent = permanent or answer.status in PERMANENT_REDIRECTS
+                current = urljoin(current, answer.headers["Location"])
+                _check_scheme(current)
+                continue
             unchanged = answer.status == 304 or (
                 answer.text is None and _is_html(answer.headers) and 200 <= answer.status < 300
             )
@@ -248,6 +245,10 @@ def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _Failed(LinkStatus.INVALID, f"not an http(s) URL: {url[:200]}")
+
+
+def _is_redirect(answer: _Answer) -> bool:
+    return answer.status in REDIRECTS and bool(answer.headers.get("Location"))
 
 
 def _is_html(headers: Mapping[str, str]) -> bool:
