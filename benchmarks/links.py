@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import resource
 import subprocess
 import sys
@@ -86,12 +87,17 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--sequential-sample", type=int, default=100)
+    parser.add_argument("--farm-workers", type=int, default=2, help="Server processes.")
     parser.add_argument("--skip-linkchecker", action="store_true")
     args = parser.parse_args()
 
-    with FarmProcess(hosts=args.hosts, latency=args.latency) as farm:
+    farm_process = FarmProcess(hosts=args.hosts, latency=args.latency, workers=args.farm_workers)
+    with farm_process as farm:
         urls = urls_for(farm, args.urls)
-        print(f"{len(urls)} URLs on {args.hosts} hosts, {args.latency * 1000:.0f} ms per answer")
+        print(
+            f"{len(urls)} URLs on {args.hosts} hosts ({args.farm_workers} server processes), "
+            f"{args.latency * 1000:.0f} ms per answer; load average {os.getloadavg()[0]:.1f}"
+        )
 
         cpu = time.process_time()
         cold, results = timed(

@@ -244,9 +244,17 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
 class FarmServer:
     """Runs a :class:`Farm` in a background thread with its own event loop."""
 
-    def __init__(self, farm: Farm, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        farm: Farm,
+        tls: ssl.SSLContext | None = None,
+        serve: range | None = None,
+        port: int = 0,
+    ) -> None:
         self.farm = farm
         self.tls = tls
+        self.serve = serve or range(1, farm.hosts + 1)
+        self.port = port
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.runner: web.AppRunner | None = None
@@ -275,9 +283,9 @@ class FarmServer:
         self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self.runner.setup()
         for _attempt in range(20):
-            port = _free_port()
+            port = self.port or _free_port()
             try:
-                for host in range(1, self.farm.hosts + 1):
+                for host in self.serve:
                     await web.SockSite(self.runner, _bound(f"127.0.0.{host}", port)).start()
                 break
             except OSError as error:
@@ -313,45 +321,67 @@ def _bound(host: str, port: int) -> socket.socket:
 
 
 class FarmProcess:
-    """Starts the farm in a child process; the context value steers it."""
+    """Starts the farm in child processes, each serving a share of the hosts on one port (as
+    separate servers on the internet would); the context value steers them."""
 
-    def __init__(self, hosts: int = 50, latency: float = 0.0, tls: bool = False) -> None:
-        self.args = [f"--hosts={hosts}", f"--latency={latency}"] + (["--tls"] if tls else [])
-        self.process: subprocess.Popen | None = None
+    def __init__(
+        self, hosts: int = 50, latency: float = 0.0, tls: bool = False, workers: int = 1
+    ) -> None:
+        self.hosts, self.latency, self.tls = hosts, latency, tls
+        self.shares = [range(1 + w, hosts + 1, workers) for w in range(workers)]
+        self.processes: list[subprocess.Popen] = []
 
-    def __enter__(self) -> RemoteFarm:
-        root = Path(__file__).resolve().parents[1]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.linkfarm", *self.args],
-            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    def _start(self, share: range, port: int, tls: bool) -> tuple[int, int]:
+        arguments = [f"--hosts={self.hosts}", f"--latency={self.latency}", f"--port={port}",
+                     f"--serve={share.start}:{share.stop}:{share.step}"]  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.linkfarm", *arguments, *(["--tls"] if tls else [])],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        self.processes.append(process)
+        line = process.stdout.readline() if process.stdout else ""
         if not line:
             raise RuntimeError("the link farm did not start")
-        hosts, port, tls_port = map(int, line.split())
-        return RemoteFarm(hosts=hosts, port=port, tls_port=tls_port)
+        port, tls_port = map(int, line.split())
+        return port, tls_port
+
+    def __enter__(self) -> RemoteFarm:
+        try:
+            port, tls_port = self._start(self.shares[0], 0, self.tls)
+            for share in self.shares[1:]:
+                self._start(share, port, False)
+        except BaseException:
+            self.__exit__()
+            raise
+        return RemoteFarm(self.hosts, port, tls_port, [share[0] for share in self.shares])
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=10)
 
 
 @dataclass
 class RemoteFarm:
-    """The test's view of a farm running in another process."""
+    """The test's view of a farm running in other processes."""
 
     hosts: int
     port: int
     tls_port: int
+    control_hosts: list[int]
+    """One host of each worker process, to reach its control API."""
 
     def url(self, host: int, path: str) -> str:
         return f"http://127.0.0.{host}:{self.port}/{path}"
 
-    def _call(self, action: str) -> dict:
-        with urllib.request.urlopen(self.url(1, f"_farm/{action}"), timeout=30) as answer:
-            return json.load(answer)
+    def _call(self, action: str) -> list[dict]:
+        answers = []
+        for host in self.control_hosts:
+            with urllib.request.urlopen(self.url(host, f"_farm/{action}"), timeout=30) as answer:
+                answers.append(json.load(answer))
+        return answers
 
     def edit_pages(self) -> None:
         """Change the main text of every 'changing' page."""
@@ -365,24 +395,27 @@ class RemoteFarm:
 
     def methods(self, path: str) -> list[str]:
         """The methods of the requests for ``path`` since the last reset."""
-        return self._call("stats")["methods"].get(path, [])
+        return [m for stats in self._call("stats") for m in stats["methods"].get(path, [])]
 
     def peak_in_flight(self) -> int:
         """Most requests one host had in flight at once since the last reset."""
-        return max(self._call("stats")["peaks"].values(), default=0)
+        return max((p for stats in self._call("stats") for p in stats["peaks"].values()), default=0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the link farm until terminated.")
-    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--hosts", type=int, default=50, help="Hosts of the whole farm.")
+    parser.add_argument("--serve", default="", help="start:stop:step of the hosts served here.")
+    parser.add_argument("--port", type=int, default=0, help="0: pick a free one.")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--tls", action="store_true", help="Also serve HTTPS, self-signed.")
     args = parser.parse_args()
     farm = Farm(hosts=args.hosts, latency=args.latency)
+    serve = range(*map(int, args.serve.split(":"))) if args.serve else None
     with tempfile.TemporaryDirectory() as tmp:
         tls = self_signed_context(Path(tmp)) if args.tls else None
-        with FarmServer(farm, tls=tls):
-            print(farm.hosts, farm.port, farm.tls_port, flush=True)
+        with FarmServer(farm, tls=tls, serve=serve, port=args.port):
+            print(farm.port, farm.tls_port, flush=True)
             signal.sigwait({signal.SIGTERM, signal.SIGINT})
 
 
