@@ -137,8 +137,10 @@ class _Scripts(HTMLParser):
         self.handlers += [name for name in attrs if name.startswith("on")]
 
 
-def test_injection_is_rejected_or_inert(tmp_path):
-    work = WORK / "injection"
+@pytest.fixture(scope="module")
+def small_site() -> Path:
+    """A site from one real entry, one malicious entry and one workflow."""
+    work = WORK / "small"
     shutil.rmtree(work, ignore_errors=True)
     catalogue = work / "catalogue"
     catalogue.mkdir(parents=True)
@@ -157,11 +159,20 @@ def test_injection_is_rejected_or_inert(tmp_path):
     workflows.mkdir()
     (workflows / "convert.ga").write_text(json.dumps(_workflow()))
     config = portal_config(work, catalogue, workflows)
+    result = run_fairio("portal", "build", "--config", config, "--site-dir", work / "site")
+    assert result.returncode == 0, result.stderr
+    return work / "site"
 
-    # an entry whose URL is javascript: stops the build, naming the file and field
+
+def test_javascript_url_stops_the_build(tmp_path):
+    work = WORK / "evil"
+    shutil.rmtree(work, ignore_errors=True)
+    catalogue = work / "catalogue"
+    catalogue.mkdir(parents=True)
     (catalogue / "evil-url.yml").write_text(
         yaml.safe_dump({"name": "x", "urls": ["javascript:alert(1)"], "type": ["video"]})
     )
+    config = portal_config(work, catalogue, work / "workflows")
     failed = run_fairio("portal", "build", "--config", config, "--site-dir", work / "site")
     assert failed.returncode == 2
     assert len(failed.stderr.strip().splitlines()) == 2  # progress line + the error
@@ -169,16 +180,15 @@ def test_injection_is_rejected_or_inert(tmp_path):
     assert not (work / "site").exists()
     assert not list(work.glob(".site-*"))
 
-    (catalogue / "evil-url.yml").unlink()
-    result = run_fairio("portal", "build", "--config", config, "--site-dir", work / "site")
-    assert result.returncode == 0, result.stderr
-    page = (work / "site" / "catalogue" / "materials" / "nasty.html").read_text()
+
+def test_markup_in_entries_is_inert(small_site):
+    page = (small_site / "catalogue" / "materials" / "nasty.html").read_text()
     parser = _Scripts()
     parser.feed(page)
     assert parser.handlers == []
     assert not [h for h in parser.hrefs if h.lower().startswith("javascript")]
     plain = _Scripts()
-    plain.feed((work / "site" / "catalogue" / "materials" / f"{KNOWN}.html").read_text())
+    plain.feed((small_site / "catalogue" / "materials" / f"{KNOWN}.html").read_text())
     assert parser.scripts == plain.scripts  # the theme's and the JSON-LD, nothing more
     assert {"type": "application/ld+json"} in parser.scripts
     for raw in ("<script>alert", "<img src=x", "<svg onload", "<b>bold"):
@@ -186,11 +196,17 @@ def test_injection_is_rejected_or_inert(tmp_path):
     assert "&lt;/title&gt;&lt;script&gt;" in page.split("<title>")[1].split("</title>")[0]
     (block,) = json_ld_blocks(page)
     assert json.loads(block)["name"] == NASTY_NAME
-    workflow = (work / "site" / "workflows" / "convert.html").read_text()
+
+
+def test_workflow_page_has_diagram_and_steps(small_site):
+    workflow = (small_site / "workflows" / "convert.html").read_text()
     assert '<pre class="mermaid"><code>flowchart LR' in workflow
     assert "s0 --&gt; s1" in workflow
-    assert '<a href="../tools/fairio_image_info.html">' in workflow
     assert "#60;b#62;" in workflow  # a label's markup is text in the diagram too
+    assert '<ol class="fairio-steps">' in workflow  # the same steps without JavaScript
+    assert '<a href="../tools/fairio_image_info.html">' in workflow
+    assert '<script src="../assets/vendor/mermaid/mermaid.min.js">' in workflow
+    assert (small_site / "assets" / "vendor" / "mermaid" / "mermaid.min.js").is_file()
 
 
 def _workflow() -> dict:
@@ -214,15 +230,16 @@ def _workflow() -> dict:
 
 
 @pytest.mark.browser
-def test_search_facets_and_tool_page_in_chromium(site):
+def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
     from playwright.sync_api import sync_playwright
 
     shots = ROOT / "build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    handler = partial(_QuietHandler, directory=str(site))
+    handler = partial(_QuietHandler, directory=str(WORK))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    base = f"{origin}/{site.relative_to(WORK)}"
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -281,6 +298,16 @@ def test_search_facets_and_tool_page_in_chromium(site):
             assert page.locator("h1").first.inner_text() == "Image metadata"
             assert page.locator("table").nth(1).inner_text().count("tiff") >= 1
             page.screenshot(path=str(shots / "portal-tool.png"), full_page=True)
+
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(f"{origin}/{small_site.relative_to(WORK)}/workflows/convert.html")
+            # mkdocs-material swaps the <pre> for a <div> once Mermaid drew the SVG (in a
+            # closed shadow root); Mermaid came from the site, not from a CDN
+            page.wait_for_selector("div.mermaid")
+            assert page.locator("pre.mermaid").count() == 0
+            page.screenshot(path=str(shots / "portal-workflow.png"), full_page=True)
+            assert [url for url in requests if not url.startswith(origin)] == []
             assert errors == []
             browser.close()
     finally:

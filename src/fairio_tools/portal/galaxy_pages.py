@@ -20,6 +20,8 @@ from fairio_tools.portal import html
 from fairio_tools.portal.html import GeneratedPage
 
 SECTION = "tools"
+MERMAID_SCRIPT = "assets/vendor/mermaid/mermaid.min.js"
+"""Shipped with the site: mkdocs-material then renders diagrams without fetching Mermaid."""
 EDAM_URL = "https://edamontology.org/"
 DOI_URL = "https://doi.org/"
 EDAM_LABELS = {
@@ -269,6 +271,7 @@ def workflow_page(
         *(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts if v),
         "</tbody></table>",
         "<h2>Steps</h2>",
+        f'<script src="{html.relative_url(workflow.page, MERMAID_SCRIPT)}"></script>',
         f'<pre class="mermaid"><code>{html.text(mermaid_flowchart(workflow))}</code></pre>',
         f'<ol class="fairio-steps">{"".join(items)}</ol>',
         _materials_section(materials, material_href),
