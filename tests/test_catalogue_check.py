@@ -261,3 +261,11 @@ def test_url_normalisation(a, b):
 )
 def test_doi_suggestions(url, doi):
     assert suggested_doi(url) == doi
+
+
+def test_long_review_fits_in_a_comment_errors_first(submissions):
+    catalogue, _ = submissions
+    markdown = review_markdown(review_catalogue(catalogue), max_chars=6000)
+    assert len(markdown) <= 6000
+    assert "more entries with findings" in markdown
+    assert "⚠️ warning" not in markdown  # errors are listed before warnings

@@ -15,8 +15,12 @@ MARKER = "<!-- fairio-catalogue-check -->"
 ICONS = {"error": "❌ error", "warning": "⚠️ warning"}
 
 
-def review_markdown(review: Review) -> str:
-    """The review as GitHub-flavoured Markdown."""
+MAX_CHARS = 60_000
+"""GitHub refuses comments over 65,536 characters."""
+
+
+def review_markdown(review: Review, max_chars: int = MAX_CHARS) -> str:
+    """The review as GitHub-flavoured Markdown, errors first, at most ``max_chars`` long."""
     errors, warnings = review.error_count, review.warning_count
     verdict = "❌" if errors else ("⚠️" if warnings else "✅")
     lines = [
@@ -27,12 +31,20 @@ def review_markdown(review: Review) -> str:
         "",
     ]
     passing = [e for e in review.entries if not e.findings]
-    for entry in review.entries:
-        if entry.findings:
-            lines += _entry_section(entry)
-    if passing:
-        names = ", ".join(inline_code(e.path.name) for e in passing)
-        lines += [f"✅ No findings: {names}", ""]
+    flagged = sorted((e for e in review.entries if e.findings), key=lambda e: not e.errors)
+    size = sum(len(line) + 1 for line in lines)
+    for shown, entry in enumerate(flagged):
+        section = _entry_section(entry)
+        size += sum(len(line) + 1 for line in section)
+        if size > max_chars - 2_000:
+            lines += [f"…and {len(flagged) - shown} more entries with findings: see the JSON "
+                      "report or the job summary.", ""]  # fmt: skip
+            break
+        lines += section
+    if passing and size <= max_chars - 2_000:
+        names = ", ".join(inline_code(e.path.name) for e in passing[:100])
+        more = f" and {len(passing) - 100} more" if len(passing) > 100 else ""
+        lines += [f"✅ No findings: {names}{more}", ""]
     if errors:
         lines.append("Errors block the merge; warnings are for the curators to judge.")
     return "\n".join(lines).rstrip() + "\n"
