@@ -14,8 +14,9 @@ from fairio_tools.catalogue.identifiers import normalise_url, suggested_doi
 from fairio_tools.catalogue.nfdi4bioimage import import_nfdi4bioimage
 from fairio_tools.catalogue.review import review_catalogue
 from fairio_tools.catalogue.review_comment import review_markdown
+from fairio_tools.catalogue.review_findings import RULES
 from fairio_tools.catalogue.store import write_catalogue
-from tests.conftest import run_fairio
+from tests.conftest import ROOT, run_fairio
 
 EXISTING = {
     "napari-segmentation-course": {
@@ -269,3 +270,9 @@ def test_long_review_fits_in_a_comment_errors_first(submissions):
     assert len(markdown) <= 6000
     assert "more entries with findings" in markdown
     assert "⚠️ warning" not in markdown  # errors are listed before warnings
+
+
+def test_every_rule_is_documented_for_curators():
+    page = (ROOT / "portal" / "docs" / "curation" / "review-rules.md").read_text()
+    documented = set(re.findall(r"^\| (CAT\d{3}) \| (error|warning) \|", page, re.MULTILINE))
+    assert {code for code, _ in documented} == set(RULES)
