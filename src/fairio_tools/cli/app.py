@@ -10,10 +10,12 @@ import click
 from fairio_tools import __version__, exit_codes
 from fairio_tools.cli import (
     cmd_catalogue,
+    cmd_catalogue_check,
     cmd_convert,
     cmd_export_tiff,
     cmd_galaxy,
     cmd_image_info,
+    cmd_links,
     cmd_metadata,
     cmd_model_info,
     cmd_model_test,
@@ -71,6 +73,7 @@ def main(debug: bool) -> None:
     logging.getLogger("fairio_tools").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
+cmd_catalogue.group.add_command(cmd_catalogue_check.command)
 for _command in (
     cmd_image_info.command,
     cmd_convert.command,
@@ -84,6 +87,7 @@ for _command in (
     cmd_predict.command,
     cmd_galaxy.group,
     cmd_catalogue.group,
+    cmd_links.group,
     cmd_portal.group,
 ):
     main.add_command(_command)

@@ -1,0 +1,52 @@
+"""A review finding: a numbered rule, the field it concerns, what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+RULES = {
+    "CAT001": "entry does not match the catalogue schema",
+    "CAT002": "file name is not a slug",
+    "CAT003": "file is not readable YAML",
+    "CAT010": "URL is not https",
+    "CAT011": "URL scheme not allowed",
+    "CAT012": "link shortener",
+    "CAT013": "private, loopback or link-local host",
+    "CAT014": "credentials in URL",
+    "CAT020": "DOI syntax",
+    "CAT021": "Zenodo/figshare URL without its DOI",
+    "CAT022": "DOI written as a URL",
+    "CAT030": "licence is not an SPDX identifier",
+    "CAT031": "no licence",
+    "CAT040": "same URL as another entry",
+    "CAT041": "same DOI as another entry",
+    "CAT042": "same Zenodo/figshare record as another entry",
+    "CAT043": "same uuid as another entry",
+    "CAT044": "near-identical title and shared authors",
+}
+"""Every rule the review applies; codes are stable so curators can refer to them."""
+
+
+@dataclass(frozen=True)
+class ReviewFinding:
+    """One problem with one entry."""
+
+    code: str
+    severity: Severity
+    field: str
+    message: str
+    fix: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {**asdict(self), "rule": RULES[self.code]}
+
+
+def error(code: str, field: str, message: str, fix: str) -> ReviewFinding:
+    return ReviewFinding(code, "error", field, message, fix)
+
+
+def warning(code: str, field: str, message: str, fix: str) -> ReviewFinding:
+    return ReviewFinding(code, "warning", field, message, fix)
