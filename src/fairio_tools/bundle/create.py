@@ -194,7 +194,7 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
     entities: dict[str, str] = {}
 
     def add(source: Path, folder: str, kind: str, properties: dict[str, Any]):
-        dest = names.claim(folder, source.resolve().name if folder == "" else source.name)
+        dest = names.claim(folder, source.name or source.resolve().name)
         properties.setdefault("description", kind.capitalize())
         if source.is_dir():
             entity = crate.add_dataset(source.resolve(), dest_path=dest, properties=properties)
