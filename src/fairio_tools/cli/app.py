@@ -8,7 +8,13 @@ import traceback
 import click
 
 from fairio_tools import __version__, exit_codes
-from fairio_tools.cli import cmd_bundle, cmd_galaxy, cmd_image_info, cmd_label
+from fairio_tools.cli import (
+    cmd_bundle,
+    cmd_galaxy,
+    cmd_image_info,
+    cmd_label,
+    cmd_summarize_validation,
+)
 from fairio_tools.errors import FairioError
 
 
@@ -58,5 +64,11 @@ def main(debug: bool) -> None:
     logging.getLogger("fairio_tools").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
-for _command in (cmd_image_info.command, cmd_galaxy.group, cmd_bundle.group, cmd_label.command):
+for _command in (
+    cmd_image_info.command,
+    cmd_galaxy.group,
+    cmd_bundle.group,
+    cmd_label.command,
+    cmd_summarize_validation.command,
+):
     main.add_command(_command)
