@@ -32,11 +32,19 @@ def group() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Built portal (mkdocs site) to serve next to Galaxy.",
 )
-def serve(root: Path, port: int, portal_dir: Path | None) -> None:
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where Galaxy keeps its database and datasets [default: ROOT/.galaxy/serve].",
+)
+def serve(root: Path, port: int, portal_dir: Path | None, state_dir: Path | None) -> None:
     """Start Galaxy with all tools and workflows and run until Ctrl-C."""
     from fairio_tools.galaxy.harness import serve_forever
 
-    serve_forever(root.resolve(), port=port, portal_dir=portal_dir)
+    root = root.resolve()
+    state = (state_dir or root / ".galaxy" / "serve").resolve()
+    serve_forever(root, port=port, portal_dir=portal_dir, state=state)
 
 
 @group.command("test")
