@@ -12,11 +12,13 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from fairio_tools import __version__
 from fairio_tools.bundle.ngff_check import StoreCheck, check_store
@@ -94,13 +96,35 @@ def create_bundle(
         crate, entities = _assemble(request, checks, scratch_dir / "reports")
         staged = scratch_dir / "crate"
         if as_zip:
-            crate.write_zip(staged)
+            _write_zip(crate, staged)
         else:
             crate.write(staged)
         if destination.exists() or destination.is_symlink():
             _remove(destination)
         os.replace(staged, destination)
     return BundleSummary(crate=destination, entities=entities, checks=checks)
+
+
+_DEFLATED_SUFFIXES = frozenset(
+    {".json", ".jsonld", ".zattrs", ".zarray", ".zgroup", ".zmetadata", ".xml", ".ttl",
+     ".tsv", ".csv", ".txt", ".md", ".yaml", ".yml", ".html"}
+)  # fmt: skip
+"""Text compresses; Zarr chunks and images are compressed already and are stored as they are."""
+
+
+def _write_zip(crate: Any, path: Path) -> None:
+    """Zip the crate straight from its sources (no copy, no in-memory buffer)."""
+    with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+        for name, data in crate.metadata.stream():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+        for entity in crate.data_entities:
+            source, dest = Path(entity.source), unquote(entity.id).rstrip("/")
+            files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else []
+            for file in files or [source]:
+                name = f"{dest}/{file.relative_to(source).as_posix()}" if files else dest
+                deflate = file.suffix.lower() in _DEFLATED_SUFFIXES or file.name == "zarr.json"
+                kind = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+                archive.write(file, name, compress_type=kind)
 
 
 def _check_inputs(request: BundleRequest) -> None:
