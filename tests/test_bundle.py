@@ -77,6 +77,9 @@ def test_zip_bundle_holds_stores_reports_metadata_and_provenance(
         names = set(archive.namelist())
         metadata = json.loads(archive.read("ro-crate-metadata.json"))
         check = json.loads(archive.read("validation/camera.ome.zarr.ngff-check.json"))
+        chunk = archive.getinfo("camera.ome.zarr/0/2/0/0/0/0/0").compress_type
+        zarray = archive.getinfo("camera.ome.zarr/0/0/.zarray").compress_type
+    assert (chunk, zarray) == (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # chunks: compressed
     for expected in (
         "camera.ome.zarr/.zattrs",
         "camera.ome.zarr/0/.zattrs",
