@@ -106,9 +106,9 @@ def create_bundle(
 
 
 _DEFLATED_SUFFIXES = frozenset(
-    {".json", ".jsonld", ".zattrs", ".zarray", ".zgroup", ".zmetadata", ".xml", ".ttl",
-     ".tsv", ".csv", ".txt", ".md", ".yaml", ".yml", ".html"}
-)  # fmt: skip
+    {".json", ".jsonld", ".xml", ".ttl", ".tsv", ".csv", ".txt", ".md", ".yaml", ".yml", ".html"}
+)
+_ZARR_METADATA = frozenset({"zarr.json", ".zattrs", ".zarray", ".zgroup", ".zmetadata"})  # fmt: skip
 """Text compresses; Zarr chunks and images are compressed already and are stored as they are."""
 
 
@@ -122,7 +122,7 @@ def _write_zip(crate: Any, path: Path) -> None:
             files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else []
             for file in files or [source]:
                 name = f"{dest}/{file.relative_to(source).as_posix()}" if files else dest
-                deflate = file.suffix.lower() in _DEFLATED_SUFFIXES or file.name == "zarr.json"
+                deflate = file.suffix.lower() in _DEFLATED_SUFFIXES or file.name in _ZARR_METADATA
                 kind = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
                 archive.write(file, name, compress_type=kind)
 
