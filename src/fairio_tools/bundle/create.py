@@ -108,7 +108,7 @@ def create_bundle(
 _DEFLATED_SUFFIXES = frozenset(
     {".json", ".jsonld", ".xml", ".ttl", ".tsv", ".csv", ".txt", ".md", ".yaml", ".yml", ".html"}
 )
-_ZARR_METADATA = frozenset({"zarr.json", ".zattrs", ".zarray", ".zgroup", ".zmetadata"})  # fmt: skip
+_ZARR_METADATA = frozenset({"zarr.json", ".zattrs", ".zarray", ".zgroup", ".zmetadata"})
 """Text compresses; Zarr chunks and images are compressed already and are stored as they are."""
 
 
