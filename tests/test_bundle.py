@@ -36,9 +36,13 @@ def inputs(tmp_path: Path) -> dict[str, Path]:
     )
     report = tmp_path / "camera.ngff.json"
     report.write_text(json.dumps({"valid": True, "validator": "example 1.0"}))
+    provenance = tmp_path / "prediction.jsonld"
+    provenance.write_text(
+        json.dumps({"@context": {"prov": "http://www.w3.org/ns/prov#"}, "@type": "prov:Activity"})
+    )
     table = tmp_path / "summary.tsv"
     table.write_text("image\tvalid\ncamera\ttrue\n")
-    return {"study": study, "report": report, "table": table}
+    return {"study": study, "report": report, "table": table, "provenance": provenance}
 
 
 @pytest.fixture
@@ -67,6 +71,7 @@ def test_zip_bundle_holds_stores_reports_metadata_and_provenance(
         "bundle", "create", crate,
         "--store", camera, "--store", reference / "xyz_8bit__mitotic_plate_calibrated.ome.zarr",
         "--report", inputs["report"], "--metadata", inputs["study"], "--output", inputs["table"],
+        "--provenance", inputs["provenance"],
         "--produced-by", camera, "bioformats2raw", "0.7.0",
         "--galaxy-url", "https://usegalaxy.example/", "--galaxy-tool-id", "fairio_bundle",
         "--galaxy-tool-version", "0.1.0+galaxy0", "--galaxy-history-id", "f2db41e1fa331b3e",
@@ -89,6 +94,7 @@ def test_zip_bundle_holds_stores_reports_metadata_and_provenance(
         "reports/camera.ngff.json",
         "metadata/study.jsonld",
         "outputs/summary.tsv",
+        "provenance/prediction.jsonld",
     ):
         assert expected in names
     assert check["valid"] is True

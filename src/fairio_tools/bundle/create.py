@@ -43,6 +43,7 @@ class BundleRequest:
     stores: list[Path]
     reports: list[Path] = field(default_factory=list)
     metadata: list[Path] = field(default_factory=list)
+    provenance: list[Path] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     produced_by: list[ProducedBy] = field(default_factory=list)
     name: str = "FAIR Image Object"
@@ -139,23 +140,24 @@ def _check_inputs(request: BundleRequest) -> None:
                         "contains a symbolic link; a bundle copies only plain files",
                         path=Path(root, name),
                     )
-    for path in [*request.reports, *request.metadata, *request.outputs]:
+    documents = [*request.reports, *request.metadata, *request.provenance]
+    for path in [*documents, *request.outputs]:
         if not path.is_file():
             what = "does not exist" if not path.exists() else "is not a file"
             raise InputError(f"file {what}", path=path)
-    for path in [*request.reports, *request.metadata]:
+    for path in documents:
         try:
             json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
             raise InputError(f"is not JSON: {error}", path=path) from None
     known = {p.resolve() for p in [*request.stores, *request.reports, *request.outputs]}
-    known |= {p.resolve() for p in request.metadata}
+    known |= {p.resolve() for p in [*request.metadata, *request.provenance]}
     for produced in request.produced_by:
         if produced.path.resolve() not in known:
             raise InputError(
                 "--produced-by names a path that is not bundled",
                 path=produced.path,
-                hint="pass the same path to --store, --report, --metadata or --output",
+                hint="bundle that path too, e.g. with --store or --output",
             )
 
 
@@ -252,6 +254,10 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
         add(p, "metadata/", "study metadata", {"name": p.name, "encodingFormat": jsonld_file})
         for p in request.metadata
     ]
+    provenance = [
+        add(p, "provenance/", "provenance record", {"name": p.name, "encodingFormat": jsonld_file})
+        for p in request.provenance
+    ]
     outputs = [add(p, "outputs/", "analysis output", {"name": p.name}) for p in request.outputs]
 
     fairio = crate.add(
@@ -277,7 +283,7 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
             crate,
             request,
             fairio,
-            [*store_entities, *given_reports, *metadata, *outputs],
+            [*store_entities, *given_reports, *metadata, *provenance, *outputs],
             [action["result"] for action in actions if action.type == "AssessAction"],
             started,
         )

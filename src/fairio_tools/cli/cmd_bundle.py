@@ -36,6 +36,13 @@ def group() -> None:
     help="Study metadata as JSON-LD (repeatable).",
 )
 @click.option(
+    "--provenance",
+    "provenance",
+    multiple=True,
+    type=_file,
+    help="Provenance record (JSON-LD), e.g. of a model prediction (repeatable).",
+)
+@click.option(
     "--output",
     "outputs",
     multiple=True,
@@ -86,6 +93,7 @@ def create(
     stores,
     reports,
     metadata,
+    provenance,
     outputs,
     produced_by,
     crate_format: str,
@@ -113,6 +121,7 @@ def create(
         stores=list(stores),
         reports=list(reports),
         metadata=list(metadata),
+        provenance=list(provenance),
         outputs=list(outputs),
         produced_by=[ProducedBy(Path(p), t, v) for p, t, v in produced_by],
         name=name,
