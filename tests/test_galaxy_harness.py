@@ -83,8 +83,14 @@ def test_served_galaxy_lists_our_tool_and_renders_in_chromium(tmp_path):
     )  # fmt: skip
     try:
         url = _wait_for_line(serve, re.compile(r"Galaxy:\s+(http://127\.0\.0\.1:\d+)"))
-        tools = requests.get(f"{url}/api/tools", params={"q": "image"}, timeout=60).json()
-        assert "fairio_image_info" in tools
+        panel = requests.get(f"{url}/api/tools", params={"in_panel": "false"}, timeout=60)
+        assert "fairio_image_info" in {tool["id"] for tool in panel.json()}
+        # Galaxy builds its tool search index in the background after start-up.
+        deadline, found = time.monotonic() + 300, []
+        while "fairio_image_info" not in found and time.monotonic() < deadline:
+            found = requests.get(f"{url}/api/tools", params={"q": "image"}, timeout=60).json()
+            time.sleep(3)
+        assert "fairio_image_info" in found
         screenshot = ROOT / "build" / "screenshots" / "galaxy-home.png"
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.unlink(missing_ok=True)
@@ -106,7 +112,12 @@ def test_served_galaxy_lists_our_tool_and_renders_in_chromium(tmp_path):
         assert "Image metadata" in dom
     finally:
         serve.send_signal(signal.SIGINT)
-        output, _ = serve.communicate(timeout=120)
+        try:
+            output, _ = serve.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            serve.terminate()  # also handled: stops Galaxy, then fail below
+            output, _ = serve.communicate(timeout=120)
+            pytest.fail("Ctrl-C did not stop `fairio galaxy serve` within 120 s:\n" + output)
     assert serve.returncode == 0, output
     assert "Galaxy stopped" in output
     with pytest.raises(requests.ConnectionError):

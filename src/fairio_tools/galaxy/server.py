@@ -68,7 +68,12 @@ def running_galaxy(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    previous_term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # Ctrl-C and SIGTERM must reach the `finally` below even where the parent shell started
+    # us with SIGINT ignored (background jobs of non-interactive shells, CI runners).
+    previous = {
+        signum: signal.signal(signum, _raise_keyboard_interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         _wait_until_up(url, process, layout.log_file)
         startup_s = time.monotonic() - started
@@ -77,7 +82,8 @@ def running_galaxy(
         yield RunningGalaxy(url, admin_key, user_key, startup_s)
     finally:
         _stop(process)
-        signal.signal(signal.SIGTERM, previous_term)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         log("Galaxy stopped")
 
 
