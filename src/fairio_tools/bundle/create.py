@@ -79,6 +79,8 @@ def create_bundle(
     """
     if not request.stores:
         raise InputError("a bundle needs at least one OME-Zarr store", field="--store")
+    if not request.license.startswith(("https://", "http://")):
+        raise InputError("licence must be a URL", field="--license", hint=DEFAULT_LICENSE)
     _check_inputs(request)
     _check_destination(destination, overwrite)
     checks = [check_store(store) for store in request.stores]

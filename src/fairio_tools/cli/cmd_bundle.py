@@ -139,8 +139,7 @@ def create(
     )
     as_zip = crate_format == "zip" or (crate_format == "auto" and crate.suffix.lower() == ".zip")
     summary = create_bundle(request, crate, as_zip=as_zip, overwrite=overwrite)
-    if json_path is not None:
-        write_json(summary.to_dict(), json_path)
+    write_json(summary.to_dict(), json_path)
     for check in summary.checks:
         if not check.valid:
             click.echo(
