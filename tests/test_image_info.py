@@ -46,7 +46,10 @@ def test_multiseries_ome_tiff(shared_data):
     for index, series in enumerate(info["series"]):
         assert series["index"] == index
         assert series["axes"] == ["c", "y", "x"] and series["shape"] == [4, 5, 5]
-        assert series["physical_sizes"]["x"]["unit"] == "centimeter"
+        # from the OME-XML (namespaced), not the TIFF resolution tags (6.5e-05 cm)
+        assert series["physical_sizes"]["x"]["unit"] == "micrometer"
+        assert series["physical_sizes"]["x"]["value"] == pytest.approx(0.65, rel=1e-6)
+        assert series["channel_names"] == [f"Channel:{index}:{c}" for c in range(4)]
 
 
 @pytest.mark.parametrize(

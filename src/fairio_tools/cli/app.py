@@ -10,10 +10,18 @@ import click
 from fairio_tools import __version__, exit_codes
 from fairio_tools.cli import (
     cmd_bundle,
+    cmd_convert,
+    cmd_export_tiff,
     cmd_galaxy,
     cmd_image_info,
     cmd_label,
+    cmd_metadata,
+    cmd_model_info,
+    cmd_model_test,
+    cmd_predict,
     cmd_summarize_validation,
+    cmd_to_rdf,
+    cmd_validate_ngff,
 )
 from fairio_tools.errors import FairioError
 
@@ -66,9 +74,18 @@ def main(debug: bool) -> None:
 
 for _command in (
     cmd_image_info.command,
-    cmd_galaxy.group,
-    cmd_bundle.group,
+    cmd_convert.command,
+    cmd_export_tiff.command,
+    cmd_validate_ngff.command,
+    cmd_metadata.template,
+    cmd_metadata.validate,
+    cmd_to_rdf.command,
+    cmd_model_info.command,
+    cmd_model_test.command,
+    cmd_predict.command,
     cmd_label.command,
     cmd_summarize_validation.command,
+    cmd_bundle.group,
+    cmd_galaxy.group,
 ):
     main.add_command(_command)

@@ -22,3 +22,38 @@ tsv_output = click.option(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write a tab-separated table (for Galaxy's display).",
 )
+
+report_json = click.option(
+    "--report-json",
+    "report_json",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the findings as JSON to this file.",
+)
+
+report_md = click.option(
+    "--report-md",
+    "report_md",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the findings as a Markdown report to this file.",
+)
+
+profile = click.option(
+    "--profile",
+    default="rembi",
+    show_default=True,
+    help="Metadata profile: minimal, rembi or rembi-mifa (REMBI plus MIFA for annotations).",
+
+weight_format = click.option(
+    "--weight-format",
+    type=click.Choice(["onnx", "torchscript", "pytorch_state_dict"]),
+    help="Weights to use (default: the first local and runnable of onnx, torchscript, "
+    "pytorch_state_dict).",
+)
+
+device = click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where the model runs.",
+)

@@ -1,4 +1,8 @@
-"""Writing command results: JSON to stdout or a file, tables to files."""
+"""Writing command results: JSON to stdout or a file, tables and reports to files.
+
+Files are written to a temporary sibling and moved into place, so an interrupted command never
+leaves a half-written file that looks complete.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,14 @@ from typing import Any
 
 import click
 
+from fairio_tools.atomic import atomic_path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
 
 def write_json(data: Any, path: Path | None) -> None:
     """Write ``data`` as indented JSON to ``path``, or to standard output when None."""
@@ -15,11 +27,23 @@ def write_json(data: Any, path: Path | None) -> None:
     if path is None:
         click.echo(text, nl=False)
     else:
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
 
 
 def write_tsv(header: list[str], rows: list[list[Any]], path: Path) -> None:
     """Write a tab-separated table with a header line."""
     lines = ["\t".join(header)]
     lines += ["\t".join("" if v is None else str(v) for v in row) for row in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(path, "\n".join(lines) + "\n")
+
+
+def echo_findings(report) -> None:
+    """Print a report's verdict and one line per finding to standard output."""
+    click.echo(report.summary())
+    for finding in report.findings:
+        line = f"  {finding.severity.value:7} {finding.code}: {finding.message}"
+        if finding.location():
+            line += f" [{finding.location()}]"
+        click.echo(line)
+        if finding.hint:
+            click.echo(f"          fix: {finding.hint}")

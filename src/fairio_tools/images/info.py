@@ -38,6 +38,7 @@ class SeriesInfo:
     physical_sizes: dict[str, Quantity] = field(default_factory=dict)
     time_interval: Quantity | None = None
     channel_names: list[str] = field(default_factory=list)
+    channel_colors: list[str | None] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -119,22 +120,47 @@ def _tiff_info(path: Path) -> ImageInfo:
     return ImageInfo(str(path), fmt, file_size, is_ome, is_imagej, series)
 
 
+_MAX_COMPRESSION_RATIO = 1 << 20
+"""No TIFF codec shrinks real pixels a million-fold: a header claiming so is corrupt."""
+
+
 def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
-    """Refuse a file whose header points at pixel data beyond its end (truncated)."""
-    end = 0
+    """Refuse a file whose header points at pixel data beyond its end (truncated), or that
+    declares far more pixels than its data can hold (a corrupt or malicious header)."""
+    end, stored, compressed = 0, 0, False
     if tiff_series.dataoffset is not None:
         end = tiff_series.dataoffset + tiff_series.nbytes
+        stored = tiff_series.nbytes
     else:
         for page in tiff_series.pages:
             if page is None:
                 continue
+            compressed = compressed or page.compression != 1
             for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
                 end = max(end, offset + count)
+                stored += count
+    shape = " x ".join(str(n) for n in tiff_series.shape)
+    if end > file_size and tiff_series.nbytes > file_size:
+        raise InputError(
+            f"the header declares {shape} pixels ({tiff_series.nbytes} bytes), more than "
+            f"the whole file ({file_size} bytes)",
+            path=path,
+            hint="the file is truncated or its header is corrupt",
+        )
     if end > file_size:
         raise InputError(
             f"truncated: pixel data should reach byte {end} but the file has {file_size}",
             path=path,
             hint="copy or download the file again",
+        )
+    declared = tiff_series.nbytes
+    limit = stored * _MAX_COMPRESSION_RATIO if compressed else stored
+    if declared > limit:
+        raise InputError(
+            f"the header declares {shape} pixels ({declared} bytes) but the file stores "
+            f"only {stored} bytes of pixel data",
+            path=path,
+            hint="the file is corrupt or truncated",
         )
 
 
@@ -162,6 +188,7 @@ def _tiff_series_info(
             value, unit = ome.time_increment
             info.time_interval = Quantity(value, ngff_unit(unit))
         info.channel_names = ome.channel_names
+        info.channel_colors = ome.channel_colors
     elif imagej is not None:
         _imagej_calibration(info, tiff_series.pages[0], imagej)
     else:
@@ -182,7 +209,7 @@ def _imagej_calibration(info: SeriesInfo, page: Any, imagej: dict) -> None:
     if spacing is not None and "z" in info.axes and unit is not None:
         info.physical_sizes["z"] = Quantity(float(spacing), unit)
     interval = imagej.get("finterval")
-    if interval and "t" in info.axes:
+    if interval:  # kept without a t axis too, as Bio-Formats does (TimeIncrement)
         info.time_interval = Quantity(float(interval), ngff_unit(imagej.get("tunit", "s")))
 
 

@@ -19,6 +19,8 @@ class OmeImage:
     physical_sizes: dict[str, tuple[float, str]] = field(default_factory=dict)
     time_increment: tuple[float, str] | None = None
     channel_names: list[str] = field(default_factory=list)
+    channel_colors: list[str | None] = field(default_factory=list)
+    """Per channel "RRGGBB" (OME stores a signed 32-bit RGBA integer), None when unset."""
 
 
 def parse_ome_xml(text: str | None, path: Path) -> list[OmeImage]:
@@ -30,7 +32,7 @@ def parse_ome_xml(text: str | None, path: Path) -> list[OmeImage]:
     except (ElementTree.ParseError, DefusedXmlException) as error:
         raise InputError(f"OME-XML cannot be parsed: {error}", path=path) from error
     images = []
-    for image in root.iter("{*}Image"):
+    for image in root.findall(".//{*}Image"):  # iter() ignores the {*} wildcard
         pixels = image.find("{*}Pixels")
         if pixels is None:
             continue
@@ -48,8 +50,18 @@ def parse_ome_xml(text: str | None, path: Path) -> list[OmeImage]:
             )
         channels = pixels.findall("{*}Channel")
         ome.channel_names = [c.get("Name") or c.get("ID") or "" for c in channels]
+        ome.channel_colors = [_rgb(c.get("Color")) for c in channels]
         images.append(ome)
     return images
+
+
+def _rgb(color: str | None) -> str | None:
+    """OME's signed RGBA integer as "RRGGBB" (None when absent or not a number)."""
+    try:
+        rgba = int(color) & 0xFFFFFFFF if color is not None else None
+    except ValueError:
+        return None
+    return None if rgba is None else f"{rgba >> 8:06X}"
 
 
 def _number(text: str, path: Path, name: str) -> float:

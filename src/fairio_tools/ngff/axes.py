@@ -46,3 +46,17 @@ def ngff_unit(unit: str | None) -> str | None:
         return alias
     lowered = text.lower()
     return lowered if lowered in SPACE_UNITS or lowered in TIME_UNITS else None
+
+
+_OME_SYMBOLS = {
+    "angstrom": "Å", "attometer": "am", "centimeter": "cm", "decimeter": "dm",
+    "femtometer": "fm", "foot": "ft", "inch": "in", "kilometer": "km", "meter": "m",
+    "micrometer": "µm", "mile": "mi", "millimeter": "mm", "nanometer": "nm", "parsec": "pc",
+    "picometer": "pm", "yard": "yd", "second": "s", "millisecond": "ms", "microsecond": "µs",
+    "nanosecond": "ns", "picosecond": "ps", "minute": "min", "hour": "h", "day": "d",
+}  # fmt: skip
+
+
+def ome_unit(unit: str | None) -> str | None:
+    """The OME-XML unit symbol of an NGFF unit name (None when OME has no symbol for it)."""
+    return _OME_SYMBOLS.get(unit or "")

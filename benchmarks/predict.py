@@ -1,0 +1,104 @@
+"""``fairio predict`` against a bare onnxruntime session, on the real U-Net.
+
+1. One 512 x 512 image (the model's own test input), model load excluded: fairio's
+   ``Predictor.predict`` (axes, whole-image preprocessing, tiling, postprocessing) against
+   the same work done by hand around a bare ``onnxruntime.InferenceSession``.
+   Target: <= 1.2 x the bare time.
+2. A tiled 4096 x 4096 image: fairio's time against (number of tiles) x (one bare 512 x 512
+   run). Target: throughput >= 0.8 x that.
+
+Run: ``.venv/bin/python benchmarks/predict.py [--repeat N] [--skip-large] [--device cuda]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT.parent / "shared" / "data" / "models" / "unet2d_nuclei_broad"
+
+
+def _median_seconds(function, repeat: int) -> float:
+    function()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-large", action="store_true", help="skip the 4096 x 4096 case")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    args = parser.parse_args()
+
+    import onnxruntime
+
+    from fairio_tools.models.package import open_model_package
+    from fairio_tools.models.predict import Predictor
+
+    providers = ["CUDAExecutionProvider"] if args.device == "cuda" else ["CPUExecutionProvider"]
+    session = onnxruntime.InferenceSession(str(MODEL / "weights.onnx"), providers=providers)
+    name = session.get_inputs()[0].name
+    image = np.load(MODEL / "test_input.npy")[0, 0]
+    expected = np.load(MODEL / "test_output.npy")[0, 0]
+
+    def bare(array: np.ndarray = image) -> np.ndarray:
+        normalized = ((array - array.mean()) / (array.std() + 1e-6)).astype(np.float32)
+        logits = session.run(None, {name: normalized[None, None]})[0]
+        return 1 / (1 + np.exp(-logits))
+
+    def session_only() -> None:
+        session.run(None, {name: image[None, None]})
+
+    print(f"onnxruntime {onnxruntime.__version__}, device {args.device}, {args.repeat} repeats")
+    with open_model_package(MODEL) as package:
+        predictor = Predictor(package, "onnx", args.device)
+
+        def fairio(array: np.ndarray = image) -> np.ndarray:
+            return predictor.predict(array, ["y", "x"], "benchmark").data
+
+        error = float(np.abs(fairio()[0] - expected).max())
+        t_fairio = _median_seconds(fairio, args.repeat)
+        t_bare = _median_seconds(bare, args.repeat)
+        t_session = _median_seconds(session_only, args.repeat)
+        print("\n512 x 512 (model load excluded), median seconds")
+        print(f"  bare onnxruntime session.run only        {t_session:8.3f}")
+        print(f"  bare session + normalise + sigmoid       {t_bare:8.3f}")
+        print(f"  fairio Predictor.predict                 {t_fairio:8.3f}")
+        print(f"  ratio fairio / bare (target <= 1.2)      {t_fairio / t_bare:8.2f}")
+        print(f"  max abs error vs test_output.npy         {error:8.1e}")
+
+        if not args.skip_large:
+            big = np.tile(image, (8, 8))
+            start = time.perf_counter()
+            prediction = predictor.predict(big, ["y", "x"], "benchmark")
+            t_big = time.perf_counter() - start
+            tiles = prediction.provenance.tiles
+            ideal = tiles * t_session
+            print("\n4096 x 4096, tiled 512 x 512 with halo 32")
+            print(f"  tiles                                    {tiles:8d}")
+            print(f"  tiles x one bare session.run (s)         {ideal:8.2f}")
+            print(f"  fairio Predictor.predict (s)             {t_big:8.2f}")
+            print(f"  throughput vs ideal (target >= 0.8)      {ideal / t_big:8.2f}")
+            print(f"  megapixels per second                    {big.size / t_big / 1e6:8.2f}")
+    print(f"\npeak RSS {_peak_rss_mib():.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

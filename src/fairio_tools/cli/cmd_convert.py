@@ -1,0 +1,84 @@
+"""``fairio convert``: microscopy image to OME-Zarr (NGFF 0.4 or 0.5) with a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from fairio_tools.cli import options
+from fairio_tools.cli.output import write_json
+
+
+def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, int, int]:
+    try:
+        parts = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected three integers z,y,x, got {value!r}") from None
+    if len(parts) != 3:
+        raise click.BadParameter(f"expected three integers z,y,x, got {value!r}")
+    return parts  # type: ignore[return-value]
+
+
+@click.command("convert")
+@click.argument("image", type=options.existing_file)
+@click.argument("output")
+@click.option(
+    "--ngff-version",
+    type=click.Choice(["0.4", "0.5"]),
+    default="0.5",
+    show_default=True,
+    help="0.4 is stored as Zarr v2, 0.5 as Zarr v3.",
+)
+@click.option("--levels", type=int, help="Number of pyramid levels (overrides --min-size).")
+@click.option(
+    "--min-size",
+    type=int,
+    help="Add levels while the larger of y, x exceeds this many pixels [default: 256].",
+)
+@click.option(
+    "--downsample",
+    type=click.Choice(["mean", "nearest", "mode"]),
+    default="mean",
+    show_default=True,
+    help="How each level is computed from the one above (labels use mode unless nearest).",
+)
+@click.option(
+    "--chunks",
+    default="1,1024,1024",
+    show_default=True,
+    callback=_chunks,
+    help="Chunk size in z, y, x.",
+)
+@click.option(
+    "--compression",
+    type=click.Choice(["blosc", "zstd", "none"]),
+    default="blosc",
+    show_default=True,
+    help="blosc: Blosc zstd level 5 with shuffle; zstd: Zstandard level 5.",
+)
+@click.option("--series", default="all", show_default=True, help="Series index, or 'all'.")
+@click.option(
+    "--label-image",
+    type=options.existing_file,
+    help="Integer label image of the same size, written to labels/ of the image.",
+)
+@click.option("--label-name", default="labels", show_default=True, help="Name of the label image.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--scheduler", help="Address of a Dask distributed scheduler (tcp://host:port).")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the conversion report (JSON) here instead of standard output.",
+)
+def command(image: Path, output: str, report_path: Path | None, **choices) -> None:
+    """Convert IMAGE (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG) to an OME-Zarr store OUTPUT
+    (a folder, or an s3:// URL). The report lists what was carried over and what was not."""
+    from fairio_tools.cli.progress import task_progress
+    from fairio_tools.convert.converter import ConversionOptions, convert_to_ome_zarr
+
+    conversion = ConversionOptions(**choices)
+    with task_progress("converting") as progress:
+        report = convert_to_ome_zarr(image, output, conversion, progress)
+    write_json(report.to_dict(), report_path)

@@ -1,0 +1,1 @@
+"""Conversions between microscopy files and OME-Zarr, both ways."""

@@ -1,0 +1,150 @@
+"""A source image prepared for NGFF: 5-D (t, c, z, y, x) lazy pixels, scale and units.
+
+Axes are always written as ``t, c, z, y, x`` (size 1 where the file has no such axis), the
+layout bioformats2raw writes and OME tools expect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fairio_tools.errors import InputError
+from fairio_tools.images.info import ImageInfo, SeriesInfo
+from fairio_tools.images.pixels import lazy_pixels
+from fairio_tools.ngff.axes import AXIS_TYPES, NGFF_ORDER
+
+_STRUCTURAL_TIFF_TAGS = {
+    "NewSubfileType", "SubfileType", "ImageWidth", "ImageLength", "BitsPerSample",
+    "Compression", "PhotometricInterpretation", "StripOffsets", "SamplesPerPixel",
+    "RowsPerStrip", "StripByteCounts", "PlanarConfiguration", "TileWidth", "TileLength",
+    "TileOffsets", "TileByteCounts", "SampleFormat", "Predictor", "SubIFDs",
+    "IJMetadataByteCounts", "IJMetadata", "XResolution", "YResolution", "ResolutionUnit",
+    "ImageDescription", "ExtraSamples", "FillOrder", "Orientation",
+}  # fmt: skip
+"""Tags that describe pixel layout (carried by the pixels themselves) or that the reader
+interprets (calibration, OME-XML and ImageJ metadata in ImageDescription)."""
+
+_IMAGEJ_MAPPED = {"ImageJ", "images", "slices", "channels", "frames", "hyperstack", "mode",
+                  "unit", "spacing", "finterval", "tunit", "loop"}  # fmt: skip
+
+
+@dataclass
+class SourceImage:
+    """One series of the input, ready to be written as an NGFF image."""
+
+    info: SeriesInfo
+    pixels: Any  # dask array, axes t, c, z, y, x
+    scale: list[float]
+    units: dict[str, str]
+    dropped_axes: list[str] = field(default_factory=list)
+
+    @property
+    def channel_count(self) -> int:
+        return int(self.pixels.shape[1])
+
+
+def open_series(path: Path, info: SeriesInfo, chunks: tuple[int, int, int]) -> SourceImage:
+    """The pixels of ``info`` as a 5-D Dask array chunked (1, 1, z, y, x), read lazily."""
+    sizes = dict(zip(info.axes, info.shape, strict=True))
+    dropped = []
+    for axis, size in sizes.items():
+        if axis in NGFF_ORDER:
+            continue
+        if size != 1:
+            raise InputError(
+                f"series {info.index} has an axis {axis!r} of size {size} that NGFF cannot "
+                "hold (only t, c, z, y, x)",
+                path=path,
+                hint="split the file along that axis first",
+            )
+        dropped.append(axis)
+    z, y, x = chunks
+    read_chunks = tuple({"z": z, "y": y, "x": x}.get(axis, 1) for axis in info.axes)
+    array = lazy_pixels(path, info.index, info.shape, info.dtype, read_chunks)
+    index = tuple(0 if axis in dropped else slice(None) for axis in info.axes)
+    array = array[index]
+    kept = [axis for axis in info.axes if axis not in dropped]
+    array = array.transpose([kept.index(axis) for axis in NGFF_ORDER if axis in kept])
+    expand = tuple(slice(None) if axis in kept else None for axis in NGFF_ORDER)
+    array = array[expand]
+
+    scale, units = [1.0] * 5, {}
+    for axis, quantity in info.physical_sizes.items():
+        scale[NGFF_ORDER.index(axis)] = quantity.value
+        if quantity.unit:
+            units[axis] = quantity.unit
+    if info.time_interval is not None:
+        scale[0] = info.time_interval.value
+        if info.time_interval.unit:
+            units["t"] = info.time_interval.unit
+    return SourceImage(info, array, scale, units, dropped)
+
+
+def ngff_axes(units: dict[str, str]) -> list[dict[str, str]]:
+    """NGFF ``axes`` for t, c, z, y, x with the units that are known."""
+    axes = []
+    for name in NGFF_ORDER:
+        axis = {"name": name, "type": AXIS_TYPES[name]}
+        if name in units:
+            axis["unit"] = units[name]
+        axes.append(axis)
+    return axes
+
+
+def unmapped_metadata(path: Path, image: ImageInfo) -> list[tuple[str, str]]:
+    """File metadata that NGFF has no place for, as (item, reason) pairs."""
+    if image.format in ("png", "jpeg"):
+        return _pillow_unmapped(path)
+    import tifffile
+
+    items: list[tuple[str, str]] = []
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages.first
+        for tag in page.tags:
+            if tag.name not in _STRUCTURAL_TIFF_TAGS:
+                items.append((f"TIFF tag {tag.name}", "NGFF has no field for TIFF tags"))
+        if page.tags.get("ImageDescription") is not None and not (tif.is_ome or tif.is_imagej):
+            items.append(("TIFF tag ImageDescription", "free text; NGFF has no description"))
+        for key in (tif.imagej_metadata or {}) if tif.is_imagej else {}:
+            if key not in _IMAGEJ_MAPPED:
+                items.append((f"ImageJ metadata {key!r}", _IMAGEJ_REASONS.get(key, _IJ_OTHER)))
+        for index, series in enumerate(tif.series):
+            if len(series.levels) > 1:
+                items.append(
+                    (
+                        f"series {index}: {len(series.levels) - 1} stored sub-resolution(s)",
+                        "the pyramid is recomputed from full resolution so that every level "
+                        "has the chunks and downsampling asked for",
+                    )
+                )
+    return items
+
+
+_IJ_OTHER = "ImageJ-specific setting with no NGFF equivalent"
+_IMAGEJ_REASONS = {
+    "min": "display range; omero window is set from the data instead",
+    "max": "display range; omero window is set from the data instead",
+    "ranges": "per-channel display ranges; omero window is set from the data instead",
+    "LUTs": "ImageJ lookup tables; NGFF stores one colour per channel",
+    "Labels": "per-plane slice labels; NGFF has no per-plane labels",
+    "Info": "free-text info; NGFF has no description field",
+    "Ranges": "per-channel display ranges; omero window is set from the data instead",
+    "fps": "playback speed; not image metadata in NGFF",
+    "Overlay": "ROI overlay; NGFF has no ROI model yet",
+    "ROI": "ROI; NGFF has no ROI model yet",
+    "Properties": "ImageJ properties; NGFF has no field for them",
+}
+
+
+def _pillow_unmapped(path: Path) -> list[tuple[str, str]]:
+    from PIL import Image
+
+    items = []
+    with Image.open(path) as image:
+        if image.mode == "P":
+            items.append(("palette", "pixels are stored as palette indices; NGFF has no LUT"))
+        for key in image.info:
+            items.append((f"{image.format} info {key!r}", "NGFF has no field for it"))
+    return items

@@ -1,0 +1,1 @@
+"""Study metadata: REMBI / MIFA profiles, templates, validation and SHACL shapes."""

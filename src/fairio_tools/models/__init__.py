@@ -1,0 +1,1 @@
+"""bioimage.io models: open packages safely, describe, test and run them offline."""

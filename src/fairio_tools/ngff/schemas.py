@@ -1,0 +1,50 @@
+"""The official OME-NGFF JSON Schemas (0.4, 0.5), shipped with the package and used offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+SUPPORTED_VERSIONS = ("0.4", "0.5")
+SCHEMA_KINDS = ("image", "label", "plate", "well", "bf2raw", "ome")
+_BASE = "https://ngff.openmicroscopy.org"
+
+
+@cache
+def _registry():
+    from referencing import Registry, Resource
+
+    resources = []
+    for version in SUPPORTED_VERSIONS:
+        for entry in files("fairio_tools.ngff").joinpath("schemas", version).iterdir():
+            if entry.name.endswith(".schema.json"):
+                contents = json.loads(entry.read_text(encoding="utf-8"))
+                resource = Resource.from_contents(contents)
+                # Each schema under its own $id and under its versioned URL ("latest" ids in 0.4).
+                stem = entry.name.removesuffix(".json")
+                resources.append((contents["$id"], resource))
+                resources.append((f"{_BASE}/{version}/schemas/{stem}", resource))
+    return Registry().with_resources(resources)
+
+
+@cache
+def _validator(version: str, kind: str):
+    from jsonschema import Draft202012Validator
+
+    uri = f"{_BASE}/{version}/schemas/{kind}.schema"
+    schema = _registry().contents(uri)
+    return Draft202012Validator(schema, registry=_registry())
+
+
+def schema_errors(attributes: Any, version: str, kind: str) -> Iterator[tuple[str, str]]:
+    """Yield (JSON pointer, message) for each place ``attributes`` break the ``kind`` schema."""
+    from fairio_tools.findings import json_pointer
+
+    for error in _validator(version, kind).iter_errors(attributes):
+        message = error.message
+        if len(message) > 240:
+            message = message[:240] + "…"
+        yield json_pointer(*error.absolute_path), f"{message} ({error.validator} rule)"

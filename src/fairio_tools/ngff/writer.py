@@ -1,0 +1,111 @@
+"""Write NGFF groups: multiscale images, label images and the bioformats2raw layout.
+
+The functions here create arrays and metadata; the pixels are stored afterwards by one
+``dask.array.store`` over every level, so that each chunk is read once and each level is
+computed from the level above while it is still in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fairio_tools.ngff.format import NgffFormat
+
+LAYOUT_VERSION = 3
+"""bioformats2raw layout: series groups ``0``, ``1``... and ``OME/METADATA.ome.xml``."""
+
+OME_XML_FILE = "OME/METADATA.ome.xml"
+
+DEFAULT_COLORS = ("FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF")
+
+
+def level_scales(scale: list[float], count: int) -> list[list[float]]:
+    """The ``scale`` of each level: y and x (the last two axes) double at each level."""
+    return [scale[:-2] + [s * 2**level for s in scale[-2:]] for level in range(count)]
+
+
+def create_levels(
+    group: Any,
+    fmt: NgffFormat,
+    levels: list[Any],
+    axis_names: list[str],
+    chunks: tuple[int, ...],
+    compression: str,
+) -> list[Any]:
+    """Create one empty zarr array per pyramid level (``0``, ``1``, ...) in ``group``."""
+    arrays = []
+    for index, level in enumerate(levels):
+        level_chunks = tuple(min(c, max(n, 1)) for c, n in zip(chunks, level.shape, strict=True))
+        arrays.append(
+            group.create_array(
+                str(index),
+                shape=level.shape,
+                chunks=level_chunks,
+                dtype=level.dtype,
+                **fmt.array_options(axis_names, compression),
+            )
+        )
+    return arrays
+
+
+def multiscales_attributes(
+    fmt: NgffFormat,
+    axes: list[dict[str, str]],
+    scale: list[float],
+    level_count: int,
+    name: str | None,
+    method: str,
+) -> dict[str, Any]:
+    """The ``multiscales`` attribute for ``level_count`` levels of factor 2 in y and x."""
+    datasets = [
+        {"path": str(index), "coordinateTransformations": [{"type": "scale", "scale": s}]}
+        for index, s in enumerate(level_scales(scale, level_count))
+    ]
+    multiscale = fmt.multiscale(axes, datasets, name)
+    multiscale["type"] = method
+    multiscale["metadata"] = {"method": f"fairio_tools.ngff.pyramid ({method}, factor 2 in y, x)"}
+    return {"multiscales": [multiscale]}
+
+
+def omero_attributes(
+    names: list[str], colors: list[str | None], dtype: np.dtype, windows: list[tuple[float, float]]
+) -> dict[str, Any]:
+    """The ``omero`` rendering attribute: channel labels, colours and display windows."""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        low, high = float(info.min), float(info.max)
+    else:
+        low = min((w[0] for w in windows), default=0.0)
+        high = max((w[1] for w in windows), default=1.0)
+    single = len(windows) == 1
+    channels = []
+    for index, (start, end) in enumerate(windows):
+        color = colors[index] if index < len(colors) else None
+        name = names[index] if index < len(names) else ""
+        channels.append(
+            {
+                "label": name or f"Channel {index}",
+                "color": color or ("FFFFFF" if single else DEFAULT_COLORS[index % 7]),
+                "active": True,
+                "coefficient": 1,
+                "family": "linear",
+                "inverted": False,
+                "window": {"min": low, "max": high, "start": start, "end": end},
+            }
+        )
+    model = "greyscale" if single else "color"
+    return {"omero": {"channels": channels, "rdefs": {"model": model}}}
+
+
+def channel_windows(array: Any) -> list[tuple[float, float]]:
+    """Per channel (axis 1 of t, c, z, y, x) the min and max of a (small) stored level."""
+    data = np.asarray(array[...])
+    if data.size == 0:
+        return [(0.0, 0.0)] * array.shape[1]
+    axes = (0, 2, 3, 4)
+    return [
+        (float(lo), float(hi))
+        for lo, hi in zip(data.min(axis=axes), data.max(axis=axes), strict=True)
+    ]

@@ -1,0 +1,1 @@
+"""Linked data: image and study metadata as one RDF graph (JSON-LD, Turtle)."""

@@ -1,0 +1,103 @@
+"""One RDF graph from image metadata and study metadata, with the provenance of its making."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rdflib import RDF, BNode, Graph, Literal
+
+from fairio_tools import __version__
+from fairio_tools.errors import InputError
+from fairio_tools.rdf.images import (
+    ImageDescription,
+    add_image,
+    from_image_info,
+    from_ngff,
+    from_ome_xml,
+)
+from fairio_tools.rdf.vocabulary import PROV, SCHEMA, new_graph
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+STUDY_SUFFIXES = (".yaml", ".yml", ".xlsx")
+
+
+def build_graph(inputs: list[Path]) -> Graph:
+    """Describe every input in one graph: a ``schema:Dataset`` (the study) with its images."""
+    from fairio_tools.metadata.documents import load_document
+    from fairio_tools.rdf.study import add_study
+
+    if not inputs:
+        raise InputError("no input given", hint="give image metadata and/or study metadata")
+    graph = new_graph()
+    dataset = BNode()
+    studies = [p for p in inputs if Path(p).suffix.lower() in STUDY_SUFFIXES]
+    if len(studies) > 1:
+        raise InputError(
+            f"{len(studies)} study metadata documents given; one graph describes one study",
+            path=studies[1],
+        )
+    if studies:
+        add_study(graph, load_document(studies[0]), dataset)
+    else:
+        graph.add((dataset, RDF.type, SCHEMA.Dataset))
+    activity = _provenance(graph)
+    for path in map(Path, inputs):
+        source = BNode()
+        graph.add((activity, PROV.used, source))
+        graph.add((source, RDF.type, PROV.Entity))
+        graph.add((source, SCHEMA.name, Literal(path.name)))
+        if path in studies:
+            continue
+        for image in read_images(path):
+            graph.add((dataset, SCHEMA.hasPart, add_image(graph, image)))
+    return graph
+
+
+def _provenance(graph: Graph) -> BNode:
+    activity, software = BNode(), BNode()
+    graph.add((activity, RDF.type, PROV.Activity))
+    graph.add((activity, SCHEMA.name, Literal("fairio to-rdf")))
+    graph.add((activity, PROV.wasAssociatedWith, software))
+    graph.add((software, RDF.type, PROV.SoftwareAgent))
+    graph.add((software, RDF.type, SCHEMA.SoftwareApplication))
+    graph.add((software, SCHEMA.name, Literal("fairio-tools")))
+    graph.add((software, SCHEMA.softwareVersion, Literal(__version__)))
+    return activity
+
+
+def read_images(path: Path) -> list[ImageDescription]:
+    """The images an input describes: an NGFF store folder, image-info JSON, NGFF
+    attributes (.zattrs, zarr.json) or OME-XML."""
+    from fairio_tools.ngff.zarr_metadata import MetadataError, has_zarr_metadata, read_json
+
+    if not path.exists():
+        raise InputError("no such file or directory", path=path)
+    if path.is_dir():
+        if not has_zarr_metadata(path):
+            raise InputError("folder is not a Zarr store", path=path)
+        name = "zarr.json" if (path / "zarr.json").is_file() else ".zattrs"
+        try:
+            attributes = read_json(path / name, name)
+        except MetadataError as error:
+            raise InputError(error.message, path=path / name) from None
+        return [from_ngff(attributes if isinstance(attributes, dict) else {}, path, path)]
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise InputError(f"{size} bytes is too large for a metadata file", path=path)
+    head = path.read_bytes()[:64].lstrip()
+    if head.startswith(b"<"):
+        return from_ome_xml(path.read_text(encoding="utf-8", errors="replace"), path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError(
+            "not image metadata: expected image-info JSON, NGFF attributes (JSON), OME-XML, "
+            "an OME-Zarr folder, or study metadata (.yaml, .xlsx)",
+            path=path,
+        ) from None
+    if isinstance(data, dict) and "series" in data and "format" in data:
+        return from_image_info(data, path)
+    if isinstance(data, dict):
+        return [from_ngff(data, path, None)]
+    raise InputError("JSON is neither an image-info report nor NGFF attributes", path=path)
