@@ -9,18 +9,21 @@ import click
 
 from fairio_tools import __version__, exit_codes
 from fairio_tools.cli import (
+    cmd_bundle,
     cmd_catalogue,
     cmd_catalogue_check,
     cmd_convert,
     cmd_export_tiff,
     cmd_galaxy,
     cmd_image_info,
+    cmd_label,
     cmd_links,
     cmd_metadata,
     cmd_model_info,
     cmd_model_test,
     cmd_portal,
     cmd_predict,
+    cmd_summarize_validation,
     cmd_to_rdf,
     cmd_validate_ngff,
 )
@@ -85,6 +88,9 @@ for _command in (
     cmd_model_info.command,
     cmd_model_test.command,
     cmd_predict.command,
+    cmd_label.command,
+    cmd_summarize_validation.command,
+    cmd_bundle.group,
     cmd_galaxy.group,
     cmd_catalogue.group,
     cmd_links.group,

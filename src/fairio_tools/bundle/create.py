@@ -1,0 +1,442 @@
+"""Build a FAIR Image Object: an RO-Crate holding OME-Zarr stores, reports, metadata, provenance.
+
+The crate follows RO-Crate 1.1+ (``rocrate`` writes the current version) and the Process Run
+Crate profile: every tool run is a ``CreateAction`` whose ``instrument`` is a
+``SoftwareApplication`` with its ``softwareVersion``; the NGFF check of each store is an
+``AssessAction`` whose ``result`` is the JSON report shipped in the crate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from fairio_tools import __version__
+from fairio_tools.bundle.ngff_check import StoreCheck, check_store
+from fairio_tools.bundle.provenance import (
+    FAIRIO_HOMEPAGE,
+    PROCESS_RUN_CRATE,
+    GalaxyContext,
+    ProducedBy,
+    software_id,
+)
+from fairio_tools.errors import InputError, OutputError
+
+DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+RO_CRATE_VERSION = "1.1"
+"""The version Process Run Crate 0.5 builds on; ``rocrate`` defaults to a newer one."""
+
+
+@dataclass
+class BundleRequest:
+    """Everything one bundle holds; paths are checked by :func:`create_bundle`."""
+
+    stores: list[Path]
+    reports: list[Path] = field(default_factory=list)
+    metadata: list[Path] = field(default_factory=list)
+    provenance: list[Path] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+    produced_by: list[ProducedBy] = field(default_factory=list)
+    name: str = "FAIR Image Object"
+    description: str = ""
+    license: str = DEFAULT_LICENSE
+    allow_invalid: bool = False
+    galaxy: GalaxyContext = field(default_factory=GalaxyContext)
+
+
+@dataclass
+class BundleSummary:
+    """What was written: the crate path, its entities and each store's check."""
+
+    crate: Path
+    entities: dict[str, str]
+    checks: list[StoreCheck]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "crate": str(self.crate),
+            "entities": self.entities,
+            "stores": [check.to_dict() for check in self.checks],
+        }
+
+
+def create_bundle(
+    request: BundleRequest, destination: Path, *, as_zip: bool, overwrite: bool = False
+) -> BundleSummary:
+    """Check the inputs, then write the crate to ``destination`` (a zip file or a folder).
+
+    Nothing is written when an input is missing or a store fails the NGFF check (unless
+    ``allow_invalid``); the crate is assembled beside ``destination`` and moved into place.
+    """
+    if not request.stores:
+        raise InputError("a bundle needs at least one OME-Zarr store", field="--store")
+    if not request.license.startswith(("https://", "http://")):
+        raise InputError("licence must be a URL", field="--license", hint=DEFAULT_LICENSE)
+    _check_inputs(request)
+    _check_destination(destination, overwrite)
+    checks = [check_store(store) for store in request.stores]
+    for store, check in zip(request.stores, checks, strict=True):
+        if not check.valid and not request.allow_invalid:
+            raise InputError(
+                f"fails NGFF validation: {check.errors[0]}",
+                path=store,
+                hint="fix the store, or pass --allow-invalid to record the failure in the crate",
+            )
+
+    with tempfile.TemporaryDirectory(
+        prefix=f".{destination.name}.", dir=destination.parent
+    ) as scratch:
+        scratch_dir = Path(scratch)
+        crate, entities = _assemble(request, checks, scratch_dir / "reports")
+        staged = scratch_dir / "crate"
+        if as_zip:
+            _write_zip(crate, staged)
+        else:
+            crate.write(staged)
+        if destination.exists() or destination.is_symlink():
+            _remove(destination)
+        os.replace(staged, destination)
+    return BundleSummary(crate=destination, entities=entities, checks=checks)
+
+
+_DEFLATED_SUFFIXES = frozenset(
+    {".json", ".jsonld", ".xml", ".ttl", ".tsv", ".csv", ".txt", ".md", ".yaml", ".yml", ".html"}
+)
+_ZARR_METADATA = frozenset({"zarr.json", ".zattrs", ".zarray", ".zgroup", ".zmetadata"})
+"""Text compresses; Zarr chunks and images are compressed already and are stored as they are."""
+
+
+def _write_zip(crate: Any, path: Path) -> None:
+    """Zip the crate straight from its sources (no copy, no in-memory buffer)."""
+    with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+        for name, data in crate.metadata.stream():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+        for entity in crate.data_entities:
+            source, dest = Path(entity.source), unquote(entity.id).rstrip("/")
+            files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else []
+            for file in files or [source]:
+                name = f"{dest}/{file.relative_to(source).as_posix()}" if files else dest
+                deflate = file.suffix.lower() in _DEFLATED_SUFFIXES or file.name in _ZARR_METADATA
+                kind = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+                archive.write(file, name, compress_type=kind)
+
+
+def _check_inputs(request: BundleRequest) -> None:
+    for store in request.stores:
+        if not store.is_dir():
+            what = "does not exist" if not store.exists() else "is not a directory"
+            raise InputError(f"OME-Zarr store {what}", path=store)
+        for root, dirs, files in os.walk(store):
+            for name in [*dirs, *files]:
+                if Path(root, name).is_symlink():
+                    raise InputError(
+                        "contains a symbolic link; a bundle copies only plain files",
+                        path=Path(root, name),
+                    )
+    documents = [*request.reports, *request.metadata, *request.provenance]
+    for path in [*documents, *request.outputs]:
+        if not path.is_file():
+            what = "does not exist" if not path.exists() else "is not a file"
+            raise InputError(f"file {what}", path=path)
+    for path in documents:
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise InputError(f"is not JSON: {error}", path=path) from None
+    known = {p.resolve() for p in [*request.stores, *request.reports, *request.outputs]}
+    known |= {p.resolve() for p in [*request.metadata, *request.provenance]}
+    for produced in request.produced_by:
+        if produced.path.resolve() not in known:
+            raise InputError(
+                "--produced-by names a path that is not bundled",
+                path=produced.path,
+                hint="bundle that path too, e.g. with --store or --output",
+            )
+
+
+def _check_destination(destination: Path, overwrite: bool) -> None:
+    if (destination.exists() or destination.is_symlink()) and not overwrite:
+        raise OutputError("already exists", path=destination, hint="pass --overwrite to replace it")
+    if not destination.parent.is_dir():
+        raise OutputError("parent folder does not exist", path=destination.parent)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+class _Names:
+    """Unique, readable paths inside the crate."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def claim(self, folder: str, name: str) -> str:
+        stem, dot, suffix = name.partition(".")
+        candidate, n = f"{folder}{name}", 1
+        while candidate.lower() in self.used:
+            n += 1
+            candidate = f"{folder}{stem}_{n}{dot}{suffix}"
+        self.used.add(candidate.lower())
+        return candidate
+
+
+def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path):
+    from rocrate.model.contextentity import ContextEntity
+    from rocrate.rocrate import ROCrate
+
+    started = _now()
+    crate = ROCrate(version=RO_CRATE_VERSION)
+    crate.name = request.name
+    crate.description = request.description or _describe(checks)
+    crate.license = crate.add(
+        ContextEntity(
+            crate,
+            request.license,
+            properties={"@type": "CreativeWork", "name": _license_name(request.license)},
+        )
+    )
+    profile = crate.add(
+        ContextEntity(
+            crate,
+            PROCESS_RUN_CRATE,
+            properties={"@type": "CreativeWork", "name": "Process Run Crate", "version": "0.5"},
+        )
+    )
+    crate.root_dataset["conformsTo"] = profile
+
+    names = _Names()
+    by_source: dict[Path, Any] = {}
+    entities: dict[str, str] = {}
+
+    def add(source: Path, folder: str, kind: str, properties: dict[str, Any]):
+        dest = names.claim(folder, source.name or source.resolve().name)
+        properties.setdefault("description", kind.capitalize())
+        if source.is_dir():
+            entity = crate.add_dataset(source.resolve(), dest_path=dest, properties=properties)
+        else:
+            entity = crate.add_file(
+                source.resolve(), dest_path=dest, properties=properties, record_size=True
+            )
+        by_source[source.resolve()] = entity
+        entities[entity.id] = kind
+        return entity
+
+    store_entities = []
+    for store, check in zip(request.stores, checks, strict=True):
+        properties = {"name": store.resolve().name, "encodingFormat": "OME-Zarr"}
+        if check.ngff_version:
+            properties["conformsTo"] = {
+                "@id": f"https://ngff.openmicroscopy.org/{check.ngff_version}/"
+            }
+        if check.axes:
+            properties["description"] = (
+                f"OME-Zarr image, axes {''.join(check.axes)}, shape "
+                f"{' x '.join(map(str, check.shape))}"
+            )
+        store_entities.append(add(store, "", "ome-zarr store", properties))
+    json_file, jsonld_file = "application/json", "application/ld+json"
+    given_reports = [
+        add(p, "reports/", "validation report", {"name": p.name, "encodingFormat": json_file})
+        for p in request.reports
+    ]
+    metadata = [
+        add(p, "metadata/", "study metadata", {"name": p.name, "encodingFormat": jsonld_file})
+        for p in request.metadata
+    ]
+    provenance = [
+        add(p, "provenance/", "provenance record", {"name": p.name, "encodingFormat": jsonld_file})
+        for p in request.provenance
+    ]
+    outputs = [add(p, "outputs/", "analysis output", {"name": p.name}) for p in request.outputs]
+
+    fairio = crate.add(
+        ContextEntity(
+            crate,
+            software_id("fairio-tools", __version__),
+            properties={
+                "@type": "SoftwareApplication",
+                "name": "fairio-tools",
+                "softwareVersion": __version__,
+                "url": FAIRIO_HOMEPAGE,
+            },
+        )
+    )
+    report_dir.mkdir()
+    actions = []
+    for n, (store, check) in enumerate(zip(store_entities, checks, strict=True), start=1):
+        actions.append(_record_check(crate, store, check, fairio, report_dir, names, n))
+        entities[actions[-1]["result"].id] = "ngff check"
+    actions += _record_producers(crate, request.produced_by, by_source)
+    actions.append(
+        _record_bundle_run(
+            crate,
+            request,
+            fairio,
+            [*store_entities, *given_reports, *metadata, *provenance, *outputs],
+            [action["result"] for action in actions if action.type == "AssessAction"],
+            started,
+        )
+    )
+    crate.root_dataset["mentions"] = actions
+    return crate, entities
+
+
+def _record_check(crate, store, check: StoreCheck, fairio, report_dir: Path, names, n: int):
+    report = report_dir / f"{Path(store.id.rstrip('/')).name}.ngff-check.json"
+    report.write_text(json.dumps(check.to_dict(), indent=2) + "\n", encoding="utf-8")
+    dest = names.claim("validation/", report.name)
+    result = crate.add_file(
+        report,
+        dest_path=dest,
+        properties={
+            "name": f"NGFF check of {store.id.rstrip('/')}",
+            "encodingFormat": "application/json",
+            "about": store,
+            "description": f"{check.validator}: " + ("valid" if check.valid else "INVALID"),
+        },
+    )
+    properties: dict[str, Any] = {
+        "@type": "AssessAction",
+        "name": f"NGFF validation of {store.id.rstrip('/')}",
+        "description": check.validator,
+        "actionStatus": "http://schema.org/"
+        + ("CompletedActionStatus" if check.valid else "FailedActionStatus"),
+        "endTime": _now(),
+    }
+    if not check.valid:
+        properties["error"] = "; ".join(check.errors)
+    return crate.add_action(
+        fairio, f"#ngff-check-{n}", object=store, result=result, properties=properties
+    )
+
+
+def _record_producers(crate, produced_by: Iterable[ProducedBy], by_source: dict[Path, Any]):
+    from rocrate.model.contextentity import ContextEntity
+
+    actions = []
+    for n, produced in enumerate(produced_by, start=1):
+        tool = crate.dereference(software_id(produced.tool_id, produced.tool_version))
+        if tool is None:
+            tool = crate.add(
+                ContextEntity(
+                    crate,
+                    software_id(produced.tool_id, produced.tool_version),
+                    properties={
+                        "@type": "SoftwareApplication",
+                        "name": produced.tool_id,
+                        "identifier": produced.tool_id,
+                        "softwareVersion": produced.tool_version,
+                    },
+                )
+            )
+        result = by_source[produced.path.resolve()]
+        actions.append(
+            crate.add_action(
+                tool,
+                f"#run-{n}",
+                result=result,
+                properties={
+                    "name": f"{produced.tool_id} {produced.tool_version} produced {result.id}",
+                    "description": f"The run of {produced.tool_id} that wrote {result.id}",
+                },
+            )
+        )
+    return actions
+
+
+def _record_bundle_run(crate, request: BundleRequest, fairio, inputs, results, started: str):
+    from rocrate.model.contextentity import ContextEntity
+
+    galaxy = request.galaxy
+    instrument = fairio
+    if galaxy.tool_id:
+        instrument = crate.add(
+            ContextEntity(
+                crate,
+                software_id(galaxy.tool_id, galaxy.tool_version or "unknown"),
+                properties={
+                    "@type": "SoftwareApplication",
+                    "name": galaxy.tool_id,
+                    "identifier": galaxy.tool_id,
+                    "softwareVersion": galaxy.tool_version or "unknown",
+                    "softwareRequirements": fairio,
+                },
+            )
+        )
+        if galaxy.tool_url:
+            instrument["url"] = galaxy.tool_url
+    parameters = {"allow_invalid": str(request.allow_invalid).lower(), "license": request.license}
+    for key in ("url", "history_id", "job_id", "invocation_id"):
+        if getattr(galaxy, key):
+            parameters[f"galaxy_{key}"] = getattr(galaxy, key)
+    values = [
+        crate.add(
+            ContextEntity(
+                crate,
+                f"#param-{key}",
+                properties={"@type": "PropertyValue", "name": key, "value": value},
+            )
+        )
+        for key, value in parameters.items()
+    ]
+    properties: dict[str, Any] = {
+        "name": "Bundle the FAIR Image Object",
+        "startTime": started,
+        "endTime": _now(),
+        "description": "fairio bundle create: packed the inputs into this RO-Crate",
+        "actionStatus": "http://schema.org/CompletedActionStatus",
+    }
+    if galaxy.history_url:
+        properties["isPartOf"] = crate.add(
+            ContextEntity(
+                crate,
+                galaxy.history_url,
+                properties={"@type": "CreativeWork", "name": f"Galaxy history {galaxy.history_id}"},
+            )
+        )
+    return crate.add_action(
+        instrument,
+        "#bundle",
+        object=[*inputs, *values],
+        result=_single(results),
+        properties=properties,
+    )
+
+
+def _single(values: list[Any]) -> Any:
+    """RO-Crate prefers a single value to a one-element list."""
+    return values[0] if len(values) == 1 else values
+
+
+def _describe(checks: list[StoreCheck]) -> str:
+    invalid = [c.store for c in checks if not c.valid]
+    text = f"{len(checks)} OME-Zarr image(s) with their NGFF validation reports and provenance."
+    if invalid:
+        text += " NGFF validation FAILED for: " + ", ".join(invalid) + "."
+    return text
+
+
+def _license_name(url: str) -> str:
+    known = {
+        DEFAULT_LICENSE: "CC BY 4.0",
+        "https://creativecommons.org/publicdomain/zero/1.0/": "CC0 1.0",
+        "https://spdx.org/licenses/MIT": "MIT",
+    }
+    return known.get(url, url)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

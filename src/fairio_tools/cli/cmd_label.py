@@ -1,0 +1,98 @@
+"""``fairio label``: threshold + connected components, written as an NGFF label image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from fairio_tools.cli import options
+from fairio_tools.cli.output import write_json
+
+
+def _threshold(value: str) -> float | None:
+    if value.lower() == "otsu":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither 'otsu' nor a number") from None
+
+
+@click.command("label")
+@click.argument("source", type=options.existing_file)
+@click.argument("output", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--threshold",
+    default="otsu",
+    show_default=True,
+    help="'otsu' or a value: pixels above it are foreground.",
+)
+@click.option(
+    "--image",
+    "image_store",
+    type=options.existing_file,
+    help="OME-Zarr image to attach the labels to (default: SOURCE if it is one).",
+)
+@click.option("--in-place", is_flag=True, help="Write labels/ into the store instead of a copy.")
+@click.option("--tiff", "as_tiff", is_flag=True, help="Write a TIFF label image, not OME-Zarr.")
+@click.option(
+    "--channel",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Channel to threshold.",
+)
+@click.option(
+    "--min-size",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Drop objects smaller than this many pixels.",
+)
+@click.option(
+    "--connectivity",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="1: neighbours share a face; 2 or 3: also edges/corners.",
+)
+@click.option("--name", default="threshold", show_default=True, help="Name under labels/.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@options.json_output
+def command(
+    source: Path,
+    output: Path | None,
+    threshold: str,
+    image_store: Path | None,
+    in_place: bool,
+    as_tiff: bool,
+    channel: int,
+    min_size: int,
+    connectivity: int,
+    name: str,
+    overwrite: bool,
+    json_path: Path | None,
+) -> None:
+    """Label the objects of SOURCE (OME-Zarr, TIFF, PNG): threshold (Otsu or a value),
+    then connected components, numbered 1..N. The label image goes into labels/NAME of a
+    copy of the OME-Zarr image written to OUTPUT (or of the store itself with --in-place),
+    or to a TIFF OUTPUT when there is no OME-Zarr image (or with --tiff)."""
+    from fairio_tools.labels.label_image import LabelRequest, label_image
+
+    report = label_image(
+        LabelRequest(
+            source=source,
+            output=output,
+            image_store=image_store,
+            in_place=in_place,
+            as_tiff=as_tiff,
+            threshold=_threshold(threshold),
+            channel=channel,
+            min_size=min_size,
+            connectivity=connectivity,
+            name=name,
+            overwrite=overwrite,
+        )
+    )
+    write_json(report.to_dict(), json_path)

@@ -1,0 +1,1 @@
+"""Label images: objects found by thresholding, written as NGFF image-label groups."""

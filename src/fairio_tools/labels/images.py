@@ -1,0 +1,159 @@
+"""Read the pixels to label (OME-Zarr, TIFF, PNG, JPEG); write NGFF label images.
+
+Labels are written into ``labels/<name>`` of the image group, with the parent image's axes,
+one resolution level per parent level (nearest-neighbour, same coordinate transformations)
+and ``image-label`` metadata pointing back to the image, in the parent's NGFF version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fairio_tools.errors import InputError
+
+
+@dataclass
+class OmeZarrImage:
+    """The multiscales image of a store (the store root, or series 0 of bioformats2raw)."""
+
+    store: Path
+    image: Path
+    version: str
+    axes: list[dict[str, Any]]
+    datasets: list[dict[str, Any]]
+    shapes: list[tuple[int, ...]]
+
+    @property
+    def axis_names(self) -> list[str]:
+        return [axis["name"] for axis in self.axes]
+
+
+def open_ome_zarr(store: Path) -> OmeZarrImage:
+    """Find the multiscales image in ``store``; InputError if it is not an OME-Zarr image."""
+    import zarr
+
+    try:
+        root = zarr.open_group(str(store), mode="r")
+    except Exception as error:  # zarr raises several types for "not a group"
+        raise InputError(f"not a Zarr group ({type(error).__name__})", path=store) from None
+    group, image = root, store
+    attrs = _ome_attributes(root)
+    if "multiscales" not in attrs and "bioformats2raw.layout" in attrs and "0" in root:
+        group, image = root["0"], store / "0"
+        attrs = _ome_attributes(group)
+    try:
+        multiscales = attrs["multiscales"][0]
+        axes = [a if isinstance(a, dict) else {"name": a} for a in multiscales["axes"]]
+        datasets = multiscales["datasets"]
+        shapes = [tuple(group[d["path"]].shape) for d in datasets]
+    except (KeyError, IndexError, TypeError) as error:
+        raise InputError(f"not an OME-Zarr image: missing {error}", path=store) from None
+    version = str(multiscales.get("version") or attrs.get("version") or "0.4")
+    return OmeZarrImage(store, image, version, axes, datasets, shapes)
+
+
+def _ome_attributes(group: Any) -> dict[str, Any]:
+    attrs = dict(group.attrs)
+    return attrs.get("ome", attrs)
+
+
+def read_pixels(path: Path, channel: int) -> tuple[np.ndarray, list[str]]:
+    """Full-resolution pixels of ``path`` (one channel) and their NGFF axis names."""
+    if path.is_dir():
+        image = open_ome_zarr(path)
+        import zarr
+
+        array = zarr.open_group(str(image.image), mode="r")[image.datasets[0]["path"]]
+        data, axes = np.asarray(array[...]), image.axis_names
+    else:
+        data, axes = _read_file(path)
+    if "c" in axes:
+        index = axes.index("c")
+        if not 0 <= channel < data.shape[index]:
+            raise InputError(
+                f"has {data.shape[index]} channel(s); channel {channel} does not exist",
+                path=path,
+                field="--channel",
+            )
+        data, axes = np.take(data, channel, axis=index), [a for a in axes if a != "c"]
+    return data, axes
+
+
+def _read_file(path: Path) -> tuple[np.ndarray, list[str]]:
+    from fairio_tools.images.formats import ImageFormat, detect_format
+    from fairio_tools.images.info import ngff_axes_from_tiff
+
+    if detect_format(path) is ImageFormat.TIFF:
+        import tifffile
+
+        try:
+            with tifffile.TiffFile(path) as tiff:
+                series = tiff.series[0]
+                data, codes = series.asarray(), series.axes
+        except (ValueError, OSError, IndexError) as error:
+            raise InputError(f"unreadable TIFF: {error}", path=path) from None
+        return data, ngff_axes_from_tiff(codes)[0]
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        data = np.asarray(picture)
+    return data, ["y", "x", "c"][: data.ndim]
+
+
+def fit_to_image(labels: np.ndarray, axes: list[str], image: OmeZarrImage) -> np.ndarray:
+    """Reshape ``labels`` (named ``axes``) to the parent's axes; InputError on a mismatch."""
+    parent = dict(zip(image.axis_names, image.shapes[0], strict=True))
+    extra = tuple(i for i, name in enumerate(axes) if name not in parent)
+    for i in extra:
+        if labels.shape[i] != 1:
+            raise InputError(
+                f"labels have axis {axes[i]!r}, which the image lacks", path=image.store
+            )
+    labels, axes = np.squeeze(labels, axis=extra), [a for a in axes if a in parent]
+    size = dict(zip(axes, labels.shape, strict=True))
+    for name, wanted in parent.items():
+        if name in size and size[name] != wanted:
+            raise InputError(
+                f"labels are {size[name]} pixels along {name!r} but the image is {wanted}",
+                path=image.store,
+                hint="label an image of the same size as the OME-Zarr image",
+            )
+        if name not in size and wanted != 1 and name != "c":
+            raise InputError(
+                f"image has {wanted} {name!r} planes, the labels one", path=image.store
+            )
+    labels = np.transpose(labels, [axes.index(name) for name in parent if name in size])
+    return labels.reshape([size.get(name, 1) for name in parent])
+
+
+def write_labels(image: OmeZarrImage, labels: np.ndarray, name: str) -> str:
+    """Write ``labels`` (already in the parent's axes) as ``labels/<name>``; return its path."""
+    import zarr
+    from ome_zarr.format import format_from_version
+    from ome_zarr.writer import write_multiscale_labels
+
+    group = zarr.open_group(str(image.image), mode="r+")
+    if "labels" in group and name in group["labels"]:
+        raise InputError(f"already has a label image {name!r}", path=image.store, field="--name")
+    full = image.shapes[0]
+    pyramid = []
+    for shape in image.shapes:
+        index = [
+            np.arange(s) * full[d] // s if labels.shape[d] == full[d] else np.arange(1)
+            for d, s in enumerate(shape)
+        ]
+        pyramid.append(labels[np.ix_(*index)])
+    write_multiscale_labels(
+        pyramid,
+        group,
+        name,
+        fmt=format_from_version(image.version),
+        axes=image.axes,
+        coordinate_transformations=[d["coordinateTransformations"] for d in image.datasets],
+        label_metadata={"source": {"image": "../../"}},
+    )
+    return str((image.image / "labels" / name).relative_to(image.store))
