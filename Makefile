@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FAIRIO := $(BIN)/fairio
 
-.PHONY: setup galaxy-env browser lint pytest galaxy-test test run clean
+.PHONY: setup galaxy-env browser lint pytest galaxy-test test portal run clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,11 @@ galaxy-test: setup galaxy-env
 
 test: lint pytest galaxy-test
 
-run: setup galaxy-env
-	$(FAIRIO) galaxy serve --port 8080
+portal: setup
+	$(FAIRIO) portal build --site-dir site
+
+run: setup galaxy-env portal
+	$(FAIRIO) galaxy serve --port 8080 --portal site
 
 clean:
 	rm -rf build site .galaxy/serve .galaxy/test
