@@ -30,6 +30,7 @@ BIN = Path(sys.executable).parent
 SDO = rdflib.Namespace("https://schema.org/")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 KNOWN = "omero-walkthrough-for-facility-managers"
+GONE_URL = "https://example.org/moved-away"
 NASTY_NAME = '</title><script>alert("name")</script> & <img src=x onerror=alert(1)>'
 
 
@@ -53,7 +54,9 @@ def site() -> Path:
     return target
 
 
-def portal_config(directory: Path, catalogue: Path, workflows: Path) -> Path:
+def portal_config(
+    directory: Path, catalogue: Path, workflows: Path, links_state: Path | None = None
+) -> Path:
     """A copy of mkdocs.yml that builds another catalogue (absolute paths)."""
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     config["docs_dir"] = str(ROOT / config["docs_dir"])
@@ -62,6 +65,7 @@ def portal_config(directory: Path, catalogue: Path, workflows: Path) -> Path:
         "catalogue": str(catalogue),
         "tools": str(ROOT / "tools"),
         "workflows": str(workflows),
+        "links_state": str(links_state or directory / "no-links-state.jsonl"),
     }
     path = directory / "mkdocs.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -139,7 +143,8 @@ class _Scripts(HTMLParser):
 
 @pytest.fixture(scope="module")
 def small_site() -> Path:
-    """A site from one real entry, one malicious entry and one workflow."""
+    """A site from one real entry, one malicious entry, one whose only link died (a
+    link-health state says so) and one workflow."""
     work = WORK / "small"
     shutil.rmtree(work, ignore_errors=True)
     catalogue = work / "catalogue"
@@ -155,10 +160,15 @@ def small_site() -> Path:
         "learning_outcomes": ["</script><script>alert(6)</script>"],
     }
     (catalogue / "nasty.yml").write_text(yaml.safe_dump(nasty))
+    gone = {"name": "Gone tutorial", "urls": [GONE_URL], "type": ["tutorial"]}
+    (catalogue / "gone.yml").write_text(yaml.safe_dump(gone))
+    state = work / "links-state.jsonl"
+    dead = {"url": GONE_URL, "status": "broken", "since": "2026-09-01", "failures": 4}
+    state.write_text(json.dumps(dead | {"deprecated": "2026-09-22"}) + "\n")
     workflows = work / "workflows"
     workflows.mkdir()
     (workflows / "convert.ga").write_text(json.dumps(_workflow()))
-    config = portal_config(work, catalogue, workflows)
+    config = portal_config(work, catalogue, workflows, state)
     result = run_fairio("portal", "build", "--config", config, "--site-dir", work / "site")
     assert result.returncode == 0, result.stderr
     return work / "site"
@@ -196,6 +206,16 @@ def test_markup_in_entries_is_inert(small_site):
     assert "&lt;/title&gt;&lt;script&gt;" in page.split("<title>")[1].split("</title>")[0]
     (block,) = json_ld_blocks(page)
     assert json.loads(block)["name"] == NASTY_NAME
+
+
+def test_deprecated_material_keeps_its_page_with_a_banner(small_site):
+    gone = (small_site / "catalogue" / "materials" / "gone.html").read_text()
+    assert "Every link of this material has failed" in gone and "2026-09-22" in gone
+    known = (small_site / "catalogue" / "materials" / f"{KNOWN}.html").read_text()
+    assert "fairio-deprecated" not in known
+    index = (small_site / "assets" / "catalogue-index.js").read_text()
+    records = json.loads(index.removeprefix("window.fairioCatalogue=").rstrip(";\n"))["entries"]
+    assert {r["i"] for r in records if r.get("x")} == {"gone"}
 
 
 def test_workflow_page_has_diagram_and_steps(small_site):
@@ -298,6 +318,14 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
             assert page.locator("h1").first.inner_text() == "Image metadata"
             assert page.locator("table").nth(1).inner_text().count("tiff") >= 1
             page.screenshot(path=str(shots / "portal-tool.png"), full_page=True)
+
+            page.goto(f"{origin}/{small_site.relative_to(WORK)}/catalogue/search.html")
+            assert page.get_attribute("#fairio-search", "data-results") == "2"
+            assert "Gone tutorial" not in results.locator("a").all_inner_texts()
+            page.check("#fairio-deprecated")
+            page.wait_for_function("document.querySelector('#fairio-search').dataset.results == 3")
+            assert "Gone tutorial" in results.locator("a").all_inner_texts()
+            assert "deprecated=1" in page.url
 
             requests: list[str] = []
             page.on("request", lambda request: requests.append(request.url))

@@ -3,7 +3,9 @@
 // Ranking: every query word must match somewhere; matches in the name weigh most, then
 // tags, type, authors and the description; whole words beat prefixes. Facets (type, level,
 // licence, tag) combine with AND across facets and OR within one, and their counts show
-// what each choice would give. State lives in the URL (?q=...&type=...), so links work.
+// what each choice would give. Deprecated materials (every link dead, "x" in the index)
+// are left out unless "Include deprecated" is ticked. State lives in the URL
+// (?q=...&type=...&deprecated=1), so links work.
 (function () {
   "use strict";
   var data = window.fairioCatalogue;
@@ -74,12 +76,14 @@
     return total;
   }
 
-  var state = { q: "", selected: {}, shown: PAGE, showAllTags: false };
+  var deprecatedCount = data.entries.filter(function (e) { return e.x; }).length;
+  var state = { q: "", selected: {}, shown: PAGE, showAllTags: false, deprecated: false };
   FACETS.forEach(function (f) { state.selected[f.key] = {}; });
 
   function readUrl() {
     var params = new URLSearchParams(window.location.search);
     state.q = params.get("q") || "";
+    state.deprecated = params.get("deprecated") === "1";
     FACETS.forEach(function (f) {
       params.getAll(f.key).forEach(function (v) { state.selected[f.key][v] = true; });
     });
@@ -87,6 +91,7 @@
   function writeUrl() {
     var params = new URLSearchParams();
     if (state.q) params.set("q", state.q);
+    if (state.deprecated) params.set("deprecated", "1");
     FACETS.forEach(function (f) {
       Object.keys(state.selected[f.key]).forEach(function (v) { params.append(f.key, v); });
     });
@@ -155,6 +160,21 @@
     });
   }
 
+  function renderDeprecatedToggle() {
+    if (!deprecatedCount) return;
+    var box = el("fieldset", { "class": "fairio-facet", "data-facet": "deprecated" });
+    box.appendChild(el("legend", {}, "Link health"));
+    var row = el("div", { "class": "fairio-facet-row" });
+    var input = el("input", { type: "checkbox", id: "fairio-deprecated" });
+    input.checked = state.deprecated;
+    input.addEventListener("change", function () { state.deprecated = input.checked; update(true); });
+    row.appendChild(input);
+    row.appendChild(el("label", { "for": "fairio-deprecated" },
+      "Include deprecated (" + deprecatedCount + ")"));
+    box.appendChild(row);
+    facetsBox.appendChild(box);
+  }
+
   function renderResults(hits) {
     results.textContent = "";
     hits.slice(0, state.shown).forEach(function (m) {
@@ -164,7 +184,7 @@
       li.appendChild(a);
       var meta = values(e, "t").map(function (t) { return data.types[t] || t; })
         .concat(values(e, "l").map(function (l) { return data.levels[l] || l; }))
-        .concat(e.c ? [e.c] : [], e.y ? [e.y] : []);
+        .concat(e.c ? [e.c] : [], e.y ? [e.y] : [], e.x ? ["deprecated: links dead"] : []);
       li.appendChild(el("div", { "class": "fairio-meta" }, meta.join(" · ")));
       if (e.d) li.appendChild(el("p", {}, e.d.length >= 240 ? e.d + "…" : e.d));
       if (e.g) li.appendChild(el("div", { "class": "fairio-tags" }, e.g.join(", ")));
@@ -184,6 +204,7 @@
     var phrase = qwords.length > 1 ? qwords.join(" ") : "";
     var matched = [];
     docs.forEach(function (doc) {
+      if (doc.entry.x && !state.deprecated) return;
       var s = qwords.length ? score(doc, qwords, phrase) : 1;
       if (s) matched.push({ doc: doc, score: s });
     });
@@ -193,6 +214,7 @@
         a.doc.entry.n.localeCompare(b.doc.entry.n);
     });
     renderFacets(matched);
+    renderDeprecatedToggle();
     renderResults(hits);
     count.textContent = hits.length + (hits.length === 1 ? " material" : " materials") +
       (qwords.length ? " for \u201c" + state.q.trim() + "\u201d" : "");

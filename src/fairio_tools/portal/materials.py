@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 
 from fairio_tools.catalogue.bioschemas import entry_to_jsonld, script_json
 from fairio_tools.catalogue.model import Entry, levels, resource_types
@@ -39,16 +39,21 @@ def facet_path(facet: str, key: str) -> str:
 
 
 def catalogue_pages(
-    entries: list[Entry], related_pages: dict[str, list[tuple[str, str]]] | None = None
+    entries: list[Entry],
+    related_pages: dict[str, list[tuple[str, str]]] | None = None,
+    deprecated: Mapping[str, str] | None = None,
 ) -> dict[str, GeneratedPage | str]:
     """Every generated catalogue page and the search index, keyed by site path.
 
-    ``related_pages`` maps an entry id to (site path, title) of tool/workflow pages.
+    ``related_pages`` maps an entry id to (site path, title) of tool/workflow pages;
+    ``deprecated`` maps the ids of materials whose links all died to the date they did.
     """
     entries = sorted(entries, key=lambda e: (e.name.casefold(), e.id))
     related_pages = related_pages or {}
+    deprecated = deprecated or {}
     pages: dict[str, GeneratedPage | str] = {
-        material_path(e.id): material_page(e, related_pages.get(e.id, [])) for e in entries
+        material_path(e.id): material_page(e, related_pages.get(e.id, []), deprecated.get(e.id))
+        for e in entries
     }
     facets = facet_groups(entries)
     for facet, groups in facets.items():
@@ -60,7 +65,7 @@ def catalogue_pages(
         "All materials", _material_list(entries, f"{SECTION}/all.md")
     )
     pages[f"{SECTION}/search.md"] = _search_page()
-    pages["assets/catalogue-index.js"] = search_index_script(entries)
+    pages["assets/catalogue-index.js"] = search_index_script(entries, set(deprecated))
     return pages
 
 
@@ -96,8 +101,13 @@ def facet_groups(entries: list[Entry]) -> dict[str, Facet]:
     return groups
 
 
-def material_page(entry: Entry, related: Iterable[tuple[str, str]] = ()) -> GeneratedPage:
-    """One material: what it is, who made it, where to get it, plus its JSON-LD."""
+def material_page(
+    entry: Entry, related: Iterable[tuple[str, str]] = (), deprecated_since: str | None = None
+) -> GeneratedPage:
+    """One material: what it is, who made it, where to get it, plus its JSON-LD.
+
+    ``deprecated_since`` (a date) adds a banner: every link failed the link checks.
+    """
     here = material_path(entry.id)
     rows = [
         ("Type", _facet_links(here, "type", entry.type)),
@@ -112,6 +122,7 @@ def material_page(entry: Entry, related: Iterable[tuple[str, str]] = ()) -> Gene
         ("Event", html.text(", ".join(entry.event.values()))),
     ]
     body = [
+        _deprecated_banner(deprecated_since) if deprecated_since else "",
         f'<p class="fairio-open">{html.external_link(entry.link, "Open the material")}</p>',
         html.paragraphs(entry.description) if entry.description else "",
         '<table class="fairio-facts"><tbody>',
@@ -136,8 +147,11 @@ def material_page(entry: Entry, related: Iterable[tuple[str, str]] = ()) -> Gene
     return html.page(entry.name, "\n".join(part for part in body if part))
 
 
-def search_index(entries: list[Entry]) -> dict:
-    """The data the in-browser search ranks and filters: short keys keep it small."""
+def search_index(entries: list[Entry], deprecated: Set[str] = frozenset()) -> dict:
+    """The data the in-browser search ranks and filters: short keys keep it small.
+
+    Deprecated materials carry ``"x": 1``; the search leaves them out unless asked.
+    """
     records = []
     for entry in sorted(entries, key=lambda e: (e.name.casefold(), e.id)):
         record = {"i": entry.id, "n": entry.name, "t": list(entry.type)}
@@ -154,6 +168,8 @@ def search_index(entries: list[Entry]) -> dict:
             record["a"] = ", ".join(a.name for a in entry.authors)
         if entry.publication_date:
             record["y"] = entry.publication_date[:4]
+        if entry.id in deprecated:
+            record["x"] = 1
         records.append(record)
     return {
         "types": {t.term: t.label for t in resource_types().values()},
@@ -162,11 +178,22 @@ def search_index(entries: list[Entry]) -> dict:
     }
 
 
-def search_index_script(entries: list[Entry]) -> str:
+def search_index_script(entries: list[Entry], deprecated: Set[str] = frozenset()) -> str:
     """The index as a script assigning JSON, so search also works from ``file://``."""
-    data = json.dumps(search_index(entries), ensure_ascii=False, separators=(",", ":"))
+    index = search_index(entries, deprecated)
+    data = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
     data = data.replace("<", "\\u003c")
     return f"window.fairioCatalogue={data};\n"
+
+
+def _deprecated_banner(since: str) -> str:
+    return (
+        '<div class="admonition warning fairio-deprecated">'
+        '<p class="admonition-title">Deprecated</p>'
+        f"<p>Every link of this material has failed the portal's link checks since "
+        f"{html.text(since)}. It is kept here but left out of the default search; "
+        "if you know where it moved, please tell the curators.</p></div>"
+    )
 
 
 def _facet_links(here: str, facet: str, values: Iterable[str]) -> str:

@@ -8,8 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from fairio_tools.catalogue.model import Entry
 from fairio_tools.catalogue.store import load_catalogue
 from fairio_tools.errors import InputError
+from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
+from fairio_tools.links.state import UrlState, read_state
 from fairio_tools.portal import galaxy_pages, html, materials
 from fairio_tools.portal.html import GeneratedPage
 
@@ -21,6 +24,8 @@ class PortalSources:
     catalogue: Path
     tools: Path
     workflows: Path
+    links_state: Path
+    """The link-health state (``fairio links check --state``); missing means no checks yet."""
 
     @classmethod
     def from_mkdocs_extra(cls, extra: dict, root: Path) -> PortalSources:
@@ -29,6 +34,7 @@ class PortalSources:
             catalogue=root / settings.get("catalogue", "portal/catalogue"),
             tools=root / settings.get("tools", "tools"),
             workflows=root / settings.get("workflows", "workflows"),
+            links_state=root / settings.get("links_state", "portal/links-state.jsonl"),
         )
 
 
@@ -75,5 +81,16 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
             workflow, tool_href(workflow.page), found, material_href(workflow.page)
         )
     pages[f"{galaxy_pages.SECTION}/index.md"] = galaxy_pages.tools_index(tools, workflows)
-    pages.update(materials.catalogue_pages(entries, related))
+    state = read_state(sources.links_state)
+    deprecated = {
+        entry_id: _deprecated_since(entry_id, entries, state)
+        for entry_id in deprecated_entry_ids(entries, state)
+    }
+    pages.update(materials.catalogue_pages(entries, related, deprecated))
     return pages
+
+
+def _deprecated_since(entry_id: str, entries: list[Entry], state: dict[str, UrlState]) -> str:
+    """The date the last of an entry's links was deprecated."""
+    entry = next(e for e in entries if e.id == entry_id)
+    return max(state[url].deprecated or "" for url in entry_links(entry))
