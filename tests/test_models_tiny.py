@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import tifffile
+import zarr
 
 from fairio_tools.models.package import open_model_package
 from fairio_tools.models.predict import Predictor
@@ -64,6 +65,19 @@ def test_tiny_model_predicts_a_non_multiple_size(tiny_zip, tmp_path, tile, tiles
     with tifffile.TiffFile(output) as tif:
         description = tif.ome_metadata
     assert f"&quot;tiles&quot;: {tiles}" in description or f'"tiles": {tiles}' in description
+
+
+def test_predicts_on_a_bioformats2raw_store_root(shared_data, tiny_zip, tmp_path):
+    """The store root Bio-Formats (and `fairio convert`) writes: series 0 is the image."""
+    store = shared_data / "images" / "bioformats2raw-reference" / "camera.ome.zarr"
+    output = tmp_path / "smoothed.tif"
+    result = invoke_fairio("predict", tiny_zip, store, output)
+    assert result.returncode == 0, result.stderr
+    image = np.asarray(zarr.open_group(store / "0", mode="r")["0"])[0, 0, 0]
+    smoothed = tifffile.imread(output)
+    assert smoothed.shape == image.shape == (480, 640)
+    expected = mean_filter(image.astype(np.float32))
+    assert np.abs(smoothed - expected)[:-1, :-1].max() <= 1e-4 * 255
 
 
 def test_tile_size_must_be_valid(tiny_zip, tmp_path):

@@ -83,6 +83,17 @@ def test_image_and_study_metadata_in_one_graph(inputs):
     assert graph.value(coins, OME.Type) == Literal("uint8")
 
 
+def test_bioformats2raw_store_root_describes_its_series(inputs):
+    """The root of a bioformats2raw store (as `fairio convert` writes) holds no
+    multiscales itself: each series group is described."""
+    graph = build_graph([inputs["ngff_store"].parent])
+    images = _images(graph)
+    assert set(images) == {"xyz_8bit__mitotic_plate_calibrated.tif"}
+    pixels = _pixels(graph, images["xyz_8bit__mitotic_plate_calibrated.tif"])
+    assert float(graph.value(pixels, OME.PhysicalSizeX)) == pytest.approx(0.0851964, 1e-6)
+    assert graph.value(pixels, OME.SizeZ).toPython() == 6
+
+
 def test_provenance_names_every_input_and_the_software(inputs):
     graph = build_graph(list(inputs.values()))
     prov = "http://www.w3.org/ns/prov#"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from rdflib import RDF, BNode, Graph, Literal
 
@@ -66,22 +67,41 @@ def _provenance(graph: Graph) -> BNode:
     return activity
 
 
+def _group_attributes(folder: Path) -> dict[str, Any]:
+    """The attributes document of a Zarr group folder (zarr.json or .zattrs)."""
+    from fairio_tools.ngff.zarr_metadata import MetadataError, read_json
+
+    name = "zarr.json" if (folder / "zarr.json").is_file() else ".zattrs"
+    try:
+        attributes = read_json(folder / name, name)
+    except MetadataError as error:
+        raise InputError(error.message, path=folder / name) from None
+    if not isinstance(attributes, dict):
+        return {}
+    return attributes.get("attributes", attributes) if name == "zarr.json" else attributes
+
+
 def read_images(path: Path) -> list[ImageDescription]:
     """The images an input describes: an NGFF store folder, image-info JSON, NGFF
     attributes (.zattrs, zarr.json) or OME-XML."""
-    from fairio_tools.ngff.zarr_metadata import MetadataError, has_zarr_metadata, read_json
+    from fairio_tools.ngff.zarr_metadata import has_zarr_metadata
 
     if not path.exists():
         raise InputError("no such file or directory", path=path)
     if path.is_dir():
         if not has_zarr_metadata(path):
             raise InputError("folder is not a Zarr store", path=path)
-        name = "zarr.json" if (path / "zarr.json").is_file() else ".zattrs"
-        try:
-            attributes = read_json(path / name, name)
-        except MetadataError as error:
-            raise InputError(error.message, path=path / name) from None
-        return [from_ngff(attributes if isinstance(attributes, dict) else {}, path, path)]
+        attributes = _group_attributes(path)
+        ome = attributes.get("ome", attributes)
+        if "multiscales" not in ome and "bioformats2raw.layout" in ome:
+            # a bioformats2raw store (what `fairio convert` writes): one image per series
+            series = sorted(
+                (p for p in path.iterdir() if p.name.isdigit() and has_zarr_metadata(p)),
+                key=lambda p: int(p.name),
+            )
+            if series:
+                return [from_ngff(_group_attributes(p), p, p) for p in series]
+        return [from_ngff(attributes, path, path)]
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
         raise InputError(f"{size} bytes is too large for a metadata file", path=path)
