@@ -181,3 +181,27 @@ def test_deep_read_in_worker_processes_finds_a_broken_chunk(valid_stores, tmp_pa
     assert report.facts["chunks_read"] == 30
     (finding,) = report.findings
     assert str(broken.relative_to(store / "s0")) in finding.message
+
+
+CONVERTED = [
+    "bioformats2raw-reference/xyz_8bit__mitotic_plate_calibrated.tiff",
+    "misc/multiseries.ome.tiff",
+    "misc/zcyx.tiff",
+    "misc/input_yxc.png",
+]
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("source", CONVERTED, ids=lambda s: s.split("/")[-1])
+def test_stores_written_by_fairio_convert_are_valid(shared_data, tmp_path, source, version):
+    """What the converter writes passes the validator, deep, with no finding at all."""
+    store = tmp_path / "converted.ome.zarr"
+    args = ["--ngff-version", version, "--series", "all"]
+    run_fairio("convert", shared_data / "images" / source, store, *args, check=True)
+    result = run_fairio("validate-ngff", store, "--deep", "--report-json", tmp_path / "report.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["valid"] and report["findings"] == []
+    assert report["kind"] == "bioformats2raw"
+    assert report["ngff_version"] == version
+    assert report["mode"] == "deep (every chunk read)" and report["chunks_read"] > 0
