@@ -204,7 +204,12 @@ def test_allow_invalid_records_the_failure(tmp_path: Path, invalid_store: Path) 
         metadata = json.loads(archive.read("ro-crate-metadata.json"))
         check = json.loads(archive.read("validation/broken.ome.zarr.ngff-check.json"))
     assert check["valid"] is False
-    assert check["errors"] == ["dataset '0' is not a Zarr array"]
+    missing = (
+        "0/.zattrs#/multiscales/0/datasets/0/path: "
+        "dataset '0' should be a Zarr array, but '0/0' holds nothing"
+    )
+    assert check["errors"] == [missing]
+    assert check["validator"].startswith("fairio-tools") and "validate-ngff" in check["validator"]
     action = next(e for e in metadata["@graph"] if e["@id"] == "#ngff-check-1")
     assert action["actionStatus"] == "http://schema.org/FailedActionStatus"
     assert (
@@ -214,7 +219,7 @@ def test_allow_invalid_records_the_failure(tmp_path: Path, invalid_store: Path) 
     listing = run_fairio("bundle", "inspect", crate)
     assert listing.returncode == 0
     assert json.loads(listing.stdout)["warnings"] == [
-        "OME-Zarr store 'broken.ome.zarr/' failed NGFF validation: dataset '0' is not a Zarr array"
+        f"OME-Zarr store 'broken.ome.zarr/' failed NGFF validation: {missing}"
     ]
 
 

@@ -236,7 +236,7 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
 
     store_entities = []
     for store, check in zip(request.stores, checks, strict=True):
-        properties = {"name": store.resolve().name, "encodingFormat": "OME-Zarr"}
+        properties = {"name": store.name or store.resolve().name, "encodingFormat": "OME-Zarr"}
         if check.ngff_version:
             properties["conformsTo"] = {
                 "@id": f"https://ngff.openmicroscopy.org/{check.ngff_version}/"
