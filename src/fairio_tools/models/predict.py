@@ -95,6 +95,7 @@ class Predictor:
         self._spatial = [a for a in self.input.axes if a.type in ("space", "time")]
         self._halo = {str(a.id): _output_halo(self.descr, str(a.id)) for a in self._spatial}
         self._pipeline = self._create_pipeline()
+        self._software = software_versions()  # read once: package metadata parsing is slow
 
     @property
     def tiled_axes(self) -> list[str]:
@@ -157,7 +158,7 @@ class Predictor:
             input_image=Path(str(source)).name,
             started=started,
             ended=now(),
-            software=software_versions(),
+            software=dict(self._software),
         )
         return Prediction(values, out_names, str(output_id), provenance)
 
