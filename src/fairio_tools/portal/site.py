@@ -82,15 +82,15 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
         )
     pages[f"{galaxy_pages.SECTION}/index.md"] = galaxy_pages.tools_index(tools, workflows)
     state = read_state(sources.links_state)
+    by_id = {entry.id: entry for entry in entries}
     deprecated = {
-        entry_id: _deprecated_since(entry_id, entries, state)
+        entry_id: _deprecated_since(by_id[entry_id], state)
         for entry_id in deprecated_entry_ids(entries, state)
     }
     pages.update(materials.catalogue_pages(entries, related, deprecated))
     return pages
 
 
-def _deprecated_since(entry_id: str, entries: list[Entry], state: dict[str, UrlState]) -> str:
+def _deprecated_since(entry: Entry, state: dict[str, UrlState]) -> str:
     """The date the last of an entry's links was deprecated."""
-    entry = next(e for e in entries if e.id == entry_id)
     return max(state[url].deprecated or "" for url in entry_links(entry))
