@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from fairio_tools.errors import InputError
+from fairio_tools.ngff.reader import first_image_group
 
 
 @dataclass
@@ -40,11 +41,9 @@ def open_ome_zarr(store: Path) -> OmeZarrImage:
         root = zarr.open_group(str(store), mode="r")
     except Exception as error:  # zarr raises several types for "not a group"
         raise InputError(f"not a Zarr group ({type(error).__name__})", path=store) from None
-    group, image = root, store
-    attrs = _ome_attributes(root)
-    if "multiscales" not in attrs and "bioformats2raw.layout" in attrs and "0" in root:
-        group, image = root["0"], store / "0"
-        attrs = _ome_attributes(group)
+    group, path = first_image_group(root, str(store))
+    image = store / path if path else store
+    attrs = _ome_attributes(group)
     try:
         multiscales = attrs["multiscales"][0]
         axes = [a if isinstance(a, dict) else {"name": a} for a in multiscales["axes"]]

@@ -87,19 +87,15 @@ def _read_with_image_info(path: Path) -> Image:
 def _read_ome_zarr(path: Path, level: int) -> Image:
     import zarr
 
+    from fairio_tools.ngff.reader import first_image_group
+
     try:
-        group = zarr.open_group(str(path), mode="r")
-        attributes = dict(group.attrs)
+        root = zarr.open_group(str(path), mode="r")
     except Exception as error:
         raise InputError(f"not a readable Zarr group: {error}", path=path) from error
+    group, _ = first_image_group(root, str(path))
+    attributes = dict(group.attrs)
     attributes = attributes.get("ome", attributes)  # NGFF 0.5 nests under "ome"
-    if "multiscales" not in attributes and "bioformats2raw.layout" in attributes:
-        # what `fairio convert` and bioformats2raw write: the first series is group "0"
-        if "0" not in group:
-            raise InputError("bioformats2raw layout without series '0'", path=path)
-        group = group["0"]
-        attributes = dict(group.attrs)
-        attributes = attributes.get("ome", attributes)
     multiscales = attributes.get("multiscales")
     if not isinstance(multiscales, list) or not multiscales:
         raise InputError(

@@ -53,6 +53,17 @@ def open_images(location: str) -> list[NgffImage]:
     return images
 
 
+def first_image_group(root: Any, location: str) -> tuple[Any, str]:
+    """The group holding a store's first multiscales image and its path: the root itself,
+    or the first series of a bioformats2raw layout (what ``fairio convert`` writes)."""
+    fmt, attributes = _ome_attributes(root, location)
+    if "multiscales" in attributes or "bioformats2raw.layout" not in attributes:
+        return root, ""
+    for path in _series_paths(root, fmt):
+        return root[path], path
+    raise InputError("bioformats2raw layout without any image group", path=location)
+
+
 def _ome_attributes(group: Any, location: str) -> tuple[NgffFormat, dict[str, Any]]:
     stored = group.attrs.asdict()
     fmt = detect_format(stored, group.metadata.zarr_format)
