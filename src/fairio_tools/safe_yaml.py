@@ -1,7 +1,9 @@
-"""YAML for untrusted files: the safe loader, without aliases, with a size limit.
+"""The one YAML loader for untrusted files: safe tags only, no aliases, bounded size and depth.
 
 Aliases are refused outright: metadata never needs them, and they are what a "billion laughs"
-YAML bomb is made of.
+YAML bomb is made of. Tags other than YAML's standard ones (``!!python/object`` and the like)
+are refused by the safe constructor. Parsing runs on libyaml's C parser where it is present;
+only the composition of nodes (where aliases and depth are checked) is Python.
 """
 
 from __future__ import annotations
@@ -10,40 +12,101 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from fairio_tools.errors import InputError
 
 MAX_YAML_BYTES = 8 * 1024 * 1024
+"""Larger YAML documents are refused unread."""
+MAX_YAML_DEPTH = 64
+"""Deeper nesting of mappings and sequences is refused."""
+
+_Parser = getattr(yaml.cyaml, "CParser", None) if hasattr(yaml, "cyaml") else None
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+class _BoundedComposer(Composer):
+    """Compose nodes as PyYAML does, refusing aliases and nesting deeper than the limit."""
+
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases (*name) are not accepted", mark
             )
-        return super().compose_node(parent, index)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file safely; raise :class:`InputError` naming the file and the problem."""
-    path = Path(path)
+if _Parser is not None:
+
+    class _Loader(_BoundedComposer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's parser, PyYAML's composer (with our checks), the safe constructor."""
+
+        def __init__(self, stream):
+            _Parser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.anchors = {}
+
+        # CParser composes in C; take every composing method from the Python composer.
+        get_single_node = Composer.get_single_node
+        get_node = Composer.get_node
+        check_node = Composer.check_node
+        compose_document = Composer.compose_document
+        compose_scalar_node = Composer.compose_scalar_node
+        compose_sequence_node = Composer.compose_sequence_node
+        compose_mapping_node = Composer.compose_mapping_node
+
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Loader(_BoundedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
+        """The pure-Python safe loader with our checks."""
+
+
+def parse_yaml(text: str | bytes, path: str | Path) -> Any:
+    """Parse YAML ``text`` that came from ``path`` (a file, or a member of an archive)."""
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError(f"YAML of {len(text)} bytes is too large for metadata", path=path)
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path=path) from None
     try:
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise InputError(f"file of {size} bytes is too large for metadata", path=path)
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", path=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a YAML file", path=path) from None
-    except FileNotFoundError:
-        raise InputError("no such file", path=path) from None
-    try:
-        return yaml.load(text, Loader=_NoAliasLoader)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise InputError(f"invalid YAML{where}: {problem}", path=path) from None
+    except RecursionError:
+        raise InputError("invalid YAML: nested too deeply", path=path) from None
+
+
+def load_yaml(path: Path) -> Any:
+    """Read and parse a YAML file; raise :class:`InputError` naming the file and the problem."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            what = "a directory" if path.is_dir() else "not a regular file"
+            if not path.exists():
+                raise InputError("no such file", path=path)
+            raise InputError(f"is {what}, not a YAML file", path=path)
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise InputError(f"file of {size} bytes is too large for metadata", path=path)
+        with path.open("rb") as stream:
+            data = stream.read(MAX_YAML_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"cannot be read ({error.strerror or error})", path=path) from None
+    return parse_yaml(data, path)
