@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+INCOMPLETE_MARKER = ".fairio-incomplete"
+"""Present inside a folder output (an OME-Zarr store) until it is complete: readers and
+validators treat a folder holding it as an interrupted write, never as a valid result."""
+
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:

@@ -1,0 +1,114 @@
+"""Reading files inside a folder a user gave (an OME-Zarr store, a catalogue) without leaving it.
+
+Every path taken from inside such a folder is checked before use: it may not be absolute,
+climb out with ``..``, or resolve (through symlinks) to anything outside the folder; what it
+names must be a regular file (not a device, FIFO, socket or directory) and not larger than the
+reader's limit. Symlinks that stay inside the folder are followed.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from fairio_tools.errors import InputError
+
+
+class ConfinementError(InputError):
+    """A path inside a user's folder leads outside it, or to something that is not a file."""
+
+
+def unsafe_path_reason(rel: str) -> str | None:
+    """Why a relative path taken from inside a folder may not be followed, or None."""
+    if not isinstance(rel, str) or not rel:
+        return "is empty"
+    if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
+        return "is absolute"
+    if "\\" in rel:
+        return "contains a backslash"
+    if "\x00" in rel:
+        return "contains a NUL character"
+    parts = rel.split("/")
+    if ".." in parts:
+        return "climbs out with '..'"
+    if any(p in ("", ".") for p in parts):
+        return "has an empty or '.' component"
+    return None
+
+
+def resolve_inside(root: str | Path, rel: str) -> str:
+    """The real path of ``rel`` below ``root``; raise :class:`ConfinementError` if it leaves it.
+
+    ``rel`` may name something that does not exist (yet); only existing links are resolved.
+    """
+    if rel:
+        reason = unsafe_path_reason(rel)
+        if reason:
+            raise ConfinementError(f"path {rel!r} {reason}", path=root)
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(real_root, rel)) if rel else real_root
+    if os.path.commonpath([real_root, target]) != real_root:
+        raise ConfinementError(f"{rel!r} is a link that leads outside", path=root)
+    return target
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
+    """The bytes of the regular file ``rel`` below ``root``, or None where nothing is there.
+
+    Raises :class:`ConfinementError` when ``rel`` leads outside ``root``, names a directory,
+    device, FIFO or socket, or holds more than ``limit`` bytes.
+    """
+    real = resolve_inside(root, rel)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(real, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # replaced by a link after it was resolved
+            raise ConfinementError(f"{rel!r} changed while being read", path=root) from None
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        mode = os.fstat(fd)
+        if not stat.S_ISREG(mode.st_mode):
+            raise ConfinementError(f"{rel!r} is {_kind(mode.st_mode)}, not a file", path=root)
+        if limit is not None and mode.st_size > limit:
+            raise ConfinementError(
+                f"{rel!r} holds {mode.st_size} bytes, more than the limit of {limit}", path=root
+            )
+        data = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise ConfinementError(f"{rel!r} grew beyond the limit of {limit} bytes", path=root)
+    return data
+
+
+def kind_inside(root: str | Path, rel: str) -> str | None:
+    """``"file"``, ``"dir"`` or None (missing) for ``rel`` below ``root``.
+
+    Raises :class:`ConfinementError` when it leads outside ``root`` or is neither.
+    """
+    real = resolve_inside(root, rel)
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    raise ConfinementError(f"{rel!r} is {_kind(mode)}", path=root)
