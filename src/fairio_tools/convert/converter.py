@@ -8,14 +8,17 @@ sibling and moved into place at the end.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fairio_tools.atomic import atomic_output, filesystem
 from fairio_tools.convert.report import ConversionReport
 from fairio_tools.convert.source import SourceImage, ngff_axes, open_series, unmapped_metadata
 from fairio_tools.errors import InputError, OutputError
@@ -23,7 +26,6 @@ from fairio_tools.images.info import ImageInfo, read_image_info
 from fairio_tools.ngff import pyramid, writer
 from fairio_tools.ngff.axes import NGFF_ORDER
 from fairio_tools.ngff.format import DEFAULT_VERSION, NgffFormat, format_for_version
-from fairio_tools.ngff.store import atomic_output, filesystem
 
 _GROUP_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -78,8 +80,8 @@ def convert_to_ome_zarr(
     label_source = _label_source(options, image, selected) if options.label_image else None
     report = _new_report(input_path, output, image, fmt, options)
 
-    with atomic_output(output, options.overwrite) as location:
-        root = zarr.open_group(location, mode="w", zarr_format=fmt.zarr_format)
+    with atomic_output(output, overwrite=options.overwrite, folder=True) as location:
+        root = zarr.open_group(location, mode="a", zarr_format=fmt.zarr_format)
         root.attrs.update(fmt.group_attributes({"bioformats2raw.layout": writer.LAYOUT_VERSION}))
         planned: list[_Planned] = []
         for info in (image.series[i] for i in selected):
@@ -225,8 +227,18 @@ def _store(planned: list[_Planned], scheduler: str | None, progress: Progress | 
         with client:
             da.store(sources, targets, lock=False, compute=True)
         return
-    with dask.config.set(scheduler="threads"), _ProgressCallback(progress):
-        da.store(sources, targets, lock=False, compute=True)
+    # Our own pool: on a failure, leaving the block waits for the chunks still being written,
+    # so the partial store is removed only once nothing writes into it any more.
+    with (
+        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+        dask.config.set(scheduler="threads", pool=pool),
+        _ProgressCallback(progress),
+    ):
+        try:
+            da.store(sources, targets, lock=False, compute=True)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 class _ProgressCallback:

@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from fairio_tools import limits
+from fairio_tools.atomic import atomic_output
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.ngff.axes import NGFF_ORDER, ome_unit
 from fairio_tools.ngff.reader import NgffImage, open_images
-from fairio_tools.ngff.store import atomic_output
+from fairio_tools.ngff.store import reading
 
 TILE = 256
 COMPRESSIONS = ("zlib", "zstd", "none")
@@ -43,12 +45,12 @@ def export_ome_tiff(
     output = Path(output)
     if output.is_dir():
         raise OutputError("is a folder, expected a file name", path=output)
-    with atomic_output(output, overwrite) as temporary:
+    with atomic_output(output, overwrite=overwrite) as temporary:
         try:
             with tifffile.TiffWriter(temporary, bigtiff=_needs_bigtiff(image), ome=True) as tif:
                 for index, level in enumerate(image.levels):
                     tif.write(
-                        _tiles(level),
+                        _tiles(level, store),
                         shape=level.shape,
                         dtype=level.dtype,
                         tile=(TILE, TILE),
@@ -108,13 +110,21 @@ def _needs_bigtiff(image: NgffImage) -> bool:
     return total > 2**31
 
 
-def _tiles(level: Any) -> Iterator[np.ndarray]:
+def _tiles(level: Any, store: str | Path) -> Iterator[np.ndarray]:
     """Yield (TILE, TILE) tiles page by page, row by row, reading one band of chunks at once."""
     *lead, height, width = level.shape
     band = max(TILE, (level.chunks[-2] // TILE) * TILE)
+    if band * width * level.dtype.itemsize > limits.MAX_IN_MEMORY_BYTES:
+        raise InputError(
+            f"a band of {band} rows of {width} pixels exceeds the memory limit of "
+            f"{limits.MAX_IN_MEMORY_BYTES} bytes",
+            path=store,
+            hint="an admin can raise FAIRIO_MAX_IN_MEMORY_BYTES",
+        )
     for page in np.ndindex(*lead):
         for top in range(0, height, band):
-            rows = np.asarray(level[(*page, slice(top, top + band), slice(None))])
+            with reading(store):
+                rows = np.asarray(level[(*page, slice(top, top + band), slice(None))])
             for y in range(0, rows.shape[0], TILE):
                 for x in range(0, width, TILE):
                     tile = rows[y : y + TILE, x : x + TILE]

@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from fairio_tools import limits
+from fairio_tools.confined import unsafe_path_reason
 from fairio_tools.errors import InputError
 from fairio_tools.ngff.reader import first_image_group
+from fairio_tools.ngff.store import open_root, reading
 
 
 @dataclass
@@ -27,32 +30,48 @@ class OmeZarrImage:
     axes: list[dict[str, Any]]
     datasets: list[dict[str, Any]]
     shapes: list[tuple[int, ...]]
+    group: Any = None
+    """The image's Zarr group, opened confined to the store."""
 
     @property
     def axis_names(self) -> list[str]:
         return [axis["name"] for axis in self.axes]
 
 
-def open_ome_zarr(store: Path) -> OmeZarrImage:
-    """Find the multiscales image in ``store``; InputError if it is not an OME-Zarr image."""
-    import zarr
+def open_ome_zarr(store: Path, *, writable: bool = False, ours: bool = False) -> OmeZarrImage:
+    """Find the multiscales image in ``store``; InputError if it is not an OME-Zarr image.
 
-    try:
-        root = zarr.open_group(str(store), mode="r")
-    except Exception as error:  # zarr raises several types for "not a group"
-        raise InputError(f"not a Zarr group ({type(error).__name__})", path=store) from None
+    ``writable``: labels will be added; ``ours``: ``store`` is this command's own output.
+    """
+    root = open_root(store, mode="r+" if writable else "r", ours=ours)
     group, path = first_image_group(root, str(store))
     image = store / path if path else store
-    attrs = _ome_attributes(group)
-    try:
-        multiscales = attrs["multiscales"][0]
-        axes = [a if isinstance(a, dict) else {"name": a} for a in multiscales["axes"]]
-        datasets = multiscales["datasets"]
-        shapes = [tuple(group[d["path"]].shape) for d in datasets]
-    except (KeyError, IndexError, TypeError) as error:
-        raise InputError(f"not an OME-Zarr image: missing {error}", path=store) from None
+    with reading(store):
+        attrs = _ome_attributes(group)
+        try:
+            multiscales = attrs["multiscales"][0]
+            axes = [a if isinstance(a, dict) else {"name": a} for a in multiscales["axes"]]
+            datasets = multiscales["datasets"]
+            if len(datasets) > limits.MAX_LEVELS:
+                raise InputError(
+                    f"lists {len(datasets)} resolution levels, more than the limit of "
+                    f"{limits.MAX_LEVELS}",
+                    path=store,
+                    hint="an admin can raise FAIRIO_MAX_LEVELS",
+                )
+            shapes = [tuple(group[_dataset_path(d, store)].shape) for d in datasets]
+        except (KeyError, IndexError, TypeError) as error:
+            raise InputError(f"not an OME-Zarr image: missing {error}", path=store) from None
     version = str(multiscales.get("version") or attrs.get("version") or "0.4")
-    return OmeZarrImage(store, image, version, axes, datasets, shapes)
+    return OmeZarrImage(store, image, version, axes, datasets, shapes, group)
+
+
+def _dataset_path(dataset: dict[str, Any], store: Path) -> str:
+    path = dataset["path"]
+    reason = unsafe_path_reason(path) if isinstance(path, str) else "is not a string"
+    if reason:
+        raise InputError(f"dataset path {path!r} {reason}", path=store)
+    return path
 
 
 def _ome_attributes(group: Any) -> dict[str, Any]:
@@ -64,10 +83,17 @@ def read_pixels(path: Path, channel: int) -> tuple[np.ndarray, list[str]]:
     """Full-resolution pixels of ``path`` (one channel) and their NGFF axis names."""
     if path.is_dir():
         image = open_ome_zarr(path)
-        import zarr
-
-        array = zarr.open_group(str(image.image), mode="r")[image.datasets[0]["path"]]
-        data, axes = np.asarray(array[...]), image.axis_names
+        array = image.group[image.datasets[0]["path"]]
+        if array.nbytes > limits.MAX_IN_MEMORY_BYTES:
+            raise InputError(
+                f"level 0 holds {array.nbytes} bytes, more than the limit of "
+                f"{limits.MAX_IN_MEMORY_BYTES} for labelling in memory",
+                path=path,
+                hint="an admin can raise FAIRIO_MAX_IN_MEMORY_BYTES",
+            )
+        with reading(path):
+            data = np.asarray(array[...])
+        axes = image.axis_names
     else:
         data, axes = _read_file(path)
     if "c" in axes:
@@ -131,11 +157,10 @@ def fit_to_image(labels: np.ndarray, axes: list[str], image: OmeZarrImage) -> np
 
 def write_labels(image: OmeZarrImage, labels: np.ndarray, name: str) -> str:
     """Write ``labels`` (already in the parent's axes) as ``labels/<name>``; return its path."""
-    import zarr
     from ome_zarr.format import format_from_version
     from ome_zarr.writer import write_multiscale_labels
 
-    group = zarr.open_group(str(image.image), mode="r+")
+    group = image.group
     if "labels" in group and name in group["labels"]:
         raise InputError(f"already has a label image {name!r}", path=image.store, field="--name")
     full = image.shapes[0]

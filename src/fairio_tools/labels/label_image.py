@@ -6,13 +6,12 @@ or the store itself with ``in_place``), or a TIFF label image when there is no s
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from fairio_tools.atomic import atomic_output
+from fairio_tools.confined import copy_inside
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.labels.images import fit_to_image, open_ome_zarr, read_pixels, write_labels
 from fairio_tools.labels.threshold import label_by_threshold
@@ -88,16 +87,17 @@ def label_image(request: LabelRequest) -> LabelReport:
         labels = fit_to_image(result.labels, axes, image)
         report.shape, report.axes = list(labels.shape), image.axis_names
         if request.in_place:
+            image = open_ome_zarr(store, writable=True)
             report.output, report.labels = str(store), write_labels(image, labels, request.name)
             return report
-        with _staged(request.output) as staged:
-            shutil.copytree(store, staged, symlinks=False)
-            image = open_ome_zarr(staged)
+        with atomic_output(request.output, overwrite=request.overwrite, folder=True) as staged:
+            copy_inside(store, staged)
+            image = open_ome_zarr(Path(staged), writable=True, ours=True)
             report.labels = write_labels(image, labels, request.name)
     else:
         import tifffile
 
-        with _staged(request.output) as staged:
+        with atomic_output(request.output, overwrite=request.overwrite) as staged:
             tifffile.imwrite(
                 staged,
                 result.labels,
@@ -115,28 +115,3 @@ def _check_output(output: Path, overwrite: bool) -> None:
         raise OutputError("already exists", path=output, hint="pass --overwrite to replace it")
     if not output.parent.is_dir():
         raise OutputError("parent folder does not exist", path=output.parent)
-
-
-class _staged:
-    """A temporary sibling of ``target`` that replaces it only if the block succeeds."""
-
-    def __init__(self, target: Path | None) -> None:
-        assert target is not None
-        self.target = target
-
-    def __enter__(self) -> Path:
-        self.scratch = Path(
-            tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent)
-        )
-        return self.scratch / self.target.name
-
-    def __exit__(self, kind, value, traceback) -> None:
-        try:
-            if kind is None:
-                if self.target.is_dir() and not self.target.is_symlink():
-                    shutil.rmtree(self.target)
-                elif self.target.exists() or self.target.is_symlink():
-                    self.target.unlink()
-                os.replace(self.scratch / self.target.name, self.target)
-        finally:
-            shutil.rmtree(self.scratch, ignore_errors=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from fairio_tools import limits
 from fairio_tools.errors import InputError
 from fairio_tools.ngff.format import NgffFormat, detect_format
+from fairio_tools.ngff.store import open_root, reading
 
 
 @dataclass
@@ -30,24 +33,23 @@ class NgffImage:
 
 
 def open_images(location: str) -> list[NgffImage]:
-    """Every multiscale image of the store at ``location`` (a path or URL), in series order."""
-    import zarr
+    """Every multiscale image of the store at ``location`` (a path or URL), in series order.
 
-    try:
-        root = zarr.open_group(location, mode="r")
-    except Exception as error:  # zarr raises several kinds for "not a store"
-        raise InputError(f"not an OME-Zarr store: {error}", path=location) from error
-    fmt, attributes = _ome_attributes(root, location)
-    if "multiscales" in attributes:
-        return [_image(root, "", fmt, attributes, location)]
-    if "bioformats2raw.layout" not in attributes:
-        raise InputError("holds no multiscales image", path=location, hint="is it OME-Zarr?")
-    series = _series_paths(root, fmt)
-    images = []
-    for path in series:
-        group = root[path]
-        group_fmt, group_attributes = _ome_attributes(group, location)
-        images.append(_image(group, path, group_fmt, group_attributes, location))
+    The store is opened confined (:func:`~fairio_tools.ngff.store.open_root`); at most
+    ``limits.MAX_SERIES`` series and ``limits.MAX_LEVELS`` levels per image are walked.
+    """
+    root = open_root(location)
+    with reading(location):
+        fmt, attributes = _ome_attributes(root, location)
+        if "multiscales" in attributes:
+            return [_image(root, "", fmt, attributes, location)]
+        if "bioformats2raw.layout" not in attributes:
+            raise InputError("holds no multiscales image", path=location, hint="is it OME-Zarr?")
+        images = []
+        for path in _series_paths(root, fmt, location):
+            group = _group(root, path, location)
+            group_fmt, group_attributes = _ome_attributes(group, location)
+            images.append(_image(group, path, group_fmt, group_attributes, location))
     if not images:
         raise InputError("bioformats2raw layout without any image group", path=location)
     return images
@@ -56,12 +58,25 @@ def open_images(location: str) -> list[NgffImage]:
 def first_image_group(root: Any, location: str) -> tuple[Any, str]:
     """The group holding a store's first multiscales image and its path: the root itself,
     or the first series of a bioformats2raw layout (what ``fairio convert`` writes)."""
-    fmt, attributes = _ome_attributes(root, location)
-    if "multiscales" in attributes or "bioformats2raw.layout" not in attributes:
-        return root, ""
-    for path in _series_paths(root, fmt):
-        return root[path], path
+    with reading(location):
+        fmt, attributes = _ome_attributes(root, location)
+        if "multiscales" in attributes or "bioformats2raw.layout" not in attributes:
+            return root, ""
+        for path in _series_paths(root, fmt, location):
+            return _group(root, path, location), path
     raise InputError("bioformats2raw layout without any image group", path=location)
+
+
+def _group(root: Any, path: str, location: str) -> Any:
+    import zarr
+
+    try:
+        node = root[path]
+    except KeyError:
+        raise InputError(f"lists series {path!r}, which it does not hold", path=location) from None
+    if not isinstance(node, zarr.Group):
+        raise InputError(f"series {path!r} is an array, not a group", path=location)
+    return node
 
 
 def _ome_attributes(group: Any, location: str) -> tuple[NgffFormat, dict[str, Any]]:
@@ -69,15 +84,27 @@ def _ome_attributes(group: Any, location: str) -> tuple[NgffFormat, dict[str, An
     fmt = detect_format(stored, group.metadata.zarr_format)
     if fmt is None:
         raise InputError("Zarr v3 group without 'ome' attributes", path=location)
-    return fmt, fmt.unwrap(stored)
+    attributes = fmt.unwrap(stored)
+    if not isinstance(attributes, dict):
+        raise InputError("OME attributes are not a JSON object", path=location)
+    return fmt, attributes
 
 
-def _series_paths(root: Any, fmt: NgffFormat) -> list[str]:
+def _series_paths(root: Any, fmt: NgffFormat, location: str) -> list[str]:
+    listed = None
     if "OME" in root:
         listed = fmt.unwrap(root["OME"].attrs.asdict()).get("series")
-        if listed:
-            return [_safe_name(str(p)) for p in listed]
-    return sorted((name for name in root.group_keys() if name.isdigit()), key=int)
+        if listed is not None and not isinstance(listed, list):
+            raise InputError("OME/series is not a list", path=location, field="series")
+    if not listed:
+        listed = sorted((name for name in root.group_keys() if name.isdigit()), key=int)
+    if len(listed) > limits.MAX_SERIES:
+        raise InputError(
+            f"lists {len(listed)} series, more than the limit of {limits.MAX_SERIES}",
+            path=location,
+            hint="an admin can raise FAIRIO_MAX_SERIES",
+        )
+    return [_safe_name(str(p)) for p in listed]
 
 
 def _safe_name(path: str) -> str:
@@ -97,14 +124,63 @@ def _image(
         datasets = multiscale["datasets"]
     except (KeyError, IndexError, TypeError) as error:
         raise InputError(f"incomplete multiscales metadata ({error})", path=location) from error
+    if not isinstance(datasets, list) or not datasets or not isinstance(axes, list):
+        raise InputError("multiscales needs a list of axes and of datasets", path=location)
+    if len(datasets) > limits.MAX_LEVELS:
+        raise InputError(
+            f"lists {len(datasets)} resolution levels, more than the limit of {limits.MAX_LEVELS}",
+            path=location,
+            hint="an admin can raise FAIRIO_MAX_LEVELS",
+        )
     levels, scales = [], []
     for dataset in datasets:
-        levels.append(group[_safe_name(dataset["path"])])
+        levels.append(_level(group, _safe_name(str(dataset["path"])), len(axes), location))
         scale = next(
             (t["scale"] for t in dataset.get("coordinateTransformations", []) if "scale" in t),
             [1.0] * len(axes),
         )
-        scales.append([float(s) for s in scale])
-    channels = attributes.get("omero", {}).get("channels", [])
-    names = [str(channel.get("label", "")) for channel in channels]
+        scales.append(_scale(scale, len(axes), location))
+    omero = attributes.get("omero")
+    channels = omero.get("channels", []) if isinstance(omero, dict) else []
+    channels = channels if isinstance(channels, list) else []
+    names = [str(c.get("label", "")) if isinstance(c, dict) else "" for c in channels]
     return NgffImage(path, fmt, multiscale.get("name"), axes, scales, levels, names)
+
+
+def _level(group: Any, path: str, ndim: int, location: str) -> Any:
+    import zarr
+
+    try:
+        node = group[path]
+    except KeyError:
+        raise InputError(f"dataset {path!r} is missing", path=location) from None
+    if not isinstance(node, zarr.Array):
+        raise InputError(f"dataset {path!r} is a group, not an array", path=location)
+    if node.nbytes > limits.MAX_DECLARED_BYTES:
+        raise InputError(
+            f"dataset {path!r} declares {node.nbytes} bytes of pixels, more than the limit of "
+            f"{limits.MAX_DECLARED_BYTES}",
+            path=location,
+            hint="an admin can raise FAIRIO_MAX_DECLARED_BYTES",
+        )
+    if node.ndim != ndim:
+        raise InputError(
+            f"dataset {path!r} has {node.ndim} dimensions but the image {ndim} axes",
+            path=location,
+        )
+    return node
+
+
+def _scale(values: Any, ndim: int, location: str) -> list[float]:
+    """A level's scale: one positive, finite number per axis."""
+    if not isinstance(values, list) or len(values) != ndim:
+        raise InputError(f"scale {values!r} does not give one number per axis", path=location)
+    scale = []
+    for value in values:
+        number = float(value) if isinstance(value, int | float) else math.nan
+        if not math.isfinite(number) or number <= 0:
+            raise InputError(
+                f"scale value {value!r} is not a positive finite number", path=location
+            )
+        scale.append(number)
+    return scale

@@ -1,80 +1,146 @@
-"""Where a store is written: a local folder or an fsspec URL (``s3://...``), atomically.
+"""The one way a user's OME-Zarr store is opened: confined to the store, bounded, errors named.
 
-A store is written into a hidden sibling and moved into place only when complete, so a
-failure never leaves anything that could be taken for a valid store.
+Every reader of a store (export, predict, label, RDF, bundle) opens it through
+:func:`open_root`. For local stores it uses :class:`ConfinedStore`, a Zarr ``LocalStore`` that
+refuses keys leading outside the store (through ``..`` or symlinks), devices, FIFOs, sockets
+and directories where a chunk or metadata document must be, metadata documents larger than
+:data:`MAX_METADATA_BYTES` and chunks larger than :data:`MAX_CHUNK_BYTES`. Remote stores
+(``s3://``...) have no links to follow and are opened through fsspec as they are.
+Writes (labels added to a store) are confined the same way.
 """
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fairio_tools.errors import OutputError
+from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteRequest
+from zarr.core.buffer import default_buffer_prototype
+from zarr.storage import LocalStore
+
+from fairio_tools import limits
+from fairio_tools.atomic import INCOMPLETE_MARKER, is_url
+from fairio_tools.confined import read_inside, resolve_inside
+from fairio_tools.errors import FairioError, InputError
+
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+"""Metadata documents (``zarr.json``, ``.zattrs``, ``.zarray``, ``.zgroup``) larger than this
+are refused rather than parsed."""
+_METADATA_NAMES = frozenset({"zarr.json", ".zattrs", ".zarray", ".zgroup", ".zmetadata"})
 
 
-def is_url(target: str | Path) -> bool:
-    """Whether ``target`` names a remote location (``scheme://``) rather than a local path."""
-    return "://" in str(target) and not str(target).startswith("file://")
+class ConfinedStore(LocalStore):
+    """A Zarr ``LocalStore`` that never reads or writes outside its root (see the module)."""
+
+    def _read(self, key: str, byte_range: Any) -> bytes | None:
+        name = key.rsplit("/", 1)[-1]
+        limit = MAX_METADATA_BYTES if name in _METADATA_NAMES else limits.MAX_CHUNK_BYTES
+        data = read_inside(self.root, key, limit)
+        if data is None or byte_range is None:
+            return data
+        if isinstance(byte_range, RangeByteRequest):
+            return data[byte_range.start : byte_range.end]
+        if isinstance(byte_range, OffsetByteRequest):
+            return data[byte_range.offset :]
+        if isinstance(byte_range, SuffixByteRequest):
+            return data[max(0, len(data) - byte_range.suffix) :]
+        raise TypeError(f"unexpected byte range {byte_range!r}")
+
+    def _buffer(self, data: bytes | None, prototype: Any) -> Any:
+        if data is None:
+            return None
+        return (prototype or default_buffer_prototype()).buffer.from_bytes(data)
+
+    def get_sync(self, key: str, *, prototype: Any = None, byte_range: Any = None) -> Any:
+        return self._buffer(self._read(key, byte_range), prototype)
+
+    async def get(self, key: str, prototype: Any = None, byte_range: Any = None) -> Any:
+        data = await asyncio.to_thread(self._read, key, byte_range)
+        return self._buffer(data, prototype)
+
+    async def get_partial_values(self, prototype: Any, key_ranges: Any) -> list[Any]:
+        return [await self.get(key, prototype, byte_range) for key, byte_range in key_ranges]
+
+    async def exists(self, key: str) -> bool:
+        return os.path.isfile(resolve_inside(self.root, key))
+
+    def set_sync(self, key: str, value: Any) -> None:
+        resolve_inside(self.root, key)
+        super().set_sync(key, value)
+
+    async def set(self, key: str, value: Any) -> None:
+        resolve_inside(self.root, key)
+        await super().set(key, value)
+
+    async def delete(self, key: str) -> None:
+        resolve_inside(self.root, key)
+        await super().delete(key)
+
+    async def delete_dir(self, prefix: str) -> None:
+        if prefix:
+            resolve_inside(self.root, prefix.rstrip("/"))
+        await super().delete_dir(prefix)
 
 
-def filesystem(target: str | Path) -> tuple[Any, str]:
-    """The fsspec filesystem of ``target`` and the path on it."""
-    import fsspec
+def open_root(location: str | Path, *, mode: str = "r", ours: bool = False) -> Any:
+    """The root group of the store at ``location`` (a path or URL), opened confined.
 
-    return fsspec.core.url_to_fs(str(target))
+    ``mode`` is ``"r"`` (read) or ``"r+"`` (add to an existing store); ``ours``: the store is
+    the temporary of an output this command is writing (it holds the incomplete marker). Raises
+    :class:`InputError` naming the store when it is not a readable Zarr group, is incomplete
+    (a write into it was interrupted) or holds anything the confinement refuses.
+    """
+    import zarr
+
+    with reading(location):
+        if is_url(location):
+            return zarr.open_group(str(location), mode=mode)
+        root = Path(location)
+        if not root.is_dir():
+            what = "no such folder" if not root.exists() else "not a folder"
+            raise InputError(f"not an OME-Zarr store: {what}", path=location)
+        if (root / INCOMPLETE_MARKER).exists() and not ours:
+            raise InputError("incomplete store: a write into it was interrupted", path=location)
+        store = ConfinedStore(os.path.realpath(root), read_only=mode == "r")
+        try:
+            return zarr.open_group(store, mode=mode)
+        except FileNotFoundError as error:
+            raise InputError(
+                "not an OME-Zarr store: no Zarr group at its root", path=location
+            ) from error
+
+
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    RuntimeError,
+    OverflowError,
+    NotImplementedError,
+    zlib.error,
+    RecursionError,
+)
 
 
 @contextmanager
-def atomic_output(target: str | Path, overwrite: bool) -> Iterator[str]:
-    """Yield a temporary sibling of ``target`` to write into; move it into place on success.
+def reading(location: str | Path) -> Iterator[None]:
+    """Report any failure to decode the store at ``location`` as an :class:`InputError`.
 
-    Raises OutputError when ``target`` exists and ``overwrite`` is false, or when the
-    parent folder is missing. On any exception the temporary store is removed.
+    Zarr and its codecs raise many kinds of errors for a corrupt store (broken JSON, a chunk
+    that does not decode, metadata of the wrong type); wrap only code that reads the store.
     """
-    fs, path = filesystem(target)
-    path = path.rstrip("/")
-    if fs.exists(path) and not overwrite:
-        raise OutputError("already exists", path=target, hint="use --overwrite to replace it")
-    parent, _, name = path.rpartition("/")
-    if not is_url(target) and not Path(parent or ".").is_dir():
-        raise OutputError("the folder to write into does not exist", path=parent or ".")
-    temporary = f"{parent}/.{name}.partial-{uuid.uuid4().hex[:8]}" if parent else f".{name}.tmp"
     try:
-        yield _location(target, fs, temporary)
-        _replace(fs, temporary, path)
-    except BaseException:
-        if fs.exists(temporary):
-            fs.rm(temporary, recursive=True)
+        yield
+    except FairioError:
         raise
-
-
-def _location(target: str | Path, fs: Any, path: str) -> str:
-    if is_url(target):
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        return f"{protocol}://{path}"
-    return path
-
-
-def _replace(fs: Any, temporary: str, path: str) -> None:
-    """Move the finished store into place, replacing an old one only after it is complete."""
-    fs.invalidate_cache()  # the store was written through zarr: listings cached here are stale
-    if not fs.exists(path):
-        _move(fs, temporary, path)
-        return
-    old = f"{path}.old-{uuid.uuid4().hex[:8]}"
-    _move(fs, path, old)
-    _move(fs, temporary, path)
-    fs.rm(old, recursive=True)
-
-
-def _move(fs: Any, source: str, target: str) -> None:
-    """Rename on a file system; copy then delete, key by key, on object stores."""
-    if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
-        fs.mv(source, target, recursive=True)
-        return
-    keys = fs.find(source)  # objects only: prefixes are not keys and cannot be copied
-    fs.copy(keys, [target + key[len(source) :] for key in keys])
-    fs.rm(source, recursive=True)
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror or error}", path=location) from error
+    except _READ_ERRORS as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"cannot be read as Zarr: {message}", path=location) from error
