@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from fairio_tools.errors import InputError
@@ -114,33 +115,40 @@ def kind_inside(root: str | Path, rel: str) -> str | None:
     raise ConfinementError(f"{rel!r} is {_kind(mode)}", path=root)
 
 
-def copy_inside(root: str | Path, target: str | Path) -> None:
-    """Copy the folder ``root`` into the existing folder ``target``, confined to ``root``.
+def files_inside(root: str | Path) -> Iterator[tuple[str, str]]:
+    """Every regular file below the folder ``root``: (relative path, real path), sorted.
 
-    Links to files are followed where they stay inside ``root`` (their content is copied);
-    links out, links to folders, devices, FIFOs and sockets are refused with
-    :class:`ConfinementError`.
+    Links to files are followed where they stay inside ``root``; links out, links to folders,
+    devices, FIFOs and sockets raise :class:`ConfinementError`.
     """
-    import shutil
-
     real_root = resolve_inside(root, "")
     for folder, dirs, files in os.walk(real_root, followlinks=False):
         rel_folder = os.path.relpath(folder, real_root)
         rel_folder = "" if rel_folder == "." else rel_folder
-        out_folder = os.path.join(target, rel_folder)
-        os.makedirs(out_folder, exist_ok=True)
+        dirs.sort()
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):  # os.walk lists links to folders
                 rel = f"{rel_folder}/{name}" if rel_folder else name
                 resolve_inside(root, rel)
-                raise ConfinementError(f"{rel!r} is a link to a folder, not copied", path=root)
-        for name in files:
+                raise ConfinementError(f"{rel!r} is a link to a folder", path=root)
+        for name in sorted(files):
             rel = f"{rel_folder}/{name}" if rel_folder else name
             if kind_inside(root, rel) != "file":
                 raise ConfinementError(f"{rel!r} is not a regular file", path=root)
-            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-            fd = os.open(resolve_inside(root, rel), flags)
-            with os.fdopen(fd, "rb") as source, open(os.path.join(out_folder, name), "wb") as out:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise ConfinementError(f"{rel!r} changed while being copied", path=root)
-                shutil.copyfileobj(source, out)
+            yield rel, resolve_inside(root, rel)
+
+
+def copy_inside(root: str | Path, target: str | Path) -> None:
+    """Copy the folder ``root`` into the existing folder ``target``, confined to ``root``
+    (see :func:`files_inside`)."""
+    import shutil
+
+    for rel, real in files_inside(root):
+        out = os.path.join(target, rel)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(real, flags)
+        with os.fdopen(fd, "rb") as source, open(out, "wb") as copy:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfinementError(f"{rel!r} changed while being copied", path=root)
+            shutil.copyfileobj(source, copy)

@@ -9,8 +9,6 @@ Crate profile: every tool run is a ``CreateAction`` whose ``instrument`` is a
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -21,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from fairio_tools import __version__
+from fairio_tools.atomic import atomic_output
 from fairio_tools.bundle.ngff_check import StoreCheck, check_store
 from fairio_tools.bundle.provenance import (
     FAIRIO_HOMEPAGE,
@@ -29,6 +28,7 @@ from fairio_tools.bundle.provenance import (
     ProducedBy,
     software_id,
 )
+from fairio_tools.confined import files_inside
 from fairio_tools.errors import InputError, OutputError
 
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -92,19 +92,17 @@ def create_bundle(
                 hint="fix the store, or pass --allow-invalid to record the failure in the crate",
             )
 
-    with tempfile.TemporaryDirectory(
-        prefix=f".{destination.name}.", dir=destination.parent
-    ) as scratch:
-        scratch_dir = Path(scratch)
-        crate, entities = _assemble(request, checks, scratch_dir / "reports")
-        staged = scratch_dir / "crate"
+    with (
+        tempfile.TemporaryDirectory(
+            prefix=f".{destination.name}.", dir=destination.parent
+        ) as scratch,
+        atomic_output(destination, overwrite=overwrite, folder=not as_zip) as staged,
+    ):
+        crate, entities = _assemble(request, checks, Path(scratch) / "reports")
         if as_zip:
-            _write_zip(crate, staged)
+            _write_zip(crate, Path(staged))
         else:
             crate.write(staged)
-        if destination.exists() or destination.is_symlink():
-            _remove(destination)
-        os.replace(staged, destination)
     return BundleSummary(crate=destination, entities=entities, checks=checks)
 
 
@@ -135,13 +133,8 @@ def _check_inputs(request: BundleRequest) -> None:
         if not store.is_dir():
             what = "does not exist" if not store.exists() else "is not a directory"
             raise InputError(f"OME-Zarr store {what}", path=store)
-        for root, dirs, files in os.walk(store):
-            for name in [*dirs, *files]:
-                if Path(root, name).is_symlink():
-                    raise InputError(
-                        "contains a symbolic link; a bundle copies only plain files",
-                        path=Path(root, name),
-                    )
+        for _ in files_inside(store):  # refuses links out, devices, FIFOs
+            pass
     documents = [*request.reports, *request.metadata, *request.provenance]
     for path in [*documents, *request.outputs]:
         if not path.is_file():
@@ -168,13 +161,6 @@ def _check_destination(destination: Path, overwrite: bool) -> None:
         raise OutputError("already exists", path=destination, hint="pass --overwrite to replace it")
     if not destination.parent.is_dir():
         raise OutputError("parent folder does not exist", path=destination.parent)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
 
 
 class _Names:

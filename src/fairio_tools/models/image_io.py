@@ -8,15 +8,14 @@ the full writer.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fairio_tools import limits
+from fairio_tools.atomic import atomic_output
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.ngff.axes import AXIS_TYPES
 
@@ -85,63 +84,32 @@ def _read_with_image_info(path: Path) -> Image:
 
 
 def _read_ome_zarr(path: Path, level: int) -> Image:
-    import zarr
+    from fairio_tools.ngff.reader import open_images
+    from fairio_tools.ngff.store import reading
 
-    from fairio_tools.ngff.reader import first_image_group
-
-    try:
-        root = zarr.open_group(str(path), mode="r")
-    except Exception as error:
-        raise InputError(f"not a readable Zarr group: {error}", path=path) from error
-    group, _ = first_image_group(root, str(path))
-    attributes = dict(group.attrs)
-    attributes = attributes.get("ome", attributes)  # NGFF 0.5 nests under "ome"
-    multiscales = attributes.get("multiscales")
-    if not isinstance(multiscales, list) or not multiscales:
+    image = open_images(str(path))[0]
+    if not 0 <= level < len(image.levels):
         raise InputError(
-            "Zarr group has no NGFF multiscales metadata", path=path, field="multiscales"
-        )
-    multiscale = multiscales[0]
-    datasets = multiscale.get("datasets") or []
-    if not 0 <= level < len(datasets):
-        raise InputError(
-            f"pyramid level {level} does not exist (levels 0 to {len(datasets) - 1})",
+            f"pyramid level {level} does not exist (levels 0 to {len(image.levels) - 1})",
             path=path,
             field="--level",
         )
-    dataset = datasets[level]
-    member = str(dataset.get("path", ""))
-    parts = PurePosixPath(member).parts
-    if not parts or member.startswith("/") or ".." in parts or "\\" in member:
+    array = image.levels[level]
+    if array.nbytes > limits.MAX_IN_MEMORY_BYTES:
         raise InputError(
-            f"dataset path {member!r} points outside the Zarr store: refused",
+            f"level {level} holds {array.nbytes} bytes, more than the limit of "
+            f"{limits.MAX_IN_MEMORY_BYTES} for a prediction in memory",
             path=path,
-            field="multiscales.datasets.path",
+            hint="choose a coarser --level, or an admin can raise FAIRIO_MAX_IN_MEMORY_BYTES",
         )
-    try:
-        data = np.asarray(group[member])
-    except Exception as error:
-        raise InputError(f"cannot read dataset {member!r}: {error}", path=path) from error
-    axes_meta = multiscale.get("axes")
-    if axes_meta is None:  # NGFF 0.1/0.2: always 5D tczyx
-        axes = list("tczyx")[-data.ndim :]
-        units: list[str | None] = [None] * data.ndim
-    else:
-        axes = [a["name"] if isinstance(a, dict) else str(a) for a in axes_meta]
-        units = [a.get("unit") if isinstance(a, dict) else None for a in axes_meta]
-    if len(axes) != data.ndim:
-        raise InputError(
-            f"multiscales lists {len(axes)} axes but dataset {member!r} has {data.ndim}",
-            path=path,
-            field="multiscales.axes",
-        )
-    scale: dict[str, tuple[float, str | None]] = {}
-    for transform in dataset.get("coordinateTransformations") or []:
-        if transform.get("type") == "scale" and len(transform.get("scale", [])) == data.ndim:
-            for axis, value, unit in zip(axes, transform["scale"], units, strict=True):
-                if AXIS_TYPES.get(axis) in ("space", "time"):
-                    scale[axis] = (float(value), unit)
-    return Image(data, axes, scale)
+    with reading(path):
+        data = np.asarray(array)
+    scale = {
+        axis: (value, image.unit(axis))
+        for axis, value in zip(image.axis_names, image.scales[level], strict=True)
+        if AXIS_TYPES.get(axis) in ("space", "time")
+    }
+    return Image(data, image.axis_names, scale)
 
 
 def write_ome_zarr(
@@ -160,9 +128,9 @@ def write_ome_zarr(
 
     refuse_existing(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        group = zarr.open_group(str(temporary), mode="w", zarr_format=2)
+    with atomic_output(target, overwrite=False, folder=True) as location:
+        temporary = Path(location)
+        group = zarr.open_group(str(temporary), mode="a", zarr_format=2)
         chunks = tuple(min(n, 1 if AXIS_TYPES.get(a) != "space" else 512) for n, a in
                        zip(data.shape, axes, strict=True))  # fmt: skip
         array = group.create_array(
@@ -205,10 +173,6 @@ def write_ome_zarr(
         )
         for name, text in (files or {}).items():
             (temporary / name).write_text(text, encoding="utf-8")
-        temporary.rename(target)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
 
 
 def write_ome_tiff(
@@ -233,15 +197,8 @@ def write_ome_tiff(
             if unit:
                 metadata[f"PhysicalSize{axis.upper()}Unit"] = _OME_UNITS.get(unit, unit)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    temporary = Path(name)
-    try:
-        os.close(handle)
+    with atomic_output(target, overwrite=False) as temporary:
         tifffile.imwrite(temporary, data, ome=True, metadata=metadata, compression="zlib")
-        temporary.replace(target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def refuse_existing(target: Path) -> None:
