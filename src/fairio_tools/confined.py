@@ -84,10 +84,11 @@ def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
         if error.errno == errno.ELOOP:  # replaced by a link after it was resolved
             raise ConfinementError(f"{rel!r} changed while being read", path=root) from None
         raise
+    mode = os.fstat(fd)
+    if not stat.S_ISREG(mode.st_mode):
+        os.close(fd)
+        raise ConfinementError(f"{rel!r} is {_kind(mode.st_mode)}, not a file", path=root)
     with os.fdopen(fd, "rb") as stream:
-        mode = os.fstat(fd)
-        if not stat.S_ISREG(mode.st_mode):
-            raise ConfinementError(f"{rel!r} is {_kind(mode.st_mode)}, not a file", path=root)
         if limit is not None and mode.st_size > limit:
             raise ConfinementError(
                 f"{rel!r} holds {mode.st_size} bytes, more than the limit of {limit}", path=root
@@ -148,7 +149,8 @@ def copy_inside(root: str | Path, target: str | Path) -> None:
         os.makedirs(os.path.dirname(out), exist_ok=True)
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(real, flags)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ConfinementError(f"{rel!r} changed while being copied", path=root)
         with os.fdopen(fd, "rb") as source, open(out, "wb") as copy:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ConfinementError(f"{rel!r} changed while being copied", path=root)
             shutil.copyfileobj(source, copy)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 import traceback
+import warnings
 
 import click
 
@@ -35,6 +37,12 @@ def _fail(ctx: click.Context, message: str, code: int) -> None:
         traceback.print_exc()
     click.echo(f"fairio: error: {message}", err=True)
     ctx.exit(code)
+
+
+def _unraisable_to_log(unraisable: sys.UnraisableHookArgs) -> None:
+    logging.getLogger("fairio_tools").debug(
+        "ignored in %r: %r", unraisable.object, unraisable.exc_value
+    )
 
 
 class FairioGroup(click.Group):
@@ -74,6 +82,11 @@ def main(debug: bool) -> None:
         level=logging.DEBUG if debug else logging.CRITICAL, format="%(name)s: %(message)s"
     )
     logging.getLogger("fairio_tools").setLevel(logging.DEBUG if debug else logging.WARNING)
+    # After a refused input, Zarr's pending reads are garbage-collected at exit and Python
+    # prints each ("Exception ignored in ..."): keep the error one line, details behind --debug.
+    sys.unraisablehook = _unraisable_to_log
+    if not debug:
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
 
 
 cmd_catalogue.group.add_command(cmd_catalogue_check.command)

@@ -12,22 +12,36 @@ from typing import Any
 
 import click
 
-from fairio_tools.atomic import atomic_path
+from fairio_tools.atomic import STDOUT, atomic_path, is_special
+from fairio_tools.errors import OutputError
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    """Write ``text`` to ``path`` through a temporary file in the same folder (``-``: stdout).
+
+    A failure to write is an :class:`OutputError` naming ``path``.
+    """
+    if str(path) == STDOUT:
+        click.echo(text, nl=False)
+        return
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise OutputError(f"cannot write: {error.strerror or error}", path=path) from None
 
 
 def write_json(data: Any, path: Path | None) -> None:
-    """Write ``data`` as indented JSON to ``path``, or to standard output when None."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """Write ``data`` as indented JSON to ``path``, or to standard output when None or ``-``.
+
+    NaN and infinities are refused (they are not JSON): data must be sanitised before.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if path is None:
         click.echo(text, nl=False)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) != STDOUT and not is_special(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, text)
 
 

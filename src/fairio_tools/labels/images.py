@@ -16,7 +16,7 @@ import numpy as np
 from fairio_tools import limits
 from fairio_tools.confined import unsafe_path_reason
 from fairio_tools.errors import InputError
-from fairio_tools.ngff.reader import first_image_group
+from fairio_tools.ngff.reader import checked_scale, first_image_group
 from fairio_tools.ngff.store import open_root, reading
 
 
@@ -60,6 +60,10 @@ def open_ome_zarr(store: Path, *, writable: bool = False, ours: bool = False) ->
                     hint="an admin can raise FAIRIO_MAX_LEVELS",
                 )
             shapes = [tuple(group[_dataset_path(d, store)].shape) for d in datasets]
+            for dataset in datasets:
+                for transform in dataset.get("coordinateTransformations") or []:
+                    if "scale" in transform:
+                        checked_scale(transform["scale"], len(axes), store)
         except (KeyError, IndexError, TypeError) as error:
             raise InputError(f"not an OME-Zarr image: missing {error}", path=store) from None
     version = str(multiscales.get("version") or attrs.get("version") or "0.4")

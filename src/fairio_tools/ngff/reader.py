@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fairio_tools import limits
+from fairio_tools.confined import unsafe_path_reason
 from fairio_tools.errors import InputError
 from fairio_tools.ngff.format import NgffFormat, detect_format
 from fairio_tools.ngff.store import open_root, reading
@@ -104,14 +106,14 @@ def _series_paths(root: Any, fmt: NgffFormat, location: str) -> list[str]:
             path=location,
             hint="an admin can raise FAIRIO_MAX_SERIES",
         )
-    return [_safe_name(str(p)) for p in listed]
+    return [_safe_name(str(p), location) for p in listed]
 
 
-def _safe_name(path: str) -> str:
+def _safe_name(path: str, location: str) -> str:
     """Refuse paths in metadata that could leave the store (``..``, absolute, empty)."""
-    parts = path.split("/")
-    if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise InputError(f"unsafe path {path!r} in store metadata", field="path")
+    reason = unsafe_path_reason(path)
+    if reason:
+        raise InputError(f"path {path!r} in the metadata {reason}", path=location)
     return path
 
 
@@ -134,12 +136,14 @@ def _image(
         )
     levels, scales = [], []
     for dataset in datasets:
-        levels.append(_level(group, _safe_name(str(dataset["path"])), len(axes), location))
+        levels.append(
+            _level(group, _safe_name(str(dataset["path"]), location), len(axes), location)
+        )
         scale = next(
             (t["scale"] for t in dataset.get("coordinateTransformations", []) if "scale" in t),
             [1.0] * len(axes),
         )
-        scales.append(_scale(scale, len(axes), location))
+        scales.append(checked_scale(scale, len(axes), location))
     omero = attributes.get("omero")
     channels = omero.get("channels", []) if isinstance(omero, dict) else []
     channels = channels if isinstance(channels, list) else []
@@ -171,7 +175,7 @@ def _level(group: Any, path: str, ndim: int, location: str) -> Any:
     return node
 
 
-def _scale(values: Any, ndim: int, location: str) -> list[float]:
+def checked_scale(values: Any, ndim: int, location: str | Path) -> list[float]:
     """A level's scale: one positive, finite number per axis."""
     if not isinstance(values, list) or len(values) != ndim:
         raise InputError(f"scale {values!r} does not give one number per axis", path=location)
