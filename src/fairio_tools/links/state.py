@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.links.check import Known
-from fairio_tools.links.status import LinkResult, LinkStatus
+from fairio_tools.links.status import LinkResult
 
 DEPRECATE_AFTER = 3
 """Consecutive failing runs after which a URL's materials are marked deprecated."""
@@ -121,13 +121,13 @@ def apply_results(
         old = previous.get(result.url)
         new = _next_state(old, result, today, deprecate_after)
         state[result.url] = new
-        if old is None:
-            continue
+        if old is None or not result.status.is_conclusive:
+            continue  # nothing to compare, or nothing learned (rate-limited, not checked)
         if _text_changed(old, result):
             changed.append(result.url)
         if new.failures == 1:
             failing.append(result.url)
-        if old.failures and not new.failures and result.status != LinkStatus.RATE_LIMITED:
+        if old.failures and not new.failures:
             recovered.append(result.url)
         if new.deprecated and not old.deprecated:
             deprecated.append(result.url)
@@ -137,8 +137,8 @@ def apply_results(
 def _next_state(
     old: UrlState | None, result: LinkResult, today: str, deprecate_after: int
 ) -> UrlState:
-    if result.status == LinkStatus.RATE_LIMITED and old is not None:
-        return old  # the server did not answer the question: nothing learned
+    if not result.status.is_conclusive and old is not None:
+        return old  # rate-limited or not checked: nothing learned
     status = str(result.status)
     since = old.since if old is not None and old.status == status else today
     if result.status.is_failure:
@@ -175,6 +175,6 @@ def _next_state(
 
 def _text_changed(old: UrlState, result: LinkResult) -> bool:
     """Both runs fingerprinted the page, and the fingerprints differ."""
-    if result.status.is_failure or result.status == LinkStatus.RATE_LIMITED:
+    if result.status.is_failure or not result.status.is_conclusive:
         return False
     return bool(old.fingerprint and result.fingerprint and old.fingerprint != result.fingerprint)
