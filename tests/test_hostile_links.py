@@ -273,3 +273,33 @@ def test_embedded_table_is_what_it_claims():
         assert ipaddress.ip_address(carried).packed in ipaddress.ip_address(address).packed or (
             ipaddress.ip_address(address).teredo is not None
         )
+
+
+# -- the state file -----------------------------------------------------------------------------
+
+GOOD_LINE = {"url": "https://example.org/a", "status": "ok", "since": "2026-11-01"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[1]",
+        '"just a string"',
+        json.dumps(GOOD_LINE | {"status": "<img src=x onerror=alert(1)>"}),
+        json.dumps(GOOD_LINE | {"since": "<!-- @octocat"}),
+        json.dumps(GOOD_LINE | {"deprecated": ["2026-11-01"]}),
+        json.dumps(GOOD_LINE | {"failures": "3"}),
+        json.dumps(GOOD_LINE | {"failures": -1}),
+        json.dumps(GOOD_LINE | {"url": 7}),
+    ],
+)
+def test_hostile_state_line_is_one_line_exit_2(tmp_path, line):
+    directory = tmp_path / "catalogue"
+    directory.mkdir()
+    state = tmp_path / "state.jsonl"
+    state.write_text(json.dumps(GOOD_LINE) + "\n" + line + "\n", encoding="utf-8")
+    result = run_fairio("links", "report", "--catalogue", directory, "--state", state)
+    assert result.returncode == 2, result.stderr
+    (message,) = result.stderr.strip().splitlines()
+    assert message.startswith(f"fairio: error: {state}: line 2 is not a link-state record")
+    assert result.stdout == ""

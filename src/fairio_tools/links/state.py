@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.links.check import Known
-from fairio_tools.links.status import LinkResult
+from fairio_tools.links.status import LinkResult, LinkStatus
 
 DEPRECATE_AFTER = 3
 """Consecutive failing runs after which a URL's materials are marked deprecated."""
@@ -68,7 +69,6 @@ def read_state(path: Path) -> dict[str, UrlState]:
     """Read a state file; a missing file is an empty state (the first run)."""
     if not path.exists():
         return {}
-    names = {f.name for f in fields(UrlState)}
     state: dict[str, UrlState] = {}
     try:
         text = path.read_text(encoding="utf-8")
@@ -78,9 +78,8 @@ def read_state(path: Path) -> dict[str, UrlState]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-            record = UrlState(**{k: v for k, v in data.items() if k in names})
-        except (json.JSONDecodeError, TypeError) as error:
+            record = _record(json.loads(line))
+        except (json.JSONDecodeError, TypeError, ValueError) as error:
             raise InputError(
                 f"line {number} is not a link-state record ({error})",
                 path=path,
@@ -88,6 +87,31 @@ def read_state(path: Path) -> dict[str, UrlState]:
             ) from error
         state[record.url] = record
     return state
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TEXT = ("detail", "moved_to", "etag", "last_modified", "fingerprint")
+_DATES = ("since", "content_changed", "deprecated")
+
+
+def _record(data: object) -> UrlState:
+    """One state line's record, its values checked: they end up in reports and portal pages."""
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    record = UrlState(**{f.name: data[f.name] for f in fields(UrlState) if f.name in data})
+    if not isinstance(record.url, str) or record.status not in set(LinkStatus):
+        raise ValueError("no url, or an unknown status")
+    for name in _TEXT + _DATES:
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} is not a string")
+        if name in _DATES and value is not None and not _DATE.fullmatch(value):
+            raise ValueError(f"{name} is not a YYYY-MM-DD date")
+    for name in ("http_status", "failures"):
+        value = getattr(record, name)
+        if value is not None and (type(value) is not int or value < 0):
+            raise TypeError(f"{name} is not a count")
+    return record
 
 
 def write_state(state: Mapping[str, UrlState], path: Path) -> None:
