@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio.selector_events
 import ipaddress
 import json
+import socket
 import time
 
 import pytest
 import yaml
+from aiohttp.abc import AbstractResolver
 
 from fairio_tools.links.check import CheckSettings, run_check
-from fairio_tools.links.guard import AddressPolicy
+from fairio_tools.links.guard import AddressPolicy, BlockedAddress, GuardedResolver
 from fairio_tools.links.state import UrlState, apply_results, read_state, write_state
 from fairio_tools.links.status import LinkResult, LinkStatus
 from tests.conftest import run_fairio
@@ -303,3 +305,36 @@ def test_hostile_state_line_is_one_line_exit_2(tmp_path, line):
     (message,) = result.stderr.strip().splitlines()
     assert message.startswith(f"fairio: error: {state}: line 2 is not a link-state record")
     assert result.stdout == ""
+
+
+class _Answers(AbstractResolver):
+    """A DNS server that answers what a hostile zone says (the guard is what is tested)."""
+
+    def __init__(self, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        return [
+            {"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
+            for a in self.answers[host]
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ["::ffff:169.254.169.254"],
+        ["64:ff9b::a9fe:a9fe"],
+        ["2002:a00:1::1"],
+        ["93.184.215.14", "::ffff:127.0.0.1"],  # one public, one private: the name is hostile
+    ],
+)
+def test_names_resolving_to_ipv4_carrying_ipv6_are_refused(answer):
+    resolver = GuardedResolver(AddressPolicy.allowing(EVERY_IPV6), _Answers({"evil.test": answer}))
+    with pytest.raises(BlockedAddress):
+        asyncio.run(resolver.resolve("evil.test", 80, socket.AF_UNSPEC))
+    public = GuardedResolver(AddressPolicy(), _Answers({"fine.test": ["::ffff:93.184.215.14"]}))
+    assert asyncio.run(public.resolve("fine.test", 80))[0]["host"] == "::ffff:93.184.215.14"

@@ -168,11 +168,12 @@ class AddressPolicy:
 
     def check_literal(self, host: str) -> None:
         """Check a URL host that is an IP literal; names are checked once resolved."""
+        literal = host.strip("[]")
         try:
-            ipaddress.ip_address(host.strip("[]"))
+            ipaddress.ip_address(literal.split("%", 1)[0])  # an IPv6 zone: fe80::1%eth0
         except ValueError:
             return
-        self.check(host, host.strip("[]"))
+        self.check(host, literal)
 
 
 @dataclass
