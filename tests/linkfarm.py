@@ -124,6 +124,19 @@ class Farm:
             if self.hits[request.path] == 1:
                 raise web.HTTPTooManyRequests(headers={"Retry-After": "1"})
             return web.Response(text=html(f"Popular {n}", lesson(n)), content_type="text/html")
+        if kind == "busy":  # /busy/<n>?code=429|503&after=S: always busy, come back in S s
+            raise _busy(int(query.get("code", "429")), query.get("after", "120"))
+        if kind == "busyhops":  # /busyhops/<n>/<k>?after=S: each hop is 429 once, then redirects
+            hops = int(rest.split("/")[1])
+            if self.hits[request.path] == 1:
+                raise _busy(429, query.get("after", "1"))
+            target = f"busyhops/{n}/{hops - 1}?after={query.get('after', '1')}" if hops else ""
+            raise web.HTTPFound(f"/{target or f'ok/{n}'}")
+        if kind == "slowhops":  # /slowhops/<n>/<k>?delay=S: k hops of S seconds each, then ok
+            hops = int(rest.split("/")[1])
+            await asyncio.sleep(float(query.get("delay", "0.5")))
+            target = f"slowhops/{n}/{hops - 1}?delay={query.get('delay', '0.5')}" if hops else ""
+            raise web.HTTPFound(f"/{target or f'ok/{n}'}")
         if kind == "error":
             raise web.HTTPInternalServerError()
         if kind == "slow":
@@ -183,6 +196,11 @@ class Farm:
         ):
             return web.Response(status=304, headers=headers)
         return web.Response(body=body, content_type=content_type, headers=headers)
+
+
+def _busy(code: int, after: str) -> web.HTTPException:
+    kind = web.HTTPTooManyRequests if code == 429 else web.HTTPServiceUnavailable
+    return kind(headers={"Retry-After": after})
 
 
 def _redirect(code: int, target: str) -> web.HTTPException:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import yaml
 from fairio_tools.catalogue.identifiers import normalise_url, suggested_doi
 from fairio_tools.catalogue.nfdi4bioimage import import_nfdi4bioimage
 from fairio_tools.catalogue.review import review_catalogue
-from fairio_tools.catalogue.review_comment import review_markdown
+from fairio_tools.catalogue.review_comment import MARKER, review_markdown
 from fairio_tools.catalogue.review_findings import RULES
 from fairio_tools.catalogue.store import write_catalogue
 from tests.conftest import ROOT, run_fairio
@@ -207,6 +208,58 @@ def test_markdown_comment_is_inert(tmp_path):
     assert "\\[click\\]\\(https\\://evil" in markdown
     table_rows = [line for line in markdown.splitlines() if line.startswith("| ❌")]
     assert table_rows and all(line.count(" | ") == 4 for line in table_rows)
+
+
+TROJAN_SOURCE = "Safe course \u202e\u2066 }nimda{ fi \u2069\u2066 \u200bend\ufeff\u061c\u200f"
+"""A title whose bidi overrides and isolates would display its words in another order."""
+
+
+def _comment(tmp_path: Path, name: str, file_name: str = "hostile") -> str:
+    catalogue = tmp_path / "catalogue"
+    catalogue.mkdir(exist_ok=True)
+    _write(catalogue, file_name, GOOD | {"name": name, "urls": ["javascript:alert(1)"]})
+    return review_markdown(review_catalogue(catalogue))
+
+
+def _invisible(markdown: str) -> list[str]:
+    """Control and format characters, except newlines and the zero-width space that defuses
+    our own escaped @-mentions and #-references."""
+    defused = re.sub("(?<=[@#])\u200b", "", markdown)
+    return [c for c in defused if c != "\n" and unicodedata.category(c) in ("Cc", "Cf")]
+
+
+def test_trojan_source_title_cannot_reorder_the_comment(tmp_path):
+    markdown = _comment(tmp_path, TROJAN_SOURCE, file_name="notes\u202egnp")
+    assert _invisible(markdown) == []
+    heading = next(line for line in markdown.splitlines() if line.startswith("### "))
+    assert "\\\\u202e" in heading and "\\\\u2066" in heading  # shown as escapes
+    assert "`notes\\u202egnp.yml`" in markdown
+
+
+@pytest.mark.parametrize(
+    "control", ["\x00", "\x1b[31m", "\x7f", "\x85", "\x9b", "\u2028", "\u2029", "\r", "\x0b"]
+)
+def test_control_characters_in_a_title_stay_on_one_line(tmp_path, control):
+    markdown = _comment(tmp_path, f"Course{control}## Approved")
+    assert _invisible(markdown) == []
+    assert [line for line in markdown.splitlines() if line.startswith("#")][1:] == [
+        next(line for line in markdown.splitlines() if line.startswith("### "))
+    ]
+
+
+def test_title_cannot_inject_markup_comments_or_pings(tmp_path):
+    title = (
+        "Course\n\n## ✅ Approved\n<!-- fairio-catalogue-check -->\n@octocat merge #1 "
+        "&#x202E; &commat;team $\\color{red}{x}$ <details>"
+    )
+    markdown = _comment(tmp_path, title)
+    lines = markdown.splitlines()
+    assert [line for line in lines if line.startswith("## ")] == [lines[1]]  # ours only
+    assert markdown.count("<!--") == 1 and lines[0] == MARKER
+    assert "@octocat" not in markdown and "#1 " not in markdown
+    assert not re.search(r"(?<!\\)[&$<]", markdown.replace(MARKER, ""))
+    heading = next(line for line in lines if line.startswith("### "))
+    assert "Approved" in heading and "merge" in heading and "details" in heading
 
 
 def test_known_duplicates_of_the_real_sample_are_found(shared_data, tmp_path):

@@ -1,8 +1,10 @@
 """Render a review as a pull-request comment.
 
-Entry files come from untrusted pull requests, so every value taken from them is rendered
-inert: inside code spans, or with Markdown and HTML specials escaped (no links, images or
-@-mentions can be smuggled into the comment).
+Entry files come from untrusted pull requests, so every value taken from them (titles, file
+names, fields, values quoted in messages) goes through :mod:`fairio_tools.markdown_escape`:
+inside code spans, or with Markdown and HTML specials escaped (no links, images, HTML
+comments, entities, @-mentions or issue references can be smuggled into the comment), on one
+line, and with bidi and other invisible control characters shown as ``\\uXXXX``.
 """
 
 from __future__ import annotations

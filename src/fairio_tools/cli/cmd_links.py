@@ -10,6 +10,7 @@ import click
 from fairio_tools import exit_codes
 from fairio_tools.cli import options
 from fairio_tools.cli.output import write_json, write_text_atomic
+from fairio_tools.links.limits import RUN_DEADLINE, URL_DEADLINE
 
 DEFAULT_CATALOGUE = Path("portal/catalogue")
 DEFAULT_STATE = Path("portal/links-state.jsonl")
@@ -57,6 +58,22 @@ def group() -> None:
 @click.option("--per-host", default=4, show_default=True, help="Requests at once per host.")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds per request.")
 @click.option(
+    "--url-deadline",
+    default=URL_DEADLINE,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds per URL, its retries, Retry-After waits and redirect hops included.",
+)
+@click.option(
+    "--deadline",
+    "run_deadline",
+    default=RUN_DEADLINE,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds for the whole run; links not finished by then are reported 'not-checked' "
+    "and keep their last state.",
+)
+@click.option(
     "--deprecate-after",
     default=3,
     show_default=True,
@@ -83,6 +100,8 @@ def check_command(
     only: tuple[Path, ...],
     per_host: int,
     timeout: float,
+    url_deadline: float,
+    run_deadline: float,
     deprecate_after: int,
     allow_network: tuple[str, ...],
     doi_resolver: str,
@@ -100,6 +119,7 @@ def check_command(
     from fairio_tools.links.guard import AddressPolicy
     from fairio_tools.links.report import curator_report
     from fairio_tools.links.state import apply_results, read_state, write_state
+    from fairio_tools.links.status import LinkStatus
 
     try:
         policy = AddressPolicy.allowing(allow_network)
@@ -113,7 +133,13 @@ def check_command(
     entries = [e for e in catalogue.entries if not only or e.id in chosen]
     users = links_by_url(entries, doi_resolver)
     previous = read_state(state_path)
-    settings = CheckSettings(per_host=per_host, timeout=timeout, policy=policy)
+    settings = CheckSettings(
+        per_host=per_host,
+        timeout=timeout,
+        url_deadline=url_deadline,
+        run_deadline=run_deadline,
+        policy=policy,
+    )
     with _progress(len(users)) as advance:
         results = run_check(
             users, {url: rec.known for url, rec in previous.items()}, settings, advance
@@ -144,9 +170,11 @@ def check_command(
         json_path,
     )
     failing = sum(1 for r in results if r.status.is_failure)
+    late = counts.get(str(LinkStatus.NOT_CHECKED), 0)
+    unfinished = f", {late} not checked (run deadline reached)" if late else ""
     click.echo(
         f"{len(results)} links checked: {failing} failing, {len(outcome.changed)} changed, "
-        f"{len(outcome.newly_deprecated)} newly deprecated; state in {state_path}",
+        f"{len(outcome.newly_deprecated)} newly deprecated{unfinished}; state in {state_path}",
         err=True,
     )
     if failing:

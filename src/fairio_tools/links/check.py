@@ -6,6 +6,11 @@ request is retried. Each URL gets a HEAD request first, with the validators of t
 (``If-None-Match``/``If-Modified-Since``); a GET follows only when HEAD is refused or fails, or
 when an HTML page must be read to detect a soft 404 and fingerprint its main text. Redirects are
 followed hop by hop, so the SSRF guard sees every hop.
+
+Time is bounded three ways: each request (``timeout``), each URL across its retries, their
+waits and its redirect hops (``url_deadline``; a longer ``Retry-After`` than
+``max_retry_after`` is not waited for), and the whole run (``run_deadline``: URLs not finished
+by then are reported :attr:`~LinkStatus.NOT_CHECKED`, not broken nor healthy).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from fairio_tools.links.guard import (
     GuardedResolver,
     guarded_socket_factory,
 )
+from fairio_tools.links.limits import MAX_RETRY_AFTER, RUN_DEADLINE, URL_DEADLINE
 from fairio_tools.links.status import LinkResult, LinkStatus
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -58,8 +64,12 @@ class CheckSettings:
     """How often a 429/503 answer is retried."""
     backoff: float = 2.0
     """First wait (doubling) after a 429/503 without ``Retry-After``."""
-    max_retry_after: float = 120.0
+    max_retry_after: float = MAX_RETRY_AFTER
     """A longer ``Retry-After`` is not waited for: the link is reported rate-limited."""
+    url_deadline: float = URL_DEADLINE
+    """Seconds for one URL across requests, retries, their waits and redirect hops."""
+    run_deadline: float | None = RUN_DEADLINE
+    """Seconds for the whole run (None: unbounded)."""
     max_redirects: int = 10
     max_body: int = 2_000_000
     """Bytes of an HTML page read for soft-404 detection and the fingerprint."""
@@ -72,6 +82,33 @@ class _Answer:
     status: int
     headers: Mapping[str, str]
     text: str | None = None
+    not_waited: float | None = None
+    """The ``Retry-After`` of a 429/503 that was too long to wait for."""
+
+
+class _Visit:
+    """One URL's check in progress: requests sent and what is left of its deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.left = deadline
+        self.requests = 0
+        self.cut_short = False
+        """The latest request's time limit was what was left of the deadline."""
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+    @property
+    def exhausted(self) -> bool:
+        return self.left <= 0.001
+
+    def timed_out(self) -> _Failed:
+        return _Failed(
+            LinkStatus.TIMEOUT,
+            f"no final answer within the {self.deadline:g} s allowed per URL "
+            f"(retries and redirects included; {self.requests} requests)",
+        )
 
 
 class _Failed(Exception):
@@ -160,33 +197,34 @@ class LinkChecker:
     async def check(self, url: str, known: Known | None = None) -> LinkResult:
         """Follow ``url`` to its final answer and classify it."""
         known = known or Known()
-        counter = [0]
+        visit = _Visit(self.settings.url_deadline)
         try:
-            return await self._follow(url, known, counter)
+            return await self._follow(url, known, visit)
         except _Failed as failure:
-            return LinkResult(url, failure.status, detail=failure.detail, requests=counter[0])
+            return LinkResult(url, failure.status, detail=failure.detail, requests=visit.requests)
         except BlockedAddress as error:
-            return LinkResult(url, LinkStatus.BLOCKED, detail=str(error), requests=counter[0])
+            return LinkResult(url, LinkStatus.BLOCKED, detail=str(error), requests=visit.requests)
         except (TimeoutError, aiohttp.ServerTimeoutError):
-            detail = f"no complete answer within {self.settings.timeout:g} s"
-            return LinkResult(url, LinkStatus.TIMEOUT, detail=detail, requests=counter[0])
+            if visit.cut_short:
+                detail = visit.timed_out().detail
+            else:
+                detail = f"no complete answer within {self.settings.timeout:g} s"
+            return LinkResult(url, LinkStatus.TIMEOUT, detail=detail, requests=visit.requests)
         except aiohttp.ClientError as error:
             status, detail = _classify_client_error(error)
-            return LinkResult(url, status, detail=detail, requests=counter[0])
+            return LinkResult(url, status, detail=detail, requests=visit.requests)
         except ValueError as error:  # urlsplit, yarl and IDNA reject malformed URLs
             detail = f"malformed URL: {error}"
-            return LinkResult(url, LinkStatus.INVALID, detail=detail, requests=counter[0])
+            return LinkResult(url, LinkStatus.INVALID, detail=detail, requests=visit.requests)
 
-    async def _follow(self, url: str, known: Known, counter: list[int]) -> LinkResult:
+    async def _follow(self, url: str, known: Known, visit: _Visit) -> LinkResult:
         current, permanent, method = url, False, "HEAD"
         conditional = _conditional_headers(known)
         for _ in range(self.settings.max_redirects + 1):
-            counter[0] += 1
-            answer = await self._request(method, current, conditional)
+            answer = await self._request(method, current, conditional, visit)
             if method == "HEAD" and not _is_redirect(answer) and _needs_get(answer, known):
                 method = "GET"  # from here on: HEAD was refused, or the page must be read
-                counter[0] += 1
-                answer = await self._request(method, current, conditional)
+                answer = await self._request(method, current, conditional, visit)
             if _is_redirect(answer):
                 permanent = permanent or answer.status in PERMANENT_REDIRECTS
                 current = urljoin(current, answer.headers["Location"])
@@ -195,35 +233,65 @@ class LinkChecker:
             unchanged = answer.status == 304 or (
                 answer.text is None and _is_html(answer.headers) and 200 <= answer.status < 300
             )
-            return _classify(url, current, permanent, answer, known, unchanged, counter[0])
+            return _classify(url, current, permanent, answer, known, unchanged, visit.requests)
         raise _Failed(LinkStatus.BROKEN, f"more than {self.settings.max_redirects} redirects")
 
-    async def _request(self, method: str, url: str, headers: Mapping[str, str]) -> _Answer:
-        """One request, retried after the pause a 429/503 asks for."""
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], visit: _Visit
+    ) -> _Answer:
+        """One request, retried after the pause a 429/503 asks for, within the URL's deadline.
+
+        The time a request holds its host slot and the pauses it asks for are spent from the
+        deadline; a pause that would outlast the deadline ends the check at once.
+        """
         _check_scheme(url)
         host = urlsplit(url).hostname or ""
         self.settings.policy.check_literal(host)
         gate = self._gate(host)
         for attempt in range(self.settings.retries + 1):
-            async with (
-                gate,
-                self._all,
-                self._session.request(
-                    method, url, headers=headers, allow_redirects=False
-                ) as response,
-            ):
-                if response.status in RETRIED and attempt < self.settings.retries:
-                    asked = retry_after_seconds(response.headers.get("Retry-After"))
-                    delay = self.settings.backoff * 2**attempt if asked is None else asked
-                    if delay <= self.settings.max_retry_after:
-                        gate.pause(delay)
-                        continue
-                text = None
-                success = 200 <= response.status < 300
-                if method == "GET" and success and _is_html(response.headers):
-                    text = await _read_text(response, self.settings.max_body)
-                return _Answer(response.status, response.headers, text)
+            async with gate, self._all:
+                if visit.exhausted:
+                    raise visit.timed_out()
+                visit.requests += 1
+                started = time.monotonic()
+                visit.cut_short = visit.left < self.settings.timeout
+                limit = aiohttp.ClientTimeout(total=min(self.settings.timeout, visit.left))
+                try:
+                    answer, delay = await self._send(method, url, headers, attempt, limit)
+                finally:
+                    visit.spend(time.monotonic() - started)
+            if delay is None:
+                return answer
+            if delay >= visit.left:
+                raise visit.timed_out()
+            visit.spend(delay)
+            gate.pause(delay)
         raise AssertionError("unreachable: the last attempt always returns")
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        attempt: int,
+        limit: aiohttp.ClientTimeout,
+    ) -> tuple[_Answer, float | None]:
+        """The answer, and the pause before a retry when one is due (None: the answer stands)."""
+        async with self._session.request(
+            method, url, headers=headers, allow_redirects=False, timeout=limit
+        ) as response:
+            if response.status in RETRIED and attempt < self.settings.retries:
+                asked = retry_after_seconds(response.headers.get("Retry-After"))
+                delay = self.settings.backoff * 2**attempt if asked is None else asked
+                if delay <= self.settings.max_retry_after:
+                    return _Answer(response.status, response.headers), delay
+                if asked is not None:
+                    return _Answer(response.status, response.headers, not_waited=asked), None
+            text = None
+            success = 200 <= response.status < 300
+            if method == "GET" and success and _is_html(response.headers):
+                text = await _read_text(response, self.settings.max_body)
+            return _Answer(response.status, response.headers, text), None
 
 
 async def _read_text(response: aiohttp.ClientResponse, limit: int) -> str:
@@ -328,12 +396,18 @@ def _classify(
         return LinkResult(status=status, fingerprint=fingerprint, detail=detail, **base)
     if code == 410:
         return LinkResult(status=LinkStatus.GONE, detail="410 Gone", **base)
+    later = (
+        f" (asks to retry after {answer.not_waited:.0f} s: longer than waited for)"
+        if answer.not_waited is not None
+        else ""
+    )
     if code == 429:
-        return LinkResult(status=LinkStatus.RATE_LIMITED, detail="still 429 after retries", **base)
+        detail = f"HTTP 429{later}" if later else "still 429 after retries"
+        return LinkResult(status=LinkStatus.RATE_LIMITED, detail=detail, **base)
     if 400 <= code < 500:
         return LinkResult(status=LinkStatus.BROKEN, detail=f"HTTP {code}", **base)
     if code >= 500:
-        return LinkResult(status=LinkStatus.SERVER_ERROR, detail=f"HTTP {code}", **base)
+        return LinkResult(status=LinkStatus.SERVER_ERROR, detail=f"HTTP {code}{later}", **base)
     return LinkResult(status=LinkStatus.BROKEN, detail=f"unexpected HTTP {code}", **base)
 
 
@@ -360,10 +434,15 @@ async def check_urls(
     settings: CheckSettings | None = None,
     on_result: Callable[[LinkResult], None] | None = None,
 ) -> list[LinkResult]:
-    """Check each distinct URL once; results keep the order of first appearance."""
+    """Check each distinct URL once; results keep the order of first appearance.
+
+    URLs not finished within the settings' ``run_deadline`` are reported
+    :attr:`~LinkStatus.NOT_CHECKED`.
+    """
     known = known or {}
+    settings = settings or CheckSettings()
     distinct = list(dict.fromkeys(urls))
-    async with LinkChecker(settings or CheckSettings()) as checker:
+    async with LinkChecker(settings) as checker:
 
         async def one(url: str) -> LinkResult:
             result = await checker.check(url, known.get(url))
@@ -371,7 +450,19 @@ async def check_urls(
                 on_result(result)
             return result
 
-        return list(await asyncio.gather(*(one(u) for u in distinct)))
+        tasks = [asyncio.create_task(one(u)) for u in distinct]
+        if tasks:
+            await asyncio.wait(tasks, timeout=settings.run_deadline)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        late = f"not checked: the run's deadline of {settings.run_deadline or 0:g} s was reached"
+        return [
+            task.result()
+            if not task.cancelled()
+            else LinkResult(url, LinkStatus.NOT_CHECKED, detail=late)
+            for url, task in zip(distinct, tasks, strict=True)
+        ]
 
 
 def run_check(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -68,7 +69,6 @@ def read_state(path: Path) -> dict[str, UrlState]:
     """Read a state file; a missing file is an empty state (the first run)."""
     if not path.exists():
         return {}
-    names = {f.name for f in fields(UrlState)}
     state: dict[str, UrlState] = {}
     try:
         text = path.read_text(encoding="utf-8")
@@ -78,9 +78,8 @@ def read_state(path: Path) -> dict[str, UrlState]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-            record = UrlState(**{k: v for k, v in data.items() if k in names})
-        except (json.JSONDecodeError, TypeError) as error:
+            record = _record(json.loads(line))
+        except (json.JSONDecodeError, TypeError, ValueError) as error:
             raise InputError(
                 f"line {number} is not a link-state record ({error})",
                 path=path,
@@ -88,6 +87,31 @@ def read_state(path: Path) -> dict[str, UrlState]:
             ) from error
         state[record.url] = record
     return state
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TEXT = ("detail", "moved_to", "etag", "last_modified", "fingerprint")
+_DATES = ("since", "content_changed", "deprecated")
+
+
+def _record(data: object) -> UrlState:
+    """One state line's record, its values checked: they end up in reports and portal pages."""
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    record = UrlState(**{f.name: data[f.name] for f in fields(UrlState) if f.name in data})
+    if not isinstance(record.url, str) or record.status not in set(LinkStatus):
+        raise ValueError("no url, or an unknown status")
+    for name in _TEXT + _DATES:
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} is not a string")
+        if name in _DATES and value is not None and not _DATE.fullmatch(value):
+            raise ValueError(f"{name} is not a YYYY-MM-DD date")
+    for name in ("http_status", "failures"):
+        value = getattr(record, name)
+        if value is not None and (type(value) is not int or value < 0):
+            raise TypeError(f"{name} is not a count")
+    return record
 
 
 def write_state(state: Mapping[str, UrlState], path: Path) -> None:
@@ -121,13 +145,13 @@ def apply_results(
         old = previous.get(result.url)
         new = _next_state(old, result, today, deprecate_after)
         state[result.url] = new
-        if old is None:
-            continue
+        if old is None or not result.status.is_conclusive:
+            continue  # nothing to compare, or nothing learned (rate-limited, not checked)
         if _text_changed(old, result):
             changed.append(result.url)
         if new.failures == 1:
             failing.append(result.url)
-        if old.failures and not new.failures and result.status != LinkStatus.RATE_LIMITED:
+        if old.failures and not new.failures:
             recovered.append(result.url)
         if new.deprecated and not old.deprecated:
             deprecated.append(result.url)
@@ -137,8 +161,8 @@ def apply_results(
 def _next_state(
     old: UrlState | None, result: LinkResult, today: str, deprecate_after: int
 ) -> UrlState:
-    if result.status == LinkStatus.RATE_LIMITED and old is not None:
-        return old  # the server did not answer the question: nothing learned
+    if not result.status.is_conclusive and old is not None:
+        return old  # rate-limited or not checked: nothing learned
     status = str(result.status)
     since = old.since if old is not None and old.status == status else today
     if result.status.is_failure:
@@ -175,6 +199,6 @@ def _next_state(
 
 def _text_changed(old: UrlState, result: LinkResult) -> bool:
     """Both runs fingerprinted the page, and the fingerprints differ."""
-    if result.status.is_failure or result.status == LinkStatus.RATE_LIMITED:
+    if result.status.is_failure or not result.status.is_conclusive:
         return False
     return bool(old.fingerprint and result.fingerprint and old.fingerprint != result.fingerprint)

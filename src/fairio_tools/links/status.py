@@ -29,11 +29,22 @@ class LinkStatus(StrEnum):
     """Refused by the SSRF guard: the host is, or resolves to, a non-public address."""
     INVALID = "invalid-url"
     """Not an http(s) URL, or malformed."""
+    NOT_CHECKED = "not-checked"
+    """The run's deadline was reached before this URL's check finished: nothing learned."""
 
     @property
     def is_failure(self) -> bool:
         """True when the link does not lead to the material (counts towards deprecation)."""
-        return self not in (LinkStatus.OK, LinkStatus.REDIRECTED, LinkStatus.RATE_LIMITED)
+        return self not in (LinkStatus.OK, LinkStatus.REDIRECTED, *INCONCLUSIVE)
+
+    @property
+    def is_conclusive(self) -> bool:
+        """False when the run learned nothing about the link (the last record stands)."""
+        return self not in INCONCLUSIVE
+
+
+INCONCLUSIVE = (LinkStatus.RATE_LIMITED, LinkStatus.NOT_CHECKED)
+"""Outcomes that say nothing about the link: try again next run."""
 
 
 @dataclass(frozen=True)
