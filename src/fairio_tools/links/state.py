@@ -8,13 +8,12 @@ of the state file is itself a readable log of the catalogue's link health.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from fairio_tools.atomic import atomic_path
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.links.check import Known
 from fairio_tools.links.status import LinkResult, LinkStatus
@@ -119,10 +118,8 @@ def write_state(state: Mapping[str, UrlState], path: Path) -> None:
     text = "".join(state[url].to_line() + "\n" for url in sorted(state))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            temporary.write_text(text, encoding="utf-8")
     except OSError as error:
         raise OutputError(f"cannot write the link state: {error.strerror}", path=path) from error
 
