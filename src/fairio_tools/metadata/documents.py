@@ -30,11 +30,9 @@ MAX_XLSX_ROWS = 5000
 def load_document(path: Path) -> dict[str, Any]:
     """The metadata document in ``path`` as {section: {field: value}}."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("no such file", path=path)
-    if path.suffix.lower() == ".xlsx" or _is_zip(path):
+    if path.is_file() and (path.suffix.lower() == ".xlsx" or _is_zip(path)):
         return _load_xlsx(path)
-    data = load_yaml(path)
+    data = load_yaml(path)  # also refuses what is missing or not a regular file
     if data is None:
         raise InputError("the file is empty", path=path, hint="fill in a metadata template")
     if not isinstance(data, dict):
@@ -83,7 +81,7 @@ def _load_xlsx(path: Path) -> dict[str, Any]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, KeyError, ValueError, OSError) as error:
-        raise InputError(f"not a readable .xlsx workbook ({error})", path=path) from None
+        raise _unreadable(path, error) from None
     try:
         if SHEET not in workbook.sheetnames:
             raise InputError(
@@ -93,8 +91,7 @@ def _load_xlsx(path: Path) -> dict[str, Any]:
             )
         rows = _rows(workbook[SHEET], path)
     except (BadZipFile, KeyError, ValueError, OSError, SyntaxError) as error:
-        # the sheet's XML is parsed while its rows are read
-        raise InputError(f"not a readable .xlsx workbook ({error})", path=path) from None
+        raise _unreadable(path, error) from None  # the sheet's XML is parsed row by row
     finally:
         workbook.close()
     header = tuple(str(c or "").strip().lower() for c in (rows[0] if rows else ()))
@@ -103,6 +100,13 @@ def _load_xlsx(path: Path) -> dict[str, Any]:
             f"sheet {SHEET!r} must start with the columns {', '.join(COLUMNS)}", path=path
         )
     return _document(rows[1:])
+
+
+def _unreadable(path: Path, error: Exception) -> InputError:
+    """One line for what openpyxl (or defusedxml, behind its message) found wrong."""
+    cause = error.__cause__ or error
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return InputError(f"not a readable .xlsx workbook ({reason})", path=path)
 
 
 def _rows(sheet: Any, path: Path) -> list[tuple]:
