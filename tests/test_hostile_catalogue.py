@@ -205,6 +205,19 @@ def test_import_refuses_an_alias_bomb_in_one_line(tmp_path):
     assert not (tmp_path / "cat").exists()
 
 
+def test_import_refuses_deeply_nested_json_ld_in_one_line(tmp_path):
+    source = tmp_path / "training.jsonld"
+    source.write_text("[" * 100_000 + "]" * 100_000)
+    result = run_bounded(
+        "catalogue", "import", "--format", "bioschemas", source, "--into", tmp_path / "cat"
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"fairio: error: {source}: not JSON (nested too deeply)"
+    ]
+    assert not (tmp_path / "cat").exists()
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.xlsx"
