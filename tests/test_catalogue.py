@@ -137,7 +137,7 @@ def test_import_missing_file_is_one_line(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"fairio: error: {tmp_path / 'none.yml'}: file not found"
+        f"fairio: error: {tmp_path / 'none.yml'}: no such file"
     ]
     assert not (tmp_path / "cat").exists()
 

@@ -85,7 +85,7 @@ def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
             raise ConfinementError(f"{rel!r} changed while being read", path=root) from None
         raise
     mode = os.fstat(fd)
-    if not stat.S_ISREG(mode.st_mode):
+    if not stat.S_ISREG(mode.st_mode):  # checked before fdopen, which refuses folders itself
         os.close(fd)
         raise ConfinementError(f"{rel!r} is {_kind(mode.st_mode)}, not a file", path=root)
     with os.fdopen(fd, "rb") as stream:

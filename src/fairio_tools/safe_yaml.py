@@ -83,7 +83,7 @@ def parse_yaml(text: str | bytes, path: str | Path) -> Any:
         except UnicodeDecodeError:
             raise InputError("not UTF-8 text", path=path) from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)  # _Loader is a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -14,12 +14,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fairio_tools.catalogue import normalise
 from fairio_tools.catalogue.importing import Change, ImportResult, Rejection, unique_slug
 from fairio_tools.catalogue.model import Entry, resource_types, validate_entry_data
 from fairio_tools.errors import InputError
+from fairio_tools.safe_yaml import load_yaml
 
 DALIA_FLAG_TAGS = {"includeindalia": "include", "excludefromdalia": "exclude"}
 """Tags the community uses as export switches, not as subjects."""
@@ -68,13 +67,7 @@ _DATA_FORMATS = {
 def import_nfdi4bioimage(path: str | Path) -> ImportResult:
     """Read and normalise an NFDI4BIOIMAGE training YAML file."""
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        kind = error.__class__.__name__
-        raise InputError(f"not a readable YAML file ({kind})", path=path) from None
+    document = load_yaml(path)
     records = document.get("resources") if isinstance(document, dict) else None
     if not isinstance(records, list):
         raise InputError(

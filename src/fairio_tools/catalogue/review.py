@@ -8,18 +8,17 @@ and as JSON.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fairio_tools.catalogue.duplicates import DuplicateIndex, Material
 from fairio_tools.catalogue.model import Finding, normalise_yaml_values
 from fairio_tools.catalogue.review_findings import ReviewFinding, error
-from fairio_tools.catalogue.store import ENTRY_SUFFIX, read_entry
+from fairio_tools.catalogue.store import ReadBudget, entry_files, entry_from_data, read_entry_data
 from fairio_tools.catalogue.url_policy import check_license, check_urls_and_doi
 from fairio_tools.errors import InputError
 
@@ -83,26 +82,45 @@ class Review:
 
 
 def review_catalogue(catalogue: Path, files: Iterable[Path] = ()) -> Review:
-    """Review ``files`` (default: every entry of ``catalogue``) against the whole catalogue."""
+    """Review ``files`` (default: every entry of ``catalogue``) against the whole catalogue.
+
+    Each file must be in the catalogue folder itself; every file is read once, without
+    leaving the folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`).
+    """
     catalogue = Path(catalogue)
-    if not catalogue.is_dir():
-        raise InputError("catalogue directory not found", path=catalogue,
-                         hint="give the folder that holds one <slug>.yml per entry")  # fmt: skip
-    files = [Path(f) for f in files] or sorted(catalogue.glob(f"*{ENTRY_SUFFIX}"))
-    for path in files:
-        if not path.is_file():
-            raise InputError("entry file not found", path=path)
-    checked = {path.resolve() for path in files}
-    others = [p for p in sorted(catalogue.glob(f"*{ENTRY_SUFFIX}")) if p.resolve() not in checked]
-    materials = {path: Material.from_data(path.stem, _raw(path)) for path in [*files, *others]}
+    every = entry_files(catalogue)
+    files = [_entry_of(catalogue, Path(f)) for f in files] or every
+    checked = {path.name for path in files}
+    others = [path for path in every if path.name not in checked]
+    budget = ReadBudget(catalogue)
+    read = {path: read_entry_data(catalogue, path.name, budget) for path in [*files, *others]}
+    materials = {path: Material.from_data(path.stem, _normalised(data)) for path, (data, _)
+                 in read.items()}  # fmt: skip
     index = DuplicateIndex(list(materials.values()))
-    return Review(catalogue, [_review_entry(path, materials[path], index) for path in files])
+    return Review(
+        catalogue, [_review_entry(path, *read[path], materials[path], index) for path in files]
+    )
 
 
-def _review_entry(path: Path, material: Material, index: DuplicateIndex) -> EntryReview:
+def _entry_of(catalogue: Path, path: Path) -> Path:
+    """``path`` if it names an entry file of the ``catalogue`` folder (links are not followed)."""
+    if not os.path.lexists(path):
+        raise InputError("entry file not found", path=path)
+    if os.path.abspath(path.parent) != os.path.abspath(catalogue):
+        raise InputError(
+            f"is not in the catalogue folder {catalogue}",
+            path=path,
+            hint="check entries of the catalogue given with --catalogue",
+        )
+    return path
+
+
+def _review_entry(
+    path: Path, data: Any, unreadable: Finding | None, material: Material, index: DuplicateIndex
+) -> EntryReview:
     review = EntryReview(path, material.name)
-    _, schema_findings = read_entry(path)
-    data = _raw(path)
+    _, schema_findings = entry_from_data(path.stem, data, unreadable)
+    data = _normalised(data)
     if not isinstance(data, dict):
         review.findings = [_from_schema(f) for f in schema_findings]
         return review
@@ -114,12 +132,7 @@ def _review_entry(path: Path, material: Material, index: DuplicateIndex) -> Entr
     return review
 
 
-def _raw(path: Path) -> Any:
-    """The entry's YAML data, or None when it cannot be read (read_entry reports why)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
+def _normalised(data: Any) -> Any:
     return normalise_yaml_values(data) if isinstance(data, dict) else data
 
 

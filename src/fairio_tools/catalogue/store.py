@@ -3,6 +3,10 @@
 One file per entry keeps pull requests reviewable: a new material is one new file, a fix
 touches the lines of one file, and keys always come in the same order
 (:data:`~fairio_tools.catalogue.model.FIELD_ORDER`).
+
+Entry files come from strangers (pull requests): each is read without leaving the catalogue
+folder (no links out, regular files only), size-bounded, and parsed by the one safe YAML
+loader; a file that fails any of this is an invalid entry, never read further.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -22,11 +27,17 @@ from fairio_tools.catalogue.model import (
     validate_entry_data,
     validate_slug,
 )
+from fairio_tools.confined import ConfinementError, read_inside
 from fairio_tools.errors import InputError, OutputError
+from fairio_tools.safe_yaml import parse_yaml
 
 ENTRY_SUFFIX = ".yml"
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it (5x faster), else the pure-Python one."""
+MAX_ENTRY_BYTES = 1024 * 1024
+"""Larger entry files are invalid unread (the largest real entry is a few kB)."""
+MAX_ENTRIES = 20_000
+"""A catalogue folder with more entry files than this is refused as a whole."""
+MAX_CATALOGUE_BYTES = 64 * 1024 * 1024
+"""A catalogue whose entry files hold more than this in all is refused as a whole."""
 
 
 @dataclass(frozen=True)
@@ -63,19 +74,15 @@ class Catalogue:
 def load_catalogue(directory: str | Path) -> Catalogue:
     """Load every ``*.yml`` in ``directory`` (sorted by name).
 
-    Raises InputError only when the directory itself is unusable; problems with single
-    files (YAML syntax, schema, duplicate uuid/DOI) come back as ``Catalogue.errors``.
+    Raises InputError only when the directory itself is unusable or too large; problems
+    with single files (unreadable, YAML syntax, schema, duplicate uuid/DOI) come back as
+    ``Catalogue.errors``.
     """
     directory = Path(directory)
-    if not directory.is_dir():
-        raise InputError(
-            "catalogue directory not found",
-            path=directory,
-            hint="give the folder that holds one <slug>.yml per entry",
-        )
     catalogue = Catalogue(directory=directory)
-    for path in sorted(directory.glob(f"*{ENTRY_SUFFIX}")):
-        entry, findings = read_entry(path)
+    budget = ReadBudget(directory)
+    for path in entry_files(directory):
+        entry, findings = read_entry(directory, path.name, budget)
         if findings:
             catalogue.errors.append(EntryError(path, tuple(findings)))
         else:
@@ -88,36 +95,87 @@ def load_catalogue(directory: str | Path) -> Catalogue:
     return catalogue
 
 
-def read_entry(path: Path) -> tuple[Entry | None, list[Finding]]:
-    """Read one entry file: the entry, or ``None`` and what is wrong with it."""
-    findings: list[Finding] = []
-    if slug_finding := validate_slug(path.stem):
-        findings.append(slug_finding)
+def entry_files(directory: Path) -> list[Path]:
+    """The ``*.yml`` names of a catalogue folder, sorted; nothing is opened or followed."""
+    if not directory.is_dir():
+        raise InputError(
+            "catalogue directory not found",
+            path=directory,
+            hint="give the folder that holds one <slug>.yml per entry",
+        )
+    paths = sorted(directory.glob(f"*{ENTRY_SUFFIX}"))
+    if len(paths) > MAX_ENTRIES:
+        raise InputError(
+            f"holds {len(paths)} entry files, more than the limit of {MAX_ENTRIES}",
+            path=directory,
+        )
+    return paths
+
+
+class ReadBudget:
+    """How many bytes of entry files one catalogue may still hand to the YAML parser."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.left = MAX_CATALOGUE_BYTES
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise InputError(
+                f"entry files hold more than the limit of {MAX_CATALOGUE_BYTES} bytes in all",
+                path=self.directory,
+            )
+
+
+def read_entry_data(directory: Path, name: str, budget: ReadBudget) -> tuple[Any, Finding | None]:
+    """The YAML data of entry file ``name`` of ``directory``, or None and why it is unreadable.
+
+    The file is read only if it is a regular file inside ``directory`` (a symlink to another
+    entry is fine; one that leads out, a FIFO, device or folder is not) of at most
+    :data:`MAX_ENTRY_BYTES`.
+    """
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [*findings, Finding("", f"cannot read: {error}")]
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        return None, [*findings, Finding("", f"invalid YAML{where}: {problem}")]
+        data = read_inside(directory, name, MAX_ENTRY_BYTES)
+    except ConfinementError as error:
+        return None, Finding("", f"cannot read: {error.message}")
+    except OSError as error:
+        return None, Finding("", f"cannot read: {error.strerror or error}")
+    if data is None:
+        return None, Finding("", "cannot read: no such file")
+    budget.spend(len(data))
+    try:
+        return parse_yaml(data, directory / name), None
+    except InputError as error:
+        message = error.message
+        if not message.startswith("invalid YAML"):
+            message = f"cannot read: {message}"
+        return None, Finding("", message)
+
+
+def read_entry(
+    directory: Path, name: str, budget: ReadBudget
+) -> tuple[Entry | None, list[Finding]]:
+    """Read entry file ``name`` of ``directory``: the entry, or ``None`` and what is wrong."""
+    data, unreadable = read_entry_data(directory, name, budget)
+    return entry_from_data(Path(name).stem, data, unreadable)
+
+
+def entry_from_data(
+    entry_id: str, data: Any, unreadable: Finding | None = None
+) -> tuple[Entry | None, list[Finding]]:
+    """The entry ``data`` (as read from ``<entry_id>.yml``) describes, or ``None`` and why not."""
+    findings: list[Finding] = []
+    if slug_finding := validate_slug(entry_id):
+        findings.append(slug_finding)
+    if unreadable is not None:
+        return None, [*findings, unreadable]
     if isinstance(data, dict):
         data = normalise_yaml_values(data)
     findings += validate_entry_data(data)
     if findings:
         return None, findings
-    return Entry.from_dict(path.stem, data), []
-
-
-def load_entry(path: str | Path) -> Entry:
-    """Read one entry file, raising InputError naming the first problem."""
-    path = Path(path)
-    entry, findings = read_entry(path)
-    if entry is None:
-        first = findings[0]
-        raise InputError(first.message, path=path, field=first.field or None)
-    return entry
+    return Entry.from_dict(entry_id, data), []
 
 
 def dump_entry(entry: Entry) -> str:

@@ -12,7 +12,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
+from fairio_tools.safe_yaml import parse_yaml
 
 REQUIRED = "required"
 RECOMMENDED = "recommended"
@@ -115,7 +115,7 @@ def _resolve_tiers(raw: dict[str, str], profiles: dict[str, dict]) -> tuple[tupl
 @cache
 def load_model() -> Model:
     text = files("fairio_tools.metadata").joinpath("profiles.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = parse_yaml(text, "profiles.yaml")
     profiles = data["profiles"]
     sections = []
     for name, section in data["sections"].items():
