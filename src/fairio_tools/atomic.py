@@ -98,8 +98,8 @@ def atomic_output(target: str | Path, *, overwrite: bool, folder: bool = False) 
         raise OutputError(f"cannot write here: {error.strerror or error}", path=target) from None
     try:
         yield str(temporary)
-        if folder:
-            (temporary / INCOMPLETE_MARKER).unlink()
+        if folder:  # (a writer that empties its folder first has removed it already)
+            (temporary / INCOMPLETE_MARKER).unlink(missing_ok=True)
         _move_into_place(temporary, path, overwrite, target)
     except BaseException:
         _discard(temporary)

@@ -14,6 +14,7 @@ import uuid as uuid_module
 from dataclasses import dataclass
 from pathlib import Path
 
+from fairio_tools.atomic import atomic_path
 from fairio_tools.catalogue.model import Author, Entry, levels, resource_types
 from fairio_tools.errors import OutputError
 
@@ -74,9 +75,8 @@ def write_dalia_csv(entries: list[Entry], path: str | Path) -> list[Skipped]:
         )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    with atomic_path(path) as partial:
+        partial.write_text(text, encoding="utf-8")
     return skipped
 
 

@@ -11,8 +11,6 @@ loader; a file that fails any of this is an invalid entry, never read further.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from fairio_tools.atomic import atomic_output
 from fairio_tools.catalogue.model import (
     Entry,
     Finding,
@@ -203,27 +202,11 @@ def write_catalogue(entries: list[Entry], directory: str | Path) -> None:
                 hint="import into a new or catalogue-only directory",
             )
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # a catalogue folder, not a private one like mkdtemp's
-    try:
+    with atomic_output(directory, overwrite=True, folder=True) as staging:
         for entry in entries:
-            (staging / f"{entry.id}{ENTRY_SUFFIX}").write_text(dump_entry(entry), encoding="utf-8")
-        if directory.exists():
-            old = directory.with_name(f".{directory.name}-old-{os.getpid()}")
-            directory.rename(old)
-            staging.rename(directory)
-            for path in old.iterdir():
-                path.unlink()
-            old.rmdir()
-        else:
-            staging.rename(directory)
-    except BaseException:
-        for path in staging.glob("*"):
-            path.unlink()
-        staging.rmdir()
-        raise
+            (Path(staging) / f"{entry.id}{ENTRY_SUFFIX}").write_text(
+                dump_entry(entry), encoding="utf-8"
+            )
 
 
 def _check_unique(catalogue: Catalogue) -> None:

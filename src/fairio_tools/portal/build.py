@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fairio_tools.atomic import atomic_output
 from fairio_tools.errors import FairioError, InputError
 
 
@@ -25,12 +24,6 @@ class BuiltSite:
     pages: int
     bytes: int
     seconds: float
-
-
-def _directory_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o777 & ~umask
 
 
 class _Collect(logging.Handler):
@@ -66,25 +59,17 @@ def build_site(
         config = load_config(config_file=str(config_file), strict=True)
         target = Path(site_dir).resolve() if site_dir else Path(config.site_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-        staging.chmod(_directory_mode())  # mkdtemp's 0700 would hide the site from a web server
-        config.site_dir = str(staging)
-        try:
-            build(config)
-        except (MkDocsException, SystemExit) as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            reason = collector.messages[0] if collector.messages else str(error)
-            raise FairioError(f"site build failed: {reason}", path=config_file) from None
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        with atomic_output(target, overwrite=True, folder=True) as staging:
+            config.site_dir = staging
+            try:
+                build(config)
+            except (MkDocsException, SystemExit) as error:
+                reason = collector.messages[0] if collector.messages else str(error)
+                raise FairioError(f"site build failed: {reason}", path=config_file) from None
     finally:
         mkdocs_log.removeHandler(collector)
         mkdocs_log.setLevel(previous_level)
         mkdocs_log.propagate = True
-    if target.exists():
-        shutil.rmtree(target)
-    staging.rename(target)
     html_files = list(target.rglob("*.html"))
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
     return BuiltSite(target, len(html_files), size, time.perf_counter() - started)
