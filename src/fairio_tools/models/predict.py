@@ -19,9 +19,15 @@ import numpy as np
 from fairio_tools.errors import InputError
 from fairio_tools.models import tiling
 from fairio_tools.models.describe import model_version
-from fairio_tools.models.descriptions import choose_weights, load_model, quiet_bioimageio
+from fairio_tools.models.descriptions import (
+    choose_weights,
+    load_model,
+    quiet_bioimageio,
+    refuse_custom_processing,
+    verify_weight_files,
+)
 from fairio_tools.models.layout import arrange_for_model, guess_axes, model_axis_name
-from fairio_tools.models.package import ModelPackage, verify_sha256
+from fairio_tools.models.package import ModelPackage
 from fairio_tools.models.provenance import PredictionProvenance, now, software_versions
 
 if TYPE_CHECKING:
@@ -44,8 +50,17 @@ class Predictor:
     """A loaded model, ready to predict images one after another."""
 
     def __init__(
-        self, package: ModelPackage, weight_format: str | None = None, device: str = "cpu"
+        self,
+        package: ModelPackage,
+        weight_format: str | None = None,
+        device: str = "cpu",
+        allow_code: bool = False,
     ) -> None:
+        """Load ``package``'s weights (``weight_format``, or the preferred runnable one).
+
+        Weights that run the package's own Python code, and custom processing, are refused
+        unless ``allow_code``.
+        """
         self.package = package
         self.device = device
         self.descr: ModelDescr = load_model(package)
@@ -58,22 +73,9 @@ class Predictor:
             )
         self.input = self.descr.inputs[0]
         self.output = self.descr.outputs[0]
-        self.weights = choose_weights(package, self.descr, weight_format)
-        self.weights_sha256 = verify_sha256(
-            package,
-            self.weights.source,
-            self.weights.declared_sha256,
-            f"weights.{self.weights.format}.sha256",
-        )
-        entry = getattr(self.descr.weights, self.weights.format)
-        architecture = getattr(entry, "architecture", None)
-        if getattr(architecture, "sha256", None) is not None:
-            verify_sha256(
-                package,
-                architecture.source,
-                architecture.sha256,
-                f"weights.{self.weights.format}.architecture.sha256",
-            )
+        refuse_custom_processing(package, self.descr, allow_code)
+        self.weights = choose_weights(package, self.descr, weight_format, allow_code)
+        self.weights_sha256 = verify_weight_files(package, self.descr, self.weights)
         if self.weights.format == "pytorch_state_dict":
             _require_safe_torch_load()
         quiet_bioimageio()
@@ -341,6 +343,7 @@ def predict_with_model(
     level: int = 0,
     provenance_path: Path | None = None,
     progress: Progress | None = None,
+    allow_code: bool = False,
 ) -> Prediction:
     """Predict IMAGE with MODEL and write OUTPUT (``ome-zarr`` or ``tiff``) with provenance."""
     import json
@@ -359,7 +362,7 @@ def predict_with_model(
     source = read_image(image, level)
     image_axes = list(axes) if axes else source.axes
     with open_model_package(model) as package:
-        predictor = Predictor(package, weight_format, device)
+        predictor = Predictor(package, weight_format, device, allow_code)
         sizes = parse_tile(tile, predictor.tiled_axes)
         prediction = predictor.predict(source.data, image_axes, image, sizes, progress)
     scale = {a: source.scale[a] for a in prediction.axes if a in source.scale}
