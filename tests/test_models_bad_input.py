@@ -188,10 +188,7 @@ def test_only_a_state_dict_and_no_torch_says_so(tiny, image, tmp_path):
 def test_remote_only_weights_are_named(shared_data, image, tmp_path):
     model = shared_data / "models" / "unet2d_nuclei_broad"
     output = tmp_path / "out.tif"
-    result = invoke_fairio(
-        "predict", model, image, output, "--weight-format", "pytorch_state_dict",
-        "--allow-model-code",
-    )  # fmt: skip
+    result = invoke_fairio("predict", model, image, output, "--weight-format", "pytorch_state_dict")
     line = _refused(result, model, output=output)
     assert "weights are only remote (http://files.ilastik.org/" in line
 

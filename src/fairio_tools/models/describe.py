@@ -68,7 +68,7 @@ def _tensor(tensor: Any, processing: str) -> dict[str, Any]:
         "description": tensor.description,
         "axes": axes,
         "axes_string": "".join(_axis_letter(a) for a in tensor.axes),
-        processing: [{"id": s.id, "kwargs": _kwargs(s)} for s in steps],
+        processing: [_step(s) for s in steps],
     }
 
 
@@ -76,9 +76,16 @@ def _axis_letter(axis: Any) -> str:
     return {"batch": "b", "channel": "c", "index": "i", "time": "t"}.get(axis.type, str(axis.id))
 
 
-def _kwargs(step: Any) -> dict[str, Any]:
+def _step(step: Any) -> dict[str, Any]:
     kwargs = getattr(step, "kwargs", None)
-    return {} if kwargs is None else kwargs.model_dump(mode="json", exclude_none=True)
+    if kwargs is None:
+        kwargs = {}
+    elif not isinstance(kwargs, dict):
+        kwargs = kwargs.model_dump(mode="json", exclude_none=True)
+    entry = {"id": step.id, "kwargs": kwargs}
+    if step.id == "custom":  # Python code from the package
+        entry["runs_package_code"] = f"{step.source}, callable {step.callable}"
+    return entry
 
 
 def _weights(package: ModelPackage, weights: Any) -> dict[str, Any]:

@@ -143,18 +143,18 @@ class WeightsAvailability:
 
     def reason(self) -> str:
         """Why the format cannot run here (empty when it can)."""
-        if self.code is not None and not self.code_allowed:
-            return (
-                f"runs Python code named by the package ({self.code}), refused: "
-                f"{' and '.join(CODE_FREE_FORMATS)} weights run without code "
-                f"(allow it with {OPT_IN})"
-            )
         if not self.local:
             if self.location == "missing":
                 return f"{self.source} is not in the package"
             return f"weights are only remote ({self.source})"
         if self.missing_files:
             return f"{', '.join(self.missing_files)} not in the package"
+        if self.code is not None and not self.code_allowed:
+            return (
+                f"runs Python code named by the package ({self.code}), refused: "
+                f"{' and '.join(CODE_FREE_FORMATS)} weights run without code "
+                f"(allow it with {OPT_IN})"
+            )
         if not self.runtime_installed:
             extra = " (install fairio-tools[torch])" if self.runtime == "torch" else ""
             return f"needs {self.runtime}, which is not installed{extra}"
@@ -248,6 +248,45 @@ def verify_weight_files(
             f"weights.{weights.format}.architecture.sha256",
         )
     return actual
+
+
+def load_adapter(
+    package: ModelPackage, descr: ModelDescr, weights: WeightsAvailability, device: str
+) -> Any:
+    """bioimageio.core's model adapter for exactly ``weights`` (no other format is tried)."""
+    if weights.format == "pytorch_state_dict":
+        _require_safe_torch_load()
+    quiet_bioimageio()
+    from bioimageio.core.backends import create_model_adapter
+
+    try:
+        return create_model_adapter(
+            descr, devices=[device], weight_format_priority_order=[weights.format]
+        )
+    except Exception as error:
+        while isinstance(error, BaseExceptionGroup) and error.exceptions:
+            error = error.exceptions[0]  # the first device's reason, not "2 sub-exceptions"
+        text = str(error).strip()
+        raise InputError(
+            f"cannot load the {weights.format} weights on {device}: "
+            f"{text.splitlines()[0] if text else repr(error)}",
+            path=package.source,
+            field=f"weights.{weights.format}",
+        ) from error
+
+
+def _require_safe_torch_load() -> None:
+    """Refuse torch versions whose ``torch.load`` cannot be restricted to ``weights_only``."""
+    import torch
+
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    if (major, minor) < (1, 13):
+        raise InputError(
+            f"torch {torch.__version__} cannot load state dicts with weights_only=True, so "
+            "pytorch_state_dict weights are refused",
+            field="weights.pytorch_state_dict",
+            hint="install torch >= 1.13 or use the model's onnx or torchscript weights",
+        )
 
 
 def _installed(module: str) -> bool:

@@ -18,6 +18,7 @@ import posixpath
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def extract_zip_safely(archive: Path, target: Path) -> None:
                                 path=archive,
                             )
                         sink.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError) as error:
         raise InputError(f"damaged zip archive: {error}", path=archive) from error
     except NotImplementedError as error:  # compression methods zipfile lacks
         raise InputError(f"unsupported zip archive: {error}", path=archive) from error

@@ -21,8 +21,8 @@ from fairio_tools.models import tiling
 from fairio_tools.models.describe import model_version
 from fairio_tools.models.descriptions import (
     choose_weights,
+    load_adapter,
     load_model,
-    quiet_bioimageio,
     refuse_custom_processing,
     verify_weight_files,
 )
@@ -76,24 +76,7 @@ class Predictor:
         refuse_custom_processing(package, self.descr, allow_code)
         self.weights = choose_weights(package, self.descr, weight_format, allow_code)
         self.weights_sha256 = verify_weight_files(package, self.descr, self.weights)
-        if self.weights.format == "pytorch_state_dict":
-            _require_safe_torch_load()
-        quiet_bioimageio()
-        from bioimageio.core.backends import create_model_adapter
-
-        try:
-            self.adapter = create_model_adapter(
-                self.descr,
-                devices=[device],
-                weight_format_priority_order=[self.weights.format],
-            )
-        except Exception as error:
-            raise InputError(
-                f"cannot load the {self.weights.format} weights on {device}: "
-                f"{str(error).strip().splitlines()[0] if str(error).strip() else error!r}",
-                path=package.source,
-                field=f"weights.{self.weights.format}",
-            ) from error
+        self.adapter = load_adapter(package, self.descr, self.weights, device)
         self._spatial = [a for a in self.input.axes if a.type in ("space", "time")]
         self._halo = {str(a.id): _output_halo(self.descr, str(a.id)) for a in self._spatial}
         self._pipeline = self._create_pipeline()
@@ -297,20 +280,6 @@ def _data_type(tensor: Any) -> str | None:
     data = getattr(tensor, "data", None)
     kind = getattr(data, "type", None)
     return None if kind is None or kind == "bool" else str(kind)
-
-
-def _require_safe_torch_load() -> None:
-    """Refuse torch versions whose ``torch.load`` cannot be restricted to ``weights_only``."""
-    import torch
-
-    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
-    if (major, minor) < (1, 13):
-        raise InputError(
-            f"torch {torch.__version__} cannot load state dicts with weights_only=True, so "
-            "pytorch_state_dict weights are refused",
-            field="weights.pytorch_state_dict",
-            hint="install torch >= 1.13 or use the model's onnx or torchscript weights",
-        )
 
 
 def parse_tile(text: str | None, axis_ids: list[str]) -> dict[str, int]:

@@ -8,6 +8,7 @@ from typing import Any
 from fairio_tools.errors import InputError
 from fairio_tools.models.descriptions import (
     WEIGHT_PREFERENCE,
+    load_adapter,
     load_model,
     offline_test_content,
     quiet_bioimageio,
@@ -77,8 +78,9 @@ def run_model_test(
         )
     runnable.sort(key=lambda name: WEIGHT_PREFERENCE.index(name))
     for weights in available:
-        if weights.format in runnable:
+        if weights.format in runnable:  # corrupt files are refused, not reported as failed
             verify_weight_files(package, descr, weights)
+            load_adapter(package, descr, weights, device).unload()
 
     quiet_bioimageio()
     from bioimageio.core import test_description
