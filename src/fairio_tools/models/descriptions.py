@@ -90,8 +90,11 @@ def load_model(package: ModelPackage) -> ModelDescr:
                 package.description, perform_io_checks=False, format_version="latest"
             )
     except ValueError as error:  # not a model, unknown format version, ...
+        lines = [line.strip(" -") for line in str(error).splitlines() if line.strip(" -")]
+        details = "; ".join(lines[1:4])
         raise InputError(
-            f"not a usable bioimage.io model description: {error}", path=package.source
+            f"not a usable bioimage.io model description: {' '.join([*lines[:1], details])}",
+            path=package.source,
         ) from error
     if isinstance(descr, InvalidDescr):
         raise InputError(

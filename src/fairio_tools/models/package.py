@@ -25,9 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from fairio_tools.confined import ConfinementError, kind_inside, resolve_inside, unsafe_path_reason
+from fairio_tools.confined import (
+    ConfinementError,
+    kind_inside,
+    read_inside,
+    resolve_inside,
+    unsafe_path_reason,
+)
 from fairio_tools.errors import InputError
-from fairio_tools.safe_yaml import load_yaml
+from fairio_tools.safe_yaml import MAX_YAML_BYTES, parse_yaml
 
 DESCRIPTION_NAMES = ("bioimageio.yaml", "rdf.yaml")
 """File names a package's description may have (bioimage.io spec 0.5 and 0.4)."""
@@ -93,7 +99,11 @@ def open_model_package(source: str | Path) -> Iterator[ModelPackage]:
 
 def _package(source: Path, root: Path) -> ModelPackage:
     description = _find_description(root, source)
-    content = load_yaml(description)
+    rel = description.relative_to(root).as_posix()
+    try:  # bounded, and by the one safe loader: bioimage.io's own reader comes after
+        content = parse_yaml(read_inside(root, rel, MAX_YAML_BYTES) or b"", description)
+    except InputError as error:
+        raise InputError(f"{rel}: {error.message}", path=source) from None
     if not isinstance(content, dict):
         raise InputError("the bioimage.io description is not a YAML mapping", path=source)
     package = ModelPackage(source, root, description, content)
@@ -194,7 +204,7 @@ def _find_description(root: Path, source: Path) -> Path:
     if len(subfolders) == 1 and not any(c.is_file() for c in candidates):
         candidates += [subfolders[0] / name for name in DESCRIPTION_NAMES]
     for candidate in candidates:
-        if candidate.is_file() and not candidate.is_symlink():
+        if candidate.is_file():
             return candidate
     raise InputError(
         "holds no bioimage.io description",

@@ -64,6 +64,8 @@ class Predictor:
         self.package = package
         self.device = device
         self.descr: ModelDescr = load_model(package)
+        refuse_custom_processing(package, self.descr, allow_code)
+        self.weights = choose_weights(package, self.descr, weight_format, allow_code)
         if len(self.descr.inputs) != 1:
             raise InputError(
                 f"the model has {len(self.descr.inputs)} inputs; only single-input models "
@@ -73,8 +75,6 @@ class Predictor:
             )
         self.input = self.descr.inputs[0]
         self.output = self.descr.outputs[0]
-        refuse_custom_processing(package, self.descr, allow_code)
-        self.weights = choose_weights(package, self.descr, weight_format, allow_code)
         self.weights_sha256 = verify_weight_files(package, self.descr, self.weights)
         self.adapter = load_adapter(package, self.descr, self.weights, device)
         self._spatial = [a for a in self.input.axes if a.type in ("space", "time")]
