@@ -91,9 +91,8 @@ def test_wrong_sha256_of_local_weights_is_refused(tiny, image, tmp_path):
         "[weights.onnx.sha256]" in line
         and f"sha256 of weights.onnx is {sha256_of(package / 'weights.onnx')}" in line
     )
-    result = invoke_fairio("model-test", package)
-    assert result.returncode == 1
-    assert "Sha256 mismatch for weights.onnx" in result.stdout
+    line = _refused(invoke_fairio("model-test", package), package)
+    assert "[weights.onnx.sha256]" in line  # refused before bioimageio.core runs the weights
 
 
 def test_image_with_wrong_channel_count_is_explained(tiny, tmp_path):
@@ -156,7 +155,15 @@ def test_state_dict_is_never_unpickled_without_torch(tiny, image, tmp_path):
         "predict", package, image, output, "--weight-format", "pytorch_state_dict"
     )
     line = _refused(result, package, output=output)
-    assert "pytorch_state_dict weights cannot run here: needs torch, which is not installed" in line
+    assert "pytorch_state_dict weights cannot run here: runs Python code" in line
+    assert "--allow-model-code" in line
+    assert not marker.exists()
+    result = invoke_fairio(
+        "predict", package, image, output, "--weight-format", "pytorch_state_dict",
+        "--allow-model-code",
+    )  # fmt: skip
+    line = _refused(result, package, output=output)
+    assert "needs torch, which is not installed" in line
     assert not marker.exists()
     # without --weight-format the onnx weights are used, the pickle is never opened
     assert invoke_fairio("predict", package, image, output).returncode == 0
@@ -168,9 +175,13 @@ def test_only_a_state_dict_and_no_torch_says_so(tiny, image, tmp_path):
     package = _with_state_dict(tiny, tmp_path / "package", marker, keep_onnx=False)
     output = tmp_path / "out.tif"
     line = _refused(invoke_fairio("predict", package, image, output), package, output=output)
-    assert "no runnable weights in the package (pytorch_state_dict: needs torch" in line
+    assert "no runnable weights in the package (pytorch_state_dict: runs Python code" in line
+    assert "onnx and torchscript weights run without code" in line
     line = _refused(invoke_fairio("model-test", package), package)
-    assert "nothing to test" in line
+    assert "nothing to test" in line and "--allow-model-code" in line
+    result = invoke_fairio("predict", package, image, output, "--allow-model-code")
+    line = _refused(result, package, output=output)
+    assert "no runnable weights in the package (pytorch_state_dict: needs torch" in line
     assert not marker.exists()
 
 

@@ -15,6 +15,7 @@ from fairio_tools.cli.output import write_json, write_tsv
 @click.argument("model", type=options.existing_file)
 @options.weight_format
 @options.device
+@options.allow_model_code
 @options.json_output
 @options.tsv_output
 @click.pass_context
@@ -23,17 +24,20 @@ def command(
     model: Path,
     weight_format: str | None,
     device: str,
+    allow_model_code: bool,
     json_path: Path | None,
     tsv_path: Path | None,
 ) -> None:
     """Run the test that MODEL declares (its test inputs must give its test outputs) with
     bioimageio.core, for every weight format that is local and runnable here, offline.
     Exit code 1 when a check fails."""
+    from fairio_tools.models.descriptions import model_code_allowed
     from fairio_tools.models.package import open_model_package
     from fairio_tools.models.testing import run_model_test
 
+    allow_code = model_code_allowed(allow_model_code)
     with open_model_package(model) as package:
-        report = run_model_test(package, weight_format, device)
+        report = run_model_test(package, weight_format, device, allow_code)
     write_json(report.to_dict(), json_path)
     if tsv_path is not None:
         rows = [[c.name, c.status, " | ".join(c.errors)] for c in report.checks]

@@ -20,6 +20,7 @@ _SUFFIX_FORMATS = {".zarr": "ome-zarr", ".tif": "tiff", ".tiff": "tiff"}
 @click.option("--tile", metavar="Y,X", help="Tile size per spatial axis of the model, "
               "e.g. 512,512 (default: the model's fixed size, or up to 1024).")  # fmt: skip
 @options.device
+@options.allow_model_code
 @click.option("--axes", metavar="AXES", help="Axes of IMAGE, e.g. yx or cyx, when the file "
               "does not say (.npy) or says wrongly.")  # fmt: skip
 @click.option("--level", type=click.IntRange(min=0), default=0, show_default=True,
@@ -35,6 +36,7 @@ def command(
     weight_format: str | None,
     tile: str | None,
     device: str,
+    allow_model_code: bool,
     axes: str | None,
     level: int,
     output_format: str | None,
@@ -45,6 +47,7 @@ def command(
     prediction's provenance. The model's own pre- and post-processing is applied; large
     images are tiled without seams. Offline: nothing is downloaded."""
     from fairio_tools.errors import InputError
+    from fairio_tools.models.descriptions import model_code_allowed
     from fairio_tools.models.predict import predict_with_model
 
     if output_format is None:
@@ -60,7 +63,7 @@ def command(
             model, image, output,
             output_format=output_format, weight_format=weight_format, tile=tile,
             device=device, axes=axes, level=level, provenance_path=provenance_path,
-            progress=progress,
+            progress=progress, allow_code=model_code_allowed(allow_model_code),
         )  # fmt: skip
 
 

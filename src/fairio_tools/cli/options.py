@@ -58,3 +58,11 @@ device = click.option(
     show_default=True,
     help="Where the model runs.",
 )
+
+allow_model_code = click.option(
+    "--allow-model-code",
+    is_flag=True,
+    help="Let the model package's own Python code run (pytorch_state_dict architectures, "
+    "custom processing). Off by default: only onnx and torchscript weights run, which need "
+    "no code. A server's admin can allow it for all runs with FAIRIO_ALLOW_MODEL_CODE=1.",
+)

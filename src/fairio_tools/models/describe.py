@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from fairio_tools.models.descriptions import weights_availability
+from fairio_tools.models.descriptions import model_code_allowed, weights_availability
 from fairio_tools.models.package import ModelPackage, local_file, sha256_of
 
 if TYPE_CHECKING:
@@ -14,8 +12,10 @@ if TYPE_CHECKING:
 
 
 def describe_model(package: ModelPackage, descr: ModelDescr) -> dict[str, Any]:
-    """The ``model-info`` report of a loaded description, as plain JSON-ready data."""
-    raw = yaml.safe_load(package.description.read_text(encoding="utf-8")) or {}
+    """The ``model-info`` report of a loaded description, as plain JSON-ready data
+    (``runnable_here`` says whether ``predict`` would run the weights as the server is set:
+    weights that run the package's code only where the admin allows it)."""
+    raw = package.content
     return {
         "name": descr.name,
         "id": None if descr.id is None else str(descr.id),
@@ -25,7 +25,9 @@ def describe_model(package: ModelPackage, descr: ModelDescr) -> dict[str, Any]:
         "description": descr.description,
         "inputs": [_tensor(t, "preprocessing") for t in descr.inputs],
         "outputs": [_tensor(t, "postprocessing") for t in descr.outputs],
-        "weights": [_weights(package, w) for w in weights_availability(package, descr)],
+        "weights": [
+            _weights(package, w) for w in weights_availability(package, descr, model_code_allowed())
+        ],
     }
 
 
@@ -66,7 +68,7 @@ def _tensor(tensor: Any, processing: str) -> dict[str, Any]:
         "description": tensor.description,
         "axes": axes,
         "axes_string": "".join(_axis_letter(a) for a in tensor.axes),
-        processing: [{"id": s.id, "kwargs": _kwargs(s)} for s in steps],
+        processing: [_step(s) for s in steps],
     }
 
 
@@ -74,9 +76,16 @@ def _axis_letter(axis: Any) -> str:
     return {"batch": "b", "channel": "c", "index": "i", "time": "t"}.get(axis.type, str(axis.id))
 
 
-def _kwargs(step: Any) -> dict[str, Any]:
+def _step(step: Any) -> dict[str, Any]:
     kwargs = getattr(step, "kwargs", None)
-    return {} if kwargs is None else kwargs.model_dump(mode="json", exclude_none=True)
+    if kwargs is None:
+        kwargs = {}
+    elif not isinstance(kwargs, dict):
+        kwargs = kwargs.model_dump(mode="json", exclude_none=True)
+    entry = {"id": step.id, "kwargs": kwargs}
+    if step.id == "custom":  # Python code from the package
+        entry["runs_package_code"] = f"{step.source}, callable {step.callable}"
+    return entry
 
 
 def _weights(package: ModelPackage, weights: Any) -> dict[str, Any]:
@@ -88,6 +97,7 @@ def _weights(package: ModelPackage, weights: Any) -> dict[str, Any]:
         "location": weights.location,
         "runnable_here": weights.runnable,
         "why_not": weights.reason() or None,
+        "runs_package_code": weights.code,
         "sha256_declared": weights.declared_sha256,
         "sha256_matches": None
         if actual is None or weights.declared_sha256 is None

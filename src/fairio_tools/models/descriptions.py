@@ -4,25 +4,43 @@ bioimage.io's loader, left to its defaults, downloads every remote file a descri
 names (to check its sha256) and fails without internet. fairio-tools loads with
 ``perform_io_checks=False`` and checks the files it uses itself (``package.verify_sha256``);
 for bioimageio.core's own test it passes ``known_files`` so nothing remote is fetched.
+
+A package's own Python code (a ``pytorch_state_dict`` architecture, a ``custom`` processing
+step) runs only when the user opts in (``--allow-model-code``) or a server's admin does
+(``$FAIRIO_ALLOW_MODEL_CODE``); until then such weights are never chosen and such models
+never run. This does not depend on whether torch is installed.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
+import os
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from fairio_tools.errors import InputError
-from fairio_tools.models.package import ModelPackage, is_remote, local_file, sha256_of
+from fairio_tools.models.package import (
+    ModelPackage,
+    is_remote,
+    local_file,
+    sha256_of,
+    verify_sha256,
+)
 
 if TYPE_CHECKING:
     from bioimageio.spec.model.v0_5 import ModelDescr
 
 WEIGHT_PREFERENCE = ("onnx", "torchscript", "pytorch_state_dict")
 """Weight formats fairio-tools runs, most preferred first."""
+
+CODE_FREE_FORMATS = ("onnx", "torchscript")
+"""Weight formats that run without any Python code from the package."""
+ALLOW_MODEL_CODE_ENV = "FAIRIO_ALLOW_MODEL_CODE"
+"""Set to ``1`` (e.g. in a Galaxy job configuration) to let packages' own Python code run."""
+OPT_IN = f"--allow-model-code, or ${ALLOW_MODEL_CODE_ENV}=1 set by the server's admin"
+"""How to allow a package's code, as error messages say it."""
 
 _RUNTIME = {"onnx": "onnxruntime", "torchscript": "torch", "pytorch_state_dict": "torch"}
 _PLACEHOLDER_SHA256 = "0" * 64
@@ -38,6 +56,28 @@ def quiet_bioimageio() -> None:
     logger.disable("bioimageio")
 
 
+def model_code_allowed(flag: bool = False) -> bool:
+    """Whether a package's Python code may run: ``flag`` (``--allow-model-code``) or the
+    admin's ``$FAIRIO_ALLOW_MODEL_CODE``."""
+    setting = os.environ.get(ALLOW_MODEL_CODE_ENV, "").strip().lower()
+    return flag or setting in ("1", "true", "yes")
+
+
+def refuse_custom_processing(package: ModelPackage, descr: ModelDescr, allow_code: bool) -> None:
+    """Refuse a model whose pre- or postprocessing imports a ``.py`` from the package, unless
+    its code is allowed (it would run whatever the weight format)."""
+    if allow_code:
+        return
+    for tensor in [*descr.inputs, *descr.outputs]:
+        for step in [*getattr(tensor, "preprocessing", []), *getattr(tensor, "postprocessing", [])]:
+            if step.id == "custom":
+                raise InputError(
+                    f"tensor {str(tensor.id)!r} has custom processing that runs Python code "
+                    f"from the package ({step.source}): refused (allow it with {OPT_IN})",
+                    path=package.source,
+                )
+
+
 def load_model(package: ModelPackage) -> ModelDescr:
     """Load the package's description as a spec-0.5 model, without touching the network."""
     quiet_bioimageio()
@@ -50,8 +90,11 @@ def load_model(package: ModelPackage) -> ModelDescr:
                 package.description, perform_io_checks=False, format_version="latest"
             )
     except ValueError as error:  # not a model, unknown format version, ...
+        lines = [line.strip(" -") for line in str(error).splitlines() if line.strip(" -")]
+        details = "; ".join(lines[1:4])
         raise InputError(
-            f"not a usable bioimage.io model description: {error}", path=package.source
+            f"not a usable bioimage.io model description: {' '.join([*lines[:1], details])}",
+            path=package.source,
         ) from error
     if isinstance(descr, InvalidDescr):
         raise InputError(
@@ -81,6 +124,9 @@ class WeightsAvailability:
     runtime_installed: bool
     declared_sha256: str | None
     missing_files: list[str]
+    code: str | None = None
+    """The package code these weights run (an architecture), or None."""
+    code_allowed: bool = False
 
     @property
     def location(self) -> str:
@@ -91,7 +137,12 @@ class WeightsAvailability:
 
     @property
     def runnable(self) -> bool:
-        return self.local and self.runtime_installed and not self.missing_files
+        return (
+            self.local
+            and self.runtime_installed
+            and not self.missing_files
+            and (self.code is None or self.code_allowed)
+        )
 
     def reason(self) -> str:
         """Why the format cannot run here (empty when it can)."""
@@ -101,14 +152,22 @@ class WeightsAvailability:
             return f"weights are only remote ({self.source})"
         if self.missing_files:
             return f"{', '.join(self.missing_files)} not in the package"
+        if self.code is not None and not self.code_allowed:
+            return (
+                f"runs Python code named by the package ({self.code}), refused: "
+                f"{' and '.join(CODE_FREE_FORMATS)} weights run without code "
+                f"(allow it with {OPT_IN})"
+            )
         if not self.runtime_installed:
             extra = " (install fairio-tools[torch])" if self.runtime == "torch" else ""
             return f"needs {self.runtime}, which is not installed{extra}"
         return ""
 
 
-def weights_availability(package: ModelPackage, descr: ModelDescr) -> list[WeightsAvailability]:
-    """Every weight format of ``descr`` with its local/remote status and runtime."""
+def weights_availability(
+    package: ModelPackage, descr: ModelDescr, allow_code: bool = False
+) -> list[WeightsAvailability]:
+    """Every weight format of ``descr`` with its local/remote status, runtime and code."""
     found = []
     for name, entry in descr.weights:
         if entry is None:
@@ -128,17 +187,27 @@ def weights_availability(package: ModelPackage, descr: ModelDescr) -> list[Weigh
                 runtime_installed=name in _RUNTIME and _installed(runtime),
                 declared_sha256=None if entry.sha256 is None else str(entry.sha256),
                 missing_files=missing,
+                code=None if architecture is None else _architecture_code(architecture),
+                code_allowed=allow_code,
             )
         )
     return found
 
 
+def _architecture_code(architecture: Any) -> str:
+    source = getattr(architecture, "source", None)
+    if source is not None:
+        return f"{source}, callable {architecture.callable}"
+    return f"{architecture.import_from}.{architecture.callable} with the package's arguments"
+
+
 def choose_weights(
-    package: ModelPackage, descr: ModelDescr, requested: str | None
+    package: ModelPackage, descr: ModelDescr, requested: str | None, allow_code: bool = False
 ) -> WeightsAvailability:
     """The weight format to run: ``requested``, or the first runnable of onnx > torchscript >
-    pytorch_state_dict. Explains plainly when none can run."""
-    available = {w.format: w for w in weights_availability(package, descr)}
+    pytorch_state_dict (the last only with ``allow_code``). Explains plainly when none can
+    run."""
+    available = {w.format: w for w in weights_availability(package, descr, allow_code)}
     if requested is not None:
         weights = available.get(requested)
         if weights is None:
@@ -166,6 +235,63 @@ def choose_weights(
     )
 
 
+def verify_weight_files(
+    package: ModelPackage, descr: ModelDescr, weights: WeightsAvailability
+) -> str:
+    """Check the sha256 of ``weights``' file (and its architecture's); return the weights'."""
+    actual = verify_sha256(
+        package, weights.source, weights.declared_sha256, f"weights.{weights.format}.sha256"
+    )
+    architecture = getattr(getattr(descr.weights, weights.format), "architecture", None)
+    if getattr(architecture, "sha256", None) is not None:
+        verify_sha256(
+            package,
+            architecture.source,
+            architecture.sha256,
+            f"weights.{weights.format}.architecture.sha256",
+        )
+    return actual
+
+
+def load_adapter(
+    package: ModelPackage, descr: ModelDescr, weights: WeightsAvailability, device: str
+) -> Any:
+    """bioimageio.core's model adapter for exactly ``weights`` (no other format is tried)."""
+    if weights.format == "pytorch_state_dict":
+        _require_safe_torch_load()
+    quiet_bioimageio()
+    from bioimageio.core.backends import create_model_adapter
+
+    try:
+        return create_model_adapter(
+            descr, devices=[device], weight_format_priority_order=[weights.format]
+        )
+    except Exception as error:
+        while isinstance(error, BaseExceptionGroup) and error.exceptions:
+            error = error.exceptions[0]  # the first device's reason, not "2 sub-exceptions"
+        text = str(error).strip()
+        raise InputError(
+            f"cannot load the {weights.format} weights on {device}: "
+            f"{text.splitlines()[0] if text else repr(error)}",
+            path=package.source,
+            field=f"weights.{weights.format}",
+        ) from error
+
+
+def _require_safe_torch_load() -> None:
+    """Refuse torch versions whose ``torch.load`` cannot be restricted to ``weights_only``."""
+    import torch
+
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    if (major, minor) < (1, 13):
+        raise InputError(
+            f"torch {torch.__version__} cannot load state dicts with weights_only=True, so "
+            "pytorch_state_dict weights are refused",
+            field="weights.pytorch_state_dict",
+            hint="install torch >= 1.13 or use the model's onnx or torchscript weights",
+        )
+
+
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
@@ -176,9 +302,7 @@ def offline_test_content(package: ModelPackage) -> tuple[dict[str, Any], dict[st
     Local files are given their real sha256 (bioimage.io compares them with the declared
     ones); files that are remote or absent keep their declared hash and are never fetched.
     """
-    content = yaml.safe_load(package.description.read_text(encoding="utf-8"))
-    if not isinstance(content, dict):
-        raise InputError("description is not a YAML mapping", path=package.description)
+    content = copy.deepcopy(package.content)
     known: dict[str, str] = {}
     _collect_known_files(package, content, known)
     return content, known

@@ -19,9 +19,15 @@ import numpy as np
 from fairio_tools.errors import InputError
 from fairio_tools.models import tiling
 from fairio_tools.models.describe import model_version
-from fairio_tools.models.descriptions import choose_weights, load_model, quiet_bioimageio
+from fairio_tools.models.descriptions import (
+    choose_weights,
+    load_adapter,
+    load_model,
+    refuse_custom_processing,
+    verify_weight_files,
+)
 from fairio_tools.models.layout import arrange_for_model, guess_axes, model_axis_name
-from fairio_tools.models.package import ModelPackage, verify_sha256
+from fairio_tools.models.package import ModelPackage
 from fairio_tools.models.provenance import PredictionProvenance, now, software_versions
 
 if TYPE_CHECKING:
@@ -44,11 +50,22 @@ class Predictor:
     """A loaded model, ready to predict images one after another."""
 
     def __init__(
-        self, package: ModelPackage, weight_format: str | None = None, device: str = "cpu"
+        self,
+        package: ModelPackage,
+        weight_format: str | None = None,
+        device: str = "cpu",
+        allow_code: bool = False,
     ) -> None:
+        """Load ``package``'s weights (``weight_format``, or the preferred runnable one).
+
+        Weights that run the package's own Python code, and custom processing, are refused
+        unless ``allow_code``.
+        """
         self.package = package
         self.device = device
         self.descr: ModelDescr = load_model(package)
+        refuse_custom_processing(package, self.descr, allow_code)
+        self.weights = choose_weights(package, self.descr, weight_format, allow_code)
         if len(self.descr.inputs) != 1:
             raise InputError(
                 f"the model has {len(self.descr.inputs)} inputs; only single-input models "
@@ -58,40 +75,8 @@ class Predictor:
             )
         self.input = self.descr.inputs[0]
         self.output = self.descr.outputs[0]
-        self.weights = choose_weights(package, self.descr, weight_format)
-        self.weights_sha256 = verify_sha256(
-            package,
-            self.weights.source,
-            self.weights.declared_sha256,
-            f"weights.{self.weights.format}.sha256",
-        )
-        entry = getattr(self.descr.weights, self.weights.format)
-        architecture = getattr(entry, "architecture", None)
-        if getattr(architecture, "sha256", None) is not None:
-            verify_sha256(
-                package,
-                architecture.source,
-                architecture.sha256,
-                f"weights.{self.weights.format}.architecture.sha256",
-            )
-        if self.weights.format == "pytorch_state_dict":
-            _require_safe_torch_load()
-        quiet_bioimageio()
-        from bioimageio.core.backends import create_model_adapter
-
-        try:
-            self.adapter = create_model_adapter(
-                self.descr,
-                devices=[device],
-                weight_format_priority_order=[self.weights.format],
-            )
-        except Exception as error:
-            raise InputError(
-                f"cannot load the {self.weights.format} weights on {device}: "
-                f"{str(error).strip().splitlines()[0] if str(error).strip() else error!r}",
-                path=package.source,
-                field=f"weights.{self.weights.format}",
-            ) from error
+        self.weights_sha256 = verify_weight_files(package, self.descr, self.weights)
+        self.adapter = load_adapter(package, self.descr, self.weights, device)
         self._spatial = [a for a in self.input.axes if a.type in ("space", "time")]
         self._halo = {str(a.id): _output_halo(self.descr, str(a.id)) for a in self._spatial}
         self._pipeline = self._create_pipeline()
@@ -297,20 +282,6 @@ def _data_type(tensor: Any) -> str | None:
     return None if kind is None or kind == "bool" else str(kind)
 
 
-def _require_safe_torch_load() -> None:
-    """Refuse torch versions whose ``torch.load`` cannot be restricted to ``weights_only``."""
-    import torch
-
-    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
-    if (major, minor) < (1, 13):
-        raise InputError(
-            f"torch {torch.__version__} cannot load state dicts with weights_only=True, so "
-            "pytorch_state_dict weights are refused",
-            field="weights.pytorch_state_dict",
-            hint="install torch >= 1.13 or use the model's onnx or torchscript weights",
-        )
-
-
 def parse_tile(text: str | None, axis_ids: list[str]) -> dict[str, int]:
     """``--tile 512,512`` (sizes in the order of the model's spatial axes) as a dict."""
     if not text:
@@ -341,6 +312,7 @@ def predict_with_model(
     level: int = 0,
     provenance_path: Path | None = None,
     progress: Progress | None = None,
+    allow_code: bool = False,
 ) -> Prediction:
     """Predict IMAGE with MODEL and write OUTPUT (``ome-zarr`` or ``tiff``) with provenance."""
     import json
@@ -359,7 +331,7 @@ def predict_with_model(
     source = read_image(image, level)
     image_axes = list(axes) if axes else source.axes
     with open_model_package(model) as package:
-        predictor = Predictor(package, weight_format, device)
+        predictor = Predictor(package, weight_format, device, allow_code)
         sizes = parse_tile(tile, predictor.tiled_axes)
         prediction = predictor.predict(source.data, image_axes, image, sizes, progress)
     scale = {a: source.scale[a] for a in prediction.axes if a in source.scale}

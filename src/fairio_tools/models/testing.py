@@ -8,9 +8,12 @@ from typing import Any
 from fairio_tools.errors import InputError
 from fairio_tools.models.descriptions import (
     WEIGHT_PREFERENCE,
+    load_adapter,
     load_model,
     offline_test_content,
     quiet_bioimageio,
+    refuse_custom_processing,
+    verify_weight_files,
     weights_availability,
 )
 from fairio_tools.models.package import ModelPackage
@@ -41,12 +44,17 @@ class ModelTestReport:
 
 
 def run_model_test(
-    package: ModelPackage, weight_format: str | None = None, device: str = "cpu"
+    package: ModelPackage,
+    weight_format: str | None = None,
+    device: str = "cpu",
+    allow_code: bool = False,
 ) -> ModelTestReport:
     """Run bioimageio.core's test of ``package`` with every locally runnable weight format
-    (or only ``weight_format``), without network access."""
+    (or only ``weight_format``), without network access. Weights that run the package's own
+    code are tested only with ``allow_code``; their files' sha256 are checked first."""
     descr = load_model(package)
-    available = weights_availability(package, descr)
+    refuse_custom_processing(package, descr, allow_code)
+    available = weights_availability(package, descr, allow_code)
     skipped = {w.format: w.reason() for w in available if not w.runnable}
     runnable = [w.format for w in available if w.runnable]
     if weight_format is not None:
@@ -69,6 +77,10 @@ def run_model_test(
             field="weights",
         )
     runnable.sort(key=lambda name: WEIGHT_PREFERENCE.index(name))
+    for weights in available:
+        if weights.format in runnable:  # corrupt files are refused, not reported as failed
+            verify_weight_files(package, descr, weights)
+            load_adapter(package, descr, weights, device).unload()
 
     quiet_bioimageio()
     from bioimageio.core import test_description
