@@ -47,12 +47,8 @@ def nested_anchor_bomb() -> str:
 
 
 HOSTILE: dict[str, tuple[bytes | None, str]] = {
-    "alias-bomb": (alias_bomb().encode(), "invalid YAML at line 2: YAML aliases"),
-    "anchor-bomb": (nested_anchor_bomb().encode(), "invalid YAML at line 4: YAML aliases"),
-    "merge-key": (
-        b"base: &base {name: Merged, type: [tutorial]}\n<<: *base\nurls: [https://example.org]\n",
-        "invalid YAML at line 2: YAML aliases",
-    ),
+    "alias-bomb": (alias_bomb().encode(), "YAML aliases expand to more than 100000 values"),
+    "anchor-bomb": (nested_anchor_bomb().encode(), "YAML aliases expand to more than 100000"),
     "python-object": (
         f"name: !!python/object/apply:os.system ['echo {CANARY} > pwned']\n".encode(),
         "could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply",
@@ -199,9 +195,9 @@ def test_import_refuses_an_alias_bomb_in_one_line(tmp_path):
         "catalogue", "import", "--format", "nfdi4bioimage", source, "--into", tmp_path / "cat"
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        f"fairio: error: {source}: invalid YAML at line 3: YAML aliases (*name) are not accepted"
-    ]
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"fairio: error: {source}: invalid YAML at line ")
+    assert line.endswith("YAML aliases expand to more than 100000 values")
     assert not (tmp_path / "cat").exists()
 
 
@@ -293,9 +289,9 @@ def test_yaml_bomb_as_study_metadata_exits_2_with_one_line(tmp_path):
     path.write_text(alias_bomb())
     result = run_bounded("validate-metadata", path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        f"fairio: error: {path}: invalid YAML at line 2: YAML aliases (*name) are not accepted"
-    ]
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"fairio: error: {path}: invalid YAML at line ")
+    assert line.endswith("YAML aliases expand to more than 100000 values")
 
 
 def test_fifo_as_study_metadata_is_refused_unopened(tmp_path):

@@ -93,7 +93,7 @@ def _all_commands(model: Path, image: Path, out: Path) -> dict[str, list]:
 
 
 class _NoAliases(yaml.SafeDumper):
-    """Writes shared objects out in full: descriptions with aliases are refused."""
+    """Writes shared objects out in full, as the original descriptions do."""
 
     def ignore_aliases(self, data) -> bool:
         return True

@@ -1,7 +1,8 @@
-"""The one YAML loader for untrusted files: safe tags only, no aliases, bounded size and depth.
+"""The one YAML loader for untrusted files: safe tags only, bounded size, depth and aliases.
 
-Aliases are refused outright: metadata never needs them, and they are what a "billion laughs"
-YAML bomb is made of. Tags other than YAML's standard ones (``!!python/object`` and the like)
+Aliases are accepted (real bioimage.io descriptions use them) but bounded: a document may
+hold at most :data:`MAX_YAML_NODES` values once its aliases are expanded, which is what a
+"billion laughs" bomb exceeds. Tags other than YAML's standard ones (``!!python/object`` and the like)
 are refused by the safe constructor. Parsing runs on libyaml's C parser where it is present;
 only the composition of nodes (where aliases and depth are checked) is Python.
 """
@@ -22,19 +23,23 @@ MAX_YAML_BYTES = 8 * 1024 * 1024
 """Larger YAML documents are refused unread."""
 MAX_YAML_DEPTH = 64
 """Deeper nesting of mappings and sequences is refused."""
+MAX_YAML_NODES = 100_000
+"""Most values a document may hold once its aliases (``*name``) are expanded."""
 
 _Parser = getattr(yaml.cyaml, "CParser", None) if hasattr(yaml, "cyaml") else None
 
 
 class _BoundedComposer(Composer):
-    """Compose nodes as PyYAML does, refusing aliases and nesting deeper than the limit."""
+    """Compose nodes as PyYAML does, bounding nesting and what aliases expand to.
+
+    Each node's expanded size (itself plus everything below it, aliases counted in full) is
+    computed as it is composed, arithmetically: a "billion laughs" bomb is refused as soon as
+    its expansion passes :data:`MAX_YAML_NODES`, without ever being expanded.
+    """
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not accepted", mark
-            )
+            return super().compose_node(parent, index)  # its size was counted with its anchor
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_YAML_DEPTH:
@@ -42,9 +47,29 @@ class _BoundedComposer(Composer):
                 raise yaml.composer.ComposerError(
                     None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", mark
                 )
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        self._count(node)
+        return node
+
+    def _count(self, node: yaml.Node) -> None:
+        sizes: dict[int, int] = self.__dict__.setdefault("_sizes", {})
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        else:
+            children = []
+        size = 1 + sum(sizes.get(id(child), 1) for child in children)
+        sizes[id(node)] = size
+        if size > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"YAML aliases expand to more than {MAX_YAML_NODES} values",
+                node.end_mark,
+            )
 
 
 if _Parser is not None:
@@ -91,6 +116,8 @@ def parse_yaml(text: str | bytes, path: str | Path) -> Any:
         raise InputError(f"invalid YAML{where}: {problem}", path=path) from None
     except RecursionError:
         raise InputError("invalid YAML: nested too deeply", path=path) from None
+    except (ValueError, OverflowError) as error:  # an impossible date, a 5000-digit number
+        raise InputError(f"invalid YAML value: {error}", path=path) from None
 
 
 def load_yaml(path: Path) -> Any:
