@@ -35,3 +35,7 @@ MAX_LEVELS = _from_env("FAIRIO_MAX_LEVELS", 64)
 """Most resolution levels (``datasets``) of one multiscales image that are walked."""
 MAX_SERIES = _from_env("FAIRIO_MAX_SERIES", 10_000)
 """Most images (series) of one store or file that are walked."""
+MAX_MODEL_BYTES = _from_env("FAIRIO_MAX_MODEL_BYTES", 4 * GIB)
+"""Largest total a model zip may declare or unpack to (real models are a few hundred MB)."""
+MAX_MODEL_ZIP_RATIO = _from_env("FAIRIO_MAX_MODEL_ZIP_RATIO", 100)
+"""Most a model zip (or one member) may inflate, once over 64 MiB unpacked."""

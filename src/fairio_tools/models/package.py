@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from fairio_tools import limits
 from fairio_tools.confined import (
     ConfinementError,
     kind_inside,
@@ -39,26 +40,8 @@ DESCRIPTION_NAMES = ("bioimageio.yaml", "rdf.yaml")
 """File names a package's description may have (bioimage.io spec 0.5 and 0.4)."""
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"${name} must be an integer, not {value!r}") from None
-
-
 MAX_MEMBERS = 10_000
 """Refuse zips with more members than this (read from the zip's end record, before parsing)."""
-MAX_TOTAL_BYTES = _env_int("FAIRIO_MAX_MODEL_BYTES", 4 * 2**30)
-"""Refuse zips that declare, or inflate to, more than this many bytes in all (default 4 GiB;
-real models are a few hundred MB at most). Admins may change it with
-``$FAIRIO_MAX_MODEL_BYTES``."""
-MAX_RATIO = _env_int("FAIRIO_MAX_MODEL_ZIP_RATIO", 100)
-"""Refuse zips (as a whole, or any one member) that inflate more than this many times, once
-they unpack to more than ``RATIO_FLOOR`` (weights barely compress; bombs inflate 1000-fold).
-Admins may change it with ``$FAIRIO_MAX_MODEL_ZIP_RATIO``."""
 RATIO_FLOOR = 64 * 2**20
 """Below this many unpacked bytes (per member, or in all) the inflation ratio is not checked:
 text and mostly-empty test tensors compress well, and so little cannot exhaust a disk."""
@@ -130,7 +113,7 @@ def extract_zip_safely(archive: Path, target: Path) -> None:
                     while chunk := source.read(_CHUNK):
                         member_bytes += len(chunk)
                         written += len(chunk)
-                        if member_bytes > member.file_size or written > MAX_TOTAL_BYTES:
+                        if member_bytes > member.file_size or written > limits.MAX_MODEL_BYTES:
                             raise InputError(
                                 f"zip member {member.filename!r} inflates beyond its declared "
                                 "size: refused as a zip bomb",
@@ -180,9 +163,10 @@ def _check_members(members: list[zipfile.ZipInfo], archive: Path) -> None:
         total += member.file_size
         packed += member.compress_size
         _check_ratio(member.file_size, member.compress_size, f"zip member {name!r}", archive)
-    if total > MAX_TOTAL_BYTES:
+    if total > limits.MAX_MODEL_BYTES:
         raise InputError(
-            f"zip would unpack to {total} bytes (limit {MAX_TOTAL_BYTES}): refused as a zip bomb",
+            f"zip would unpack to {total} bytes (limit {limits.MAX_MODEL_BYTES}): "
+            "refused as a zip bomb",
             path=archive,
         )
     _check_ratio(total, packed, "the zip", archive)
@@ -190,9 +174,10 @@ def _check_members(members: list[zipfile.ZipInfo], archive: Path) -> None:
 
 def _check_ratio(size: int, packed: int, what: str, archive: Path) -> None:
     ratio = size / max(packed, 1)
-    if size > RATIO_FLOOR and ratio > MAX_RATIO:
+    if size > RATIO_FLOOR and ratio > limits.MAX_MODEL_ZIP_RATIO:
         raise InputError(
-            f"{what} inflates {ratio:.0f}-fold to {size} bytes (limit {MAX_RATIO}-fold): "
+            f"{what} inflates {ratio:.0f}-fold to {size} bytes "
+            f"(limit {limits.MAX_MODEL_ZIP_RATIO}-fold): "
             "refused as a zip bomb",
             path=archive,
         )
