@@ -2,9 +2,9 @@
 
 Aliases are accepted (real bioimage.io descriptions use them) but bounded: a document may
 hold at most :data:`MAX_YAML_NODES` values once its aliases are expanded, which is what a
-"billion laughs" bomb exceeds. Tags other than YAML's standard ones (``!!python/object`` and
-the like) are refused by the safe constructor. Parsing runs on libyaml's C parser where it is present;
-only the composition of nodes (where aliases and depth are checked) is Python.
+"billion laughs" bomb exceeds. Tags other than YAML's standard ones (``!!python/object``
+and the like) are refused by the safe constructor. Parsing runs on libyaml's C parser where
+it is present; only the composition of nodes (where aliases and depth are checked) is Python.
 """
 
 from __future__ import annotations
