@@ -83,10 +83,11 @@ def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
         if error.errno == errno.ELOOP:  # replaced by a link after it was resolved
             raise ConfinementError(f"{rel!r} changed while being read", path=root) from None
         raise
+    mode = os.fstat(fd)
+    if not stat.S_ISREG(mode.st_mode):  # before fdopen, which refuses directories itself
+        os.close(fd)
+        raise ConfinementError(f"{rel!r} is {_kind(mode.st_mode)}, not a file", path=root)
     with os.fdopen(fd, "rb") as stream:
-        mode = os.fstat(fd)
-        if not stat.S_ISREG(mode.st_mode):
-            raise ConfinementError(f"{rel!r} is {_kind(mode.st_mode)}, not a file", path=root)
         if limit is not None and mode.st_size > limit:
             raise ConfinementError(
                 f"{rel!r} holds {mode.st_size} bytes, more than the limit of {limit}", path=root
