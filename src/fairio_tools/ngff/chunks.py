@@ -26,7 +26,7 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from fairio_tools.confined import ConfinementError, read_inside, resolve_inside
@@ -263,14 +263,15 @@ class ChunkReader:
         """Decode every stored chunk with ``workers`` processes (threads for small arrays),
         at most two batches of ``batch`` keys per worker in flight."""
         scan = ChunkScan()
-        use_processes = workers > 1 and self.meta.chunk_count >= PROCESS_POOL_MIN_CHUNKS
-        if use_processes:
+        entries = self.stored_keys()
+        first = list(islice(entries, PROCESS_POOL_MIN_CHUNKS))  # what is stored, not declared
+        entries = chain(first, entries)
+        if workers > 1 and len(first) >= PROCESS_POOL_MIN_CHUNKS:
             context = multiprocessing.get_context("spawn")  # safe beside zarr's threads
             pool: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         else:
             pool = ThreadPoolExecutor(max_workers=workers)
             batch = 256
-        entries = self.stored_keys()
         pending: set[Future] = set()
 
         def collect(future: Future) -> None:
@@ -302,7 +303,7 @@ class ChunkReader:
 
 
 PROCESS_POOL_MIN_CHUNKS = 20_000
-"""Arrays with fewer chunks are decoded by threads: starting processes would cost more."""
+"""Arrays that store fewer chunks are decoded by threads: starting processes would cost more."""
 
 
 def _decode_batch(
