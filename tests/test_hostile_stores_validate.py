@@ -378,6 +378,31 @@ def test_lists_up_to_the_bound_are_walked(v2, monkeypatch):
     _invalid(_validate(v2), "too-many-entries", "0/.zattrs")
 
 
+def test_any_ngff_list_longer_than_the_bound_is_refused(v2):
+    """10,001 channels: not schema-checked (jsonschema would take minutes), one error."""
+    from fairio_tools.ngff.validate import MAX_LIST_ENTRIES
+
+    file = v2 / "0" / ".zattrs"
+    doc = json.loads(file.read_text())
+    doc["omero"]["channels"] *= MAX_LIST_ENTRIES + 1
+    file.write_text(json.dumps(doc))
+    finding = _invalid(_validate(v2), "too-many-entries", "0/.zattrs")
+    assert finding["pointer"] == "/omero/channels"
+
+
+def test_findings_of_one_code_are_listed_a_bounded_number_of_times(v2):
+    from fairio_tools.ngff.validate import MAX_FINDINGS_PER_CODE
+
+    file = v2 / "0" / ".zattrs"
+    doc = json.loads(file.read_text())
+    doc["multiscales"][0]["axes"] *= 1_000  # 4,999 duplicate axis names
+    file.write_text(json.dumps(doc))
+    report = _validate(v2)
+    codes = [f["code"] for f in report["findings"]]
+    assert codes.count("duplicate-axis-name") == MAX_FINDINGS_PER_CODE
+    assert "findings-truncated" in codes
+
+
 def test_huge_metadata_document_is_refused(v2):
     from fairio_tools.ngff.zarr_metadata import MAX_METADATA_BYTES
 

@@ -20,8 +20,10 @@ arrays it reads are bounded, so that a crafted store yields an error finding, ne
 
 from __future__ import annotations
 
+import json
 import math
 import os
+from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -49,21 +51,25 @@ from fairio_tools.ngff.zarr_metadata import (
 HUGE_PIXEL_COUNT = 2**50
 """Above this (about 10^15 pixels, a petabyte of uint8) a declared shape is called suspicious."""
 
-MAX_LISTED = {
-    "multiscales": 100,
-    "datasets": 1_000,
-    "labels": 1_000,
-    "wells": 100_000,
-    "images": 10_000,
-    "series": 10_000,
-}
-"""The most entries of each list the walk follows: real stores have 1 multiscale, fewer than 20
-levels, a few labels, at most 1,536 wells (3,456 on the rare 3456-well plate) and some hundred
-fields or series. A longer list is an error finding and is not walked (nor schema-checked)."""
+MAX_LISTED = {"multiscales": 100, "datasets": 1_000}
+"""The most multiscales of an image and levels of a multiscale the walk follows: real images
+have one multiscale of fewer than 20 levels. A longer list is an error finding, not walked."""
 
-MAX_NODES = 200_000
-"""The most groups and arrays one validation reads (a 1,536-well plate with 4 fields of 5
-levels reads about 40,000): beyond, an error finding ends the walk."""
+MAX_LIST_ENTRIES = 10_000
+"""The most entries of any other list in a group's NGFF metadata (labels, wells, rows, fields,
+series, channels, axes, colours, ...): real plates have at most 3,456 wells, real images some
+hundred channels. A group with a longer list is an error finding, neither schema-checked nor
+walked (schema checks of huge lists take minutes)."""
+
+MAX_VISITS = 100_000
+"""The most times one validation visits a group or array (a 1,536-well plate with 4 fields of
+5 levels makes about 38,000 visits). Each node is read once; beyond this, an error finding ends
+the walk, so that lists naming the same node again and again cannot multiply the work."""
+
+MAX_FINDINGS_PER_CODE = 100
+"""Findings of one code listed in a report; the rest are counted in one ``findings-truncated``."""
+
+_NGFF_KEYS = ("multiscales", "omero", "labels", "image-label", "plate", "well", "series")
 
 _METADATA_HINTS = {
     "invalid-json": "rewrite this metadata document as valid JSON (RFC 8259: no NaN or "
@@ -110,53 +116,95 @@ class _StoreValidator:
         self.chunks_read = 0
         self.versions: dict[str, str] = {}
         """NGFF version each group declares, by its path (schemas are chosen by it)."""
-        self.nodes_read = 0
+        self.visits = 0
+        self._nodes: dict[str, ZarrNode | None | bool] = {}
+        self._chunked: set[str] = set()
+        self._schemas: set[tuple[str, str]] = set()
+        self._per_code: dict[str, int] = {}
 
     # -- reporting -------------------------------------------------------------------------
 
     def error(self, code: str, message: str, path: str = "", pointer: str = "", hint: str = ""):
-        self.report.add(Finding(Severity.ERROR, code, message, path, pointer, hint))
+        self._add(Finding(Severity.ERROR, code, message, path, pointer, hint))
 
     def warn(self, code: str, message: str, path: str = "", pointer: str = "", hint: str = ""):
-        self.report.add(Finding(Severity.WARNING, code, message, path, pointer, hint))
+        self._add(Finding(Severity.WARNING, code, message, path, pointer, hint))
+
+    def _add(self, finding: Finding) -> None:
+        seen = self._per_code[finding.code] = self._per_code.get(finding.code, 0) + 1
+        if seen <= MAX_FINDINGS_PER_CODE:
+            self.report.add(finding)
+
+    def _add_truncation_notes(self) -> None:
+        for code, seen in self._per_code.items():
+            if seen > MAX_FINDINGS_PER_CODE:
+                self.report.add(Finding(
+                    Severity.INFO, "findings-truncated",
+                    f"{seen - MAX_FINDINGS_PER_CODE:,} more '{code}' findings are not listed",
+                ))  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------
 
     def node(self, rel: str) -> ZarrNode | None | bool:
-        """The node at ``rel``; None where absent; False where its metadata is broken or the
-        walk has read :data:`MAX_NODES` nodes already."""
-        self.nodes_read += 1
-        if self.nodes_read > MAX_NODES:
-            if self.nodes_read == MAX_NODES + 1:
+        """The node at ``rel`` (read once); None where absent; False where its metadata is
+        broken or the walk has made :data:`MAX_VISITS` visits already."""
+        self.visits += 1
+        if self.visits > MAX_VISITS:
+            if self.visits == MAX_VISITS + 1:
                 self.error(
                     "too-many-nodes",
-                    f"the store has more than {MAX_NODES:,} groups and arrays; the rest was "
-                    "not checked",
+                    f"the walk visited groups and arrays {MAX_VISITS:,} times; the rest of the "
+                    "store was not checked",
                     rel,
                     hint="validate its images or plates one by one",
                 )
             return False
-        try:
-            return read_node(self.root, rel)
-        except MetadataError as error:
-            self.error(
-                error.code, error.message, error.file, error.pointer, _METADATA_HINTS[error.code]
-            )
-            return False
+        if rel not in self._nodes:
+            try:
+                self._nodes[rel] = read_node(self.root, rel)
+            except MetadataError as error:
+                self.error(
+                    error.code,
+                    error.message,
+                    error.file,
+                    error.pointer,
+                    _METADATA_HINTS[error.code],
+                )
+                self._nodes[rel] = False
+        return self._nodes[rel]
 
-    def too_many(self, key: str, entries: list, file: str, pointer: str) -> bool:
+    def too_many(
+        self, key: str, entries: list, file: str, pointer: str, bound: int | None = None
+    ) -> bool:
         """True (with a finding) where a list is longer than the walk follows."""
-        if len(entries) <= MAX_LISTED[key]:
+        bound = MAX_LISTED[key] if bound is None else bound
+        if len(entries) <= bound:
             return False
         self.error(
             "too-many-entries",
-            f"'{key}' lists {len(entries):,} entries, more than the {MAX_LISTED[key]:,} this "
-            "validator follows; none was checked",
+            f"'{key}' lists {len(entries):,} entries, more than the {bound:,} this validator "
+            "follows; none was checked",
             file,
             pointer,
             "real stores list far fewer: check the writer of this metadata",
         )
         return True
+
+    def long_list(self, ome: dict, file: str, pointer: str) -> bool:
+        """True (with a finding) where NGFF metadata holds a list of more than
+        :data:`MAX_LIST_ENTRIES` entries."""
+        stack = [((key,), ome[key]) for key in _NGFF_KEYS if key in ome]
+        while stack:
+            parts, value = stack.pop()
+            if isinstance(value, list):
+                if self.too_many(
+                    str(parts[-1]), value, file, pointer + json_pointer(*parts), MAX_LIST_ENTRIES
+                ):
+                    return True  # fmt: skip
+                stack.extend(((*parts, i), v) for i, v in enumerate(value))
+            elif isinstance(value, dict):
+                stack.extend(((*parts, k), v) for k, v in value.items())
+        return False
 
     def follow(self, base: str, rel: Any, what: str, path: str, pointer: str) -> str | None:
         """Join a path taken from metadata to ``base``; None (with a finding) if unsafe."""
@@ -205,6 +253,7 @@ class _StoreValidator:
         facts["mode"] = "deep (every chunk read)" if self.deep else "metadata and sample chunks"
         facts["arrays_checked"] = self.arrays
         facts["chunks_read"] = self.chunks_read
+        self._add_truncation_notes()
         return self.report
 
     def ome_attributes(self, node: ZarrNode, *, root: bool = False):
@@ -217,6 +266,8 @@ class _StoreValidator:
         else:
             ome, pointer = attributes, prefix
             version, version_pointer = _v04_version(attributes, prefix)
+        if self.long_list(ome, node.metadata_file, pointer):
+            return None, pointer
         if version is None:
             version = "0.5" if node.zarr_format == 3 else "0.4"
         if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
@@ -277,6 +328,9 @@ class _StoreValidator:
         return "unknown"
 
     def schema(self, node: ZarrNode, kind: str) -> None:
+        if (node.path, kind) in self._schemas:
+            return
+        self._schemas.add((node.path, kind))
         version = self.versions.get(node.path, self.version or "0.4")
         for pointer, message in schema_errors(node.attributes, version, kind):
             self.error(
@@ -349,7 +403,6 @@ class _StoreValidator:
                 )
                 continue
             array = array_node.array
-            self.arrays += 1
             if n_axes is not None and array.ndim != n_axes:
                 self.error(
                     "ndim-mismatch",
@@ -520,6 +573,10 @@ class _StoreValidator:
             )
 
     def chunks(self, rel: str, array: ArrayMetadata) -> None:
+        if rel in self._chunked:
+            return
+        self._chunked.add(rel)
+        self.arrays += 1
         decoded = decoded_chunk_bytes(array)
         if decoded > MAX_DECODED_CHUNK_BYTES and array.chunk_count:
             self.error(
@@ -620,10 +677,6 @@ class _StoreValidator:
         if ome is None:
             return
         names = ome.get("labels")
-        if isinstance(names, list) and self.too_many(
-            "labels", names, node.metadata_file, f"{pointer}/labels"
-        ):
-            return
         if not isinstance(names, list):
             self.error(
                 "labels-invalid",
@@ -708,7 +761,8 @@ class _StoreValidator:
         colors = (ome.get("image-label") or {}).get("colors")
         if isinstance(colors, list):
             values = [c.get("label-value") for c in colors if isinstance(c, dict)]
-            duplicates = sorted({v for v in values if values.count(v) > 1}, key=str)
+            counts = Counter(map(json.dumps, values))
+            duplicates = sorted({v for v in values if counts[json.dumps(v)] > 1}, key=str)
             if duplicates:
                 self.warn(
                     "label-value-duplicate",
@@ -723,12 +777,6 @@ class _StoreValidator:
     def plate(self, rel: str, node: ZarrNode, ome: dict, pointer: str) -> None:
         plate = ome.get("plate")
         file = node.metadata_file
-        if isinstance(plate, dict) and any(
-            isinstance(plate.get(key), list)
-            and self.too_many("wells", plate[key], file, f"{pointer}/plate/{key}")
-            for key in ("wells", "rows", "columns", "acquisitions")
-        ):
-            return
         self.schema(node, "plate")
         if not isinstance(plate, dict):
             return
@@ -802,11 +850,6 @@ class _StoreValidator:
 
     def well(self, rel: str, node: ZarrNode, ome: dict, pointer: str, acquisitions) -> None:
         well = ome.get("well")
-        images = well.get("images") if isinstance(well, dict) else None
-        if isinstance(images, list) and self.too_many(
-            "images", images, node.metadata_file, f"{pointer}/well/images"
-        ):
-            return
         self.schema(node, "well")
         if not isinstance(well, dict) or not isinstance(well.get("images"), list):
             if not isinstance(well, dict):
@@ -870,21 +913,19 @@ class _StoreValidator:
         ome_rel = f"{rel}/OME" if rel else "OME"
         ome_node = self.node(ome_rel) if (self.root / ome_rel).is_dir() else None
         if isinstance(ome_node, ZarrNode):
-            ome_attrs, ome_pointer = self.ome_attributes(ome_node)
+            ome_attrs, _ = self.ome_attributes(ome_node)
             listed = (ome_attrs or {}).get("series")
-            if isinstance(listed, list) and self.too_many(
-                "series", listed, ome_node.metadata_file, f"{ome_pointer}/series"
-            ):
-                return
-            self.schema(ome_node, "ome")
+            if ome_attrs is not None:
+                self.schema(ome_node, "ome")
             if isinstance(listed, list):
                 series = [(s, ome_node.metadata_file, json_pointer("series", i)) for i, s in
                           enumerate(listed)]  # fmt: skip
         if not series:  # without a series list, images are the groups 0, 1, 2, ...
             index = 0
             while has_zarr_metadata(self.root / rel / str(index)):
-                if index == MAX_LISTED["series"]:
-                    self.too_many("series", [*series, None], node.metadata_file, pointer)
+                if index == MAX_LIST_ENTRIES:
+                    groups = [None] * (index + 1)
+                    self.too_many("series", groups, node.metadata_file, pointer, MAX_LIST_ENTRIES)
                     return
                 series.append((str(index), node.metadata_file, pointer))
                 index += 1
