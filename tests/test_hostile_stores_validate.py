@@ -298,6 +298,20 @@ def test_chunk_far_larger_than_a_chunk_is_not_read(v2):
     assert "limit" in finding["message"]
 
 
+@pytest.mark.parametrize(("store", "chunk"), [("v2", FIRST_CHUNK_V2), ("v3", FIRST_CHUNK_V3)],
+                         ids=["v2", "v3"])  # fmt: skip
+def test_blosc_bomb_is_not_decompressed(request, store, chunk):
+    """A 125 KB Blosc frame that claims 30 MiB, where a chunk decodes to a few KB."""
+    import numcodecs
+    import numpy as np
+
+    store = request.getfixturevalue(store)
+    bomb = numcodecs.Blosc(cname="lz4").encode(np.zeros(30 * 1024**2, np.uint8))
+    (store / chunk).write_bytes(bomb)
+    finding = _invalid(_validate(store), "chunk-unreadable", "0/0")
+    assert "Blosc header declares 31,457,280 decoded bytes" in finding["message"]
+
+
 # -- numbers that are not finite, scales that are not positive ------------------------------
 
 SCALE_OF_X = "/multiscales/0/datasets/1/coordinateTransformations/0/scale/4"

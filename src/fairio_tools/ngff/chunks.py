@@ -15,6 +15,7 @@ import json
 import math
 import multiprocessing
 import os
+import struct
 from collections.abc import Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -90,6 +91,16 @@ def encoded_chunk_limit(meta: ArrayMetadata) -> int:
     return 2 * decoded_chunk_bytes(meta) + 16 * _inner_chunks(meta) + ENCODED_SLACK_BYTES
 
 
+def _outer_codec(meta: ArrayMetadata) -> str | None:
+    """The codec whose output is stored (v2: the compressor; v3: the last codec)."""
+    if meta.zarr_format == 2:
+        compressor = meta.raw.get("compressor")
+        return compressor.get("id") if isinstance(compressor, dict) else None
+    codecs = meta.raw.get("codecs")
+    last = codecs[-1] if isinstance(codecs, list) and codecs else None
+    return last.get("name") if isinstance(last, dict) else None
+
+
 class ChunkReader:
     """Decodes the stored chunks of the array at ``rel`` below the store ``root``."""
 
@@ -99,6 +110,7 @@ class ChunkReader:
         self.folder = self.root / rel if rel else self.root
         self.meta = meta
         self.limit = encoded_chunk_limit(meta)
+        self.blosc = _outer_codec(meta) == "blosc"
 
     @cached_property
     def _v2_codecs(self):
@@ -141,6 +153,13 @@ class ChunkReader:
         Raises :class:`_Refused` when ``key`` names no plausible chunk file.
         """
         data = self.chunk_bytes(key)
+        if self.blosc and len(data) >= 16:
+            (declared,) = struct.unpack_from("<I", data, 4)  # the Blosc header's decoded size
+            if declared > self.limit:
+                return (
+                    f"its Blosc header declares {declared:,} decoded bytes, more than a chunk "
+                    f"of this array can hold ({self.limit:,}): not decompressed"
+                )
         try:
             if self.meta.zarr_format == 2:
                 return self._decode_v2(data)
