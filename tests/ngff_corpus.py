@@ -223,6 +223,14 @@ def _swap_first_levels(ome: dict) -> None:
     datasets[0]["path"], datasets[1]["path"] = datasets[1]["path"], datasets[0]["path"]
 
 
+def _replace_in_attrs(store: Path, old: str, new: str) -> None:
+    """Replace a number in the root's metadata text (for literals json.dumps cannot write)."""
+    file = attrs_file(store)
+    text = file.read_text()
+    assert old in text
+    file.write_text(text.replace(old, new))
+
+
 def _huge(doc: dict) -> None:
     doc["shape"] = [2, 4, 10**9, 10**9]
 
@@ -271,6 +279,16 @@ DEFECTS: list[Defect] = [
         labels=["../../cells"])), "path-unsafe"),
     Defect("label-levels-differ", lambda s: edit_ome(s, "labels/cells", lambda o: _multiscale(
         o)["datasets"].pop()), "label-levels"),
+    Defect("zero-scale", lambda s: edit_ome(s, "", lambda o: _scales(o)[0].__setitem__(2, 0.0)),
+           "scale-not-positive"),
+    Defect("negative-scale", lambda s: edit_ome(s, "", lambda o: _scales(o)[1].__setitem__(
+        3, -1.0)), "scale-not-positive"),
+    Defect("overflowing-scale", lambda s: _replace_in_attrs(s, "0.5, 0.5]", "0.5, 1e999]"),
+           "scale-not-finite"),
+    Defect("nan-scale", lambda s: _replace_in_attrs(s, "0.5, 0.5]", "NaN, 0.5]"), "invalid-json"),
+    Defect("infinite-translation", lambda s: edit_ome(s, "", lambda o: _multiscale(o)[
+        "datasets"][1]["coordinateTransformations"][1]["translation"].__setitem__(
+        3, float("inf"))), "invalid-json"),
     # plates and wells
     Defect("well-path-not-row-column", lambda s: edit_ome(s, "", lambda o: o["plate"]["wells"][
         1].update(columnIndex=0)), "well-path-mismatch", store="plate"),
@@ -291,10 +309,6 @@ DEFECTS: list[Defect] = [
            "dtype-changes", "warning"),
     Defect("omero-channels-not-c-axis", lambda s: edit_ome(s, "", lambda o: o["omero"][
         "channels"].pop()), "omero-channels", "warning"),
-    Defect("zero-scale", lambda s: edit_ome(s, "", lambda o: _scales(o)[0].__setitem__(2, 0.0)),
-           "scale-not-positive", "warning"),
-    Defect("negative-scale", lambda s: edit_ome(s, "", lambda o: _scales(o)[1].__setitem__(
-        3, -1.0)), "scale-not-positive", "warning"),
     Defect("chunk-missing-deep", lambda s: first_chunk(s, "s0").unlink(), "chunks-missing",
            "warning", deep=True),
     Defect("shape-of-1e18-pixels", lambda s: edit_array(s, "s0", _huge), "huge-shape",

@@ -41,3 +41,34 @@ def test_a_file_that_is_not_a_report_is_refused(tmp_path: Path) -> None:
         "(give the JSON of fairio validate-ngff)"
     )
     assert not table.exists()
+
+
+def _refused(tmp_path: Path, report: Path, message: str) -> None:
+    table = tmp_path / "table.tsv"
+    result = run_fairio("summarize-validation", "--report", "x", report, "--tsv", table)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and str(report) in lines[0] and message in lines[0]
+    assert not table.exists()
+
+
+def test_hostile_reports_are_refused_with_one_line(tmp_path: Path) -> None:
+    """A FIFO (never opened: it would block), a huge file, counts that are no integers."""
+    import os
+
+    from fairio_tools.ngff.summary import MAX_REPORT_BYTES
+
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    _refused(tmp_path, fifo, "not a regular file")
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as stream:
+        stream.truncate(MAX_REPORT_BYTES + 1)
+    _refused(tmp_path, huge, "larger than")
+    real = json.loads((REPORTS / "coins.ngff.json").read_text())
+    for bad in ("9" * 5000, None, [1]):
+        report = tmp_path / "bad-count.json"
+        report.write_text(json.dumps({**real, "errors": bad}))
+        _refused(tmp_path, report, "not an NGFF validation report")
+    report.write_text(json.dumps({**real, "errors": 1e999}).replace("Infinity", "1e999"))
+    _refused(tmp_path, report, "not an NGFF validation report")

@@ -205,3 +205,18 @@ def test_stores_written_by_fairio_convert_are_valid(shared_data, tmp_path, sourc
     assert report["kind"] == "bioformats2raw"
     assert report["ngff_version"] == version
     assert report["mode"] == "deep (every chunk read)" and report["chunks_read"] > 0
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[1, 1.0], [True, 1], [{"a": [1, 2]}, {"a": [1, 2.0]}], [{"a": 1}, {"a": 1, "b": 2}],
+     [[0, False]], [None, 0], ["1", 1], [{"name": "A"}, {"name": "B"}]],
+)  # fmt: skip
+def test_schema_unique_items_matches_jsonschema(items):
+    """The linear-time uniqueItems says what jsonschema's pairwise one says."""
+    from jsonschema._utils import uniq
+
+    from fairio_tools.ngff.schemas import _hashable
+
+    keys = [_hashable(item) for item in items]
+    assert (len(set(keys)) == len(keys)) == uniq(items)

@@ -18,6 +18,10 @@ COLUMNS = [
 ]  # fmt: skip
 _PROBLEMS_LISTED = 3
 
+MAX_REPORT_BYTES = 64 * 1024**2
+"""Validation reports larger than this are refused unread (validate-ngff writes far less: it
+lists at most 100 findings of a code)."""
+
 
 @dataclass
 class SummaryRow:
@@ -45,28 +49,36 @@ def summarize_reports(reports: list[tuple[str, Path]]) -> list[SummaryRow]:
 
 
 def _row(name: str, path: Path) -> SummaryRow:
-    if not path.is_file():
+    if not path.exists():
         raise InputError("report does not exist", path=path)
+    if not path.is_file():
+        raise InputError("report is not a regular file", path=path)
+    size = path.stat().st_size
+    if size > MAX_REPORT_BYTES:
+        raise InputError(f"report of {size:,} bytes is larger than {MAX_REPORT_BYTES:,}", path=path)
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
         valid, findings = report["valid"], report.get("findings", [])
         errors = [f for f in findings if f.get("severity") == "error"]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        problems = "; ".join(
+            f"{f.get('code', '?')}: {f.get('message', '')}" for f in errors[:_PROBLEMS_LISTED]
+        )
+        if len(errors) > _PROBLEMS_LISTED:
+            problems += f"; and {len(errors) - _PROBLEMS_LISTED} more"
+        return SummaryRow(
+            image=name,
+            valid=bool(valid),
+            ngff_version=str(report.get("ngff_version", "")),
+            zarr_format=str(report.get("zarr_format", "")),
+            kind=str(report.get("kind", "")),
+            errors=int(report.get("errors", len(errors))),
+            warnings=int(report.get("warnings", 0)),
+            problems=problems.replace("\t", " ").replace("\n", " "),
+        )
+    except (
+        UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, OverflowError,
+        RecursionError,
+    ):  # fmt: skip
         raise InputError(
             "not an NGFF validation report", path=path, hint="give the JSON of fairio validate-ngff"
         ) from None
-    problems = "; ".join(
-        f"{f.get('code', '?')}: {f.get('message', '')}" for f in errors[:_PROBLEMS_LISTED]
-    )
-    if len(errors) > _PROBLEMS_LISTED:
-        problems += f"; and {len(errors) - _PROBLEMS_LISTED} more"
-    return SummaryRow(
-        image=name,
-        valid=bool(valid),
-        ngff_version=str(report.get("ngff_version", "")),
-        zarr_format=str(report.get("zarr_format", "")),
-        kind=str(report.get("kind", "")),
-        errors=int(report.get("errors", len(errors))),
-        warnings=int(report.get("warnings", 0)),
-        problems=problems.replace("\t", " ").replace("\n", " "),
-    )

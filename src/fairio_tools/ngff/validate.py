@@ -11,32 +11,75 @@ Two layers of checks, both offline:
 The words of the spec decide the severity: a MUST broken is an error, a SHOULD broken or a
 suspicious value is a named warning. Zarr metadata is read as plain JSON, so a broken store
 yields findings, never a traceback.
+
+A store may be hostile: every document and chunk is read only if it is a regular file inside
+the store (see :mod:`fairio_tools.confined`), metadata is bounded in size, and the lists the
+walk follows (multiscales, datasets, labels, wells, fields, series) and the number of groups and
+arrays it reads are bounded, so that a crafted store yields an error finding, never a hang.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
+from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from fairio_tools.atomic import INCOMPLETE_MARKER
+from fairio_tools.confined import ConfinementError, resolve_inside, unsafe_path_reason
 from fairio_tools.errors import InputError
 from fairio_tools.findings import Finding, Report, Severity, json_pointer
 from fairio_tools.ngff.axes import SPACE_UNITS, TIME_UNITS
-from fairio_tools.ngff.chunks import ChunkReader, ChunkScan
+from fairio_tools.ngff.chunks import (
+    MAX_DECODED_CHUNK_BYTES,
+    ChunkReader,
+    ChunkScan,
+    decoded_chunk_bytes,
+)
 from fairio_tools.ngff.schemas import SUPPORTED_VERSIONS, schema_errors
 from fairio_tools.ngff.zarr_metadata import (
     ArrayMetadata,
     MetadataError,
     ZarrNode,
-    escapes_root,
     has_zarr_metadata,
     read_node,
-    unsafe_path_reason,
 )
 
 HUGE_PIXEL_COUNT = 2**50
 """Above this (about 10^15 pixels, a petabyte of uint8) a declared shape is called suspicious."""
+
+MAX_LISTED = {"multiscales": 100, "datasets": 1_000}
+"""The most multiscales of an image and levels of a multiscale the walk follows: real images
+have one multiscale of fewer than 20 levels. A longer list is an error finding, not walked."""
+
+MAX_LIST_ENTRIES = 10_000
+"""The most entries of any other list in a group's NGFF metadata (labels, wells, rows, fields,
+series, channels, axes, colours, ...): real plates have at most 3,456 wells, real images some
+hundred channels. A group with a longer list is an error finding, neither schema-checked nor
+walked (schema checks of huge lists take minutes)."""
+
+MAX_VISITS = 100_000
+"""The most times one validation visits a group or array (a 1,536-well plate with 4 fields of
+5 levels makes about 38,000 visits). Each node is read once; beyond this, an error finding ends
+the walk, so that lists naming the same node again and again cannot multiply the work."""
+
+MAX_FINDINGS_PER_CODE = 100
+"""Findings of one code listed in a report; the rest are counted in one ``findings-truncated``."""
+
+_NGFF_KEYS = ("multiscales", "omero", "labels", "image-label", "plate", "well", "series")
+
+_METADATA_HINTS = {
+    "invalid-json": "rewrite this metadata document as valid JSON (RFC 8259: no NaN or "
+    "Infinity); the writer may have been interrupted",
+    "invalid-zarr-metadata": "see the Zarr specification for this document's required keys",
+    "symlink-escape": "replace the link by the document it points to, so the store is "
+    "self-contained",
+    "metadata-not-a-file": "a metadata document is a regular file: replace what is there",
+    "metadata-too-large": "real metadata documents are far smaller: check their writer",
+}
 
 ZARR_FORMAT_OF_VERSION = {"0.4": 2, "0.5": 3}
 _AXIS_RANK = {"time": 0, "channel": 1, "space": 2}  # custom and untyped axes rank as channel
@@ -73,32 +116,95 @@ class _StoreValidator:
         self.chunks_read = 0
         self.versions: dict[str, str] = {}
         """NGFF version each group declares, by its path (schemas are chosen by it)."""
+        self.visits = 0
+        self._nodes: dict[str, ZarrNode | None | bool] = {}
+        self._chunked: set[str] = set()
+        self._schemas: set[tuple[str, str]] = set()
+        self._per_code: dict[str, int] = {}
 
     # -- reporting -------------------------------------------------------------------------
 
     def error(self, code: str, message: str, path: str = "", pointer: str = "", hint: str = ""):
-        self.report.add(Finding(Severity.ERROR, code, message, path, pointer, hint))
+        self._add(Finding(Severity.ERROR, code, message, path, pointer, hint))
 
     def warn(self, code: str, message: str, path: str = "", pointer: str = "", hint: str = ""):
-        self.report.add(Finding(Severity.WARNING, code, message, path, pointer, hint))
+        self._add(Finding(Severity.WARNING, code, message, path, pointer, hint))
+
+    def _add(self, finding: Finding) -> None:
+        seen = self._per_code[finding.code] = self._per_code.get(finding.code, 0) + 1
+        if seen <= MAX_FINDINGS_PER_CODE:
+            self.report.add(finding)
+
+    def _add_truncation_notes(self) -> None:
+        for code, seen in self._per_code.items():
+            if seen > MAX_FINDINGS_PER_CODE:
+                self.report.add(Finding(
+                    Severity.INFO, "findings-truncated",
+                    f"{seen - MAX_FINDINGS_PER_CODE:,} more '{code}' findings are not listed",
+                ))  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------
 
     def node(self, rel: str) -> ZarrNode | None | bool:
-        """The node at ``rel``; None where absent; False where its metadata is broken."""
-        try:
-            return read_node(self.root, rel)
-        except MetadataError as error:
-            self.error(
-                error.code,
-                error.message,
-                error.file,
-                hint="rewrite this metadata document as valid JSON (the writer may have "
-                "been interrupted)"
-                if error.code == "invalid-json"
-                else "see the Zarr specification for this document's required keys",
-            )
+        """The node at ``rel`` (read once); None where absent; False where its metadata is
+        broken or the walk has made :data:`MAX_VISITS` visits already."""
+        self.visits += 1
+        if self.visits > MAX_VISITS:
+            if self.visits == MAX_VISITS + 1:
+                self.error(
+                    "too-many-nodes",
+                    f"the walk visited groups and arrays {MAX_VISITS:,} times; the rest of the "
+                    "store was not checked",
+                    rel,
+                    hint="validate its images or plates one by one",
+                )
             return False
+        if rel not in self._nodes:
+            try:
+                self._nodes[rel] = read_node(self.root, rel)
+            except MetadataError as error:
+                self.error(
+                    error.code,
+                    error.message,
+                    error.file,
+                    error.pointer,
+                    _METADATA_HINTS[error.code],
+                )
+                self._nodes[rel] = False
+        return self._nodes[rel]
+
+    def too_many(
+        self, key: str, entries: list, file: str, pointer: str, bound: int | None = None
+    ) -> bool:
+        """True (with a finding) where a list is longer than the walk follows."""
+        bound = MAX_LISTED[key] if bound is None else bound
+        if len(entries) <= bound:
+            return False
+        self.error(
+            "too-many-entries",
+            f"'{key}' lists {len(entries):,} entries, more than the {bound:,} this validator "
+            "follows; none was checked",
+            file,
+            pointer,
+            "real stores list far fewer: check the writer of this metadata",
+        )
+        return True
+
+    def long_list(self, ome: dict, file: str, pointer: str) -> bool:
+        """True (with a finding) where NGFF metadata holds a list of more than
+        :data:`MAX_LIST_ENTRIES` entries."""
+        stack = [((key,), ome[key]) for key in _NGFF_KEYS if key in ome]
+        while stack:
+            parts, value = stack.pop()
+            if isinstance(value, list):
+                if self.too_many(
+                    str(parts[-1]), value, file, pointer + json_pointer(*parts), MAX_LIST_ENTRIES
+                ):
+                    return True  # fmt: skip
+                stack.extend(((*parts, i), v) for i, v in enumerate(value))
+            elif isinstance(value, dict):
+                stack.extend(((*parts, k), v) for k, v in value.items())
+        return False
 
     def follow(self, base: str, rel: Any, what: str, path: str, pointer: str) -> str | None:
         """Join a path taken from metadata to ``base``; None (with a finding) if unsafe."""
@@ -113,7 +219,9 @@ class _StoreValidator:
             )
             return None
         joined = f"{base}/{rel}" if base else rel
-        if escapes_root(self.root, joined):
+        try:
+            resolve_inside(self.root, joined)
+        except ConfinementError:
             self.error(
                 "symlink-escape",
                 f"{what} path {rel!r} leads outside the store through a symbolic link",
@@ -127,6 +235,13 @@ class _StoreValidator:
     # -- entry -----------------------------------------------------------------------------
 
     def run(self) -> Report:
+        if os.path.lexists(self.root / INCOMPLETE_MARKER):
+            self.error(
+                "incomplete",
+                "incomplete: a write into this store was interrupted",
+                INCOMPLETE_MARKER,
+                hint="write the store again; a killed writer leaves this marker behind",
+            )
         node = self.node("")
         facts = self.report.facts
         if isinstance(node, ZarrNode):
@@ -138,6 +253,7 @@ class _StoreValidator:
         facts["mode"] = "deep (every chunk read)" if self.deep else "metadata and sample chunks"
         facts["arrays_checked"] = self.arrays
         facts["chunks_read"] = self.chunks_read
+        self._add_truncation_notes()
         return self.report
 
     def ome_attributes(self, node: ZarrNode, *, root: bool = False):
@@ -150,6 +266,8 @@ class _StoreValidator:
         else:
             ome, pointer = attributes, prefix
             version, version_pointer = _v04_version(attributes, prefix)
+        if self.long_list(ome, node.metadata_file, pointer):
+            return None, pointer
         if version is None:
             version = "0.5" if node.zarr_format == 3 else "0.4"
         if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
@@ -210,6 +328,9 @@ class _StoreValidator:
         return "unknown"
 
     def schema(self, node: ZarrNode, kind: str) -> None:
+        if (node.path, kind) in self._schemas:
+            return
+        self._schemas.add((node.path, kind))
         version = self.versions.get(node.path, self.version or "0.4")
         for pointer, message in schema_errors(node.attributes, version, kind):
             self.error(
@@ -223,10 +344,20 @@ class _StoreValidator:
     # -- images ----------------------------------------------------------------------------
 
     def image(self, rel: str, node: ZarrNode, ome: dict, pointer: str) -> _Image | None:
+        multiscales = ome.get("multiscales")
+        if isinstance(multiscales, list) and (
+            self.too_many("multiscales", multiscales, node.metadata_file, f"{pointer}/multiscales")
+            or any(
+                self.too_many("datasets", m["datasets"], node.metadata_file,
+                              f"{pointer}/multiscales/{i}/datasets")
+                for i, m in enumerate(multiscales)
+                if isinstance(m, dict) and isinstance(m.get("datasets"), list)
+            )
+        ):  # fmt: skip
+            return None
         self.schema(node, "image")
         if "image-label" in ome:
             self.schema(node, "label")
-        multiscales = ome.get("multiscales")
         if not isinstance(multiscales, list) or not multiscales:
             return None
         images = [
@@ -272,7 +403,6 @@ class _StoreValidator:
                 )
                 continue
             array = array_node.array
-            self.arrays += 1
             if n_axes is not None and array.ndim != n_axes:
                 self.error(
                     "ndim-mismatch",
@@ -384,16 +514,28 @@ class _StoreValidator:
                     where,
                     f"give exactly one {kind} value per axis, in axis order",
                 )
-            if kind == "scale":
-                bad = [v for v in values if isinstance(v, int | float) and v <= 0]
-                if bad:
-                    self.warn(
-                        "scale-not-positive",
-                        f"scale values {bad} are zero or negative",
-                        file,
-                        where,
-                        "a scale is a pixel size (or a time step): use a positive number",
-                    )
+            numbers = [
+                (i, v) for i, v in enumerate(values) if isinstance(v, int | float)
+                and not isinstance(v, bool)
+            ]  # fmt: skip
+            infinite = [(i, v) for i, v in numbers if not math.isfinite(v)]
+            if infinite:
+                self.error(
+                    f"{kind}-not-finite",
+                    f"{kind} values {[v for _, v in infinite]} are not finite numbers",
+                    file,
+                    f"{where}/{infinite[0][0]}",
+                    f"write the {kind} as finite numbers",
+                )
+            bad = [(i, v) for i, v in numbers if kind == "scale" and math.isfinite(v) and v <= 0]
+            if bad:
+                self.error(
+                    "scale-not-positive",
+                    f"scale values {[v for _, v in bad]} are zero or negative",
+                    file,
+                    f"{where}/{bad[0][0]}",
+                    "a scale is a pixel size (or a time step): use a positive number",
+                )
 
     def pyramid(self, levels, axes, file: str, pointer: str) -> None:
         names = [n for n, _ in axes] if axes else None
@@ -431,7 +573,22 @@ class _StoreValidator:
             )
 
     def chunks(self, rel: str, array: ArrayMetadata) -> None:
-        reader = ChunkReader(self.root / rel, array, self.root)
+        if rel in self._chunked:
+            return
+        self._chunked.add(rel)
+        self.arrays += 1
+        decoded = decoded_chunk_bytes(array)
+        if decoded > MAX_DECODED_CHUNK_BYTES and array.chunk_count:
+            self.error(
+                "chunk-too-large",
+                f"one chunk decodes to {decoded:,} bytes, more than the "
+                f"{MAX_DECODED_CHUNK_BYTES:,} this validator reads; no chunk was read",
+                f"{rel}/.zarray" if array.zarr_format == 2 else f"{rel}/zarr.json",
+                "/chunks" if array.zarr_format == 2 else "/chunk_grid",
+                "write the array with smaller chunks (a few MB each is usual)",
+            )
+            return
+        reader = ChunkReader(self.root, rel, array)
         try:
             scan = reader.read_all(self.workers) if self.deep else reader.read_sample()
         except OSError as error:
@@ -449,6 +606,16 @@ class _StoreValidator:
                 rel,
                 hint="re-write the array; a copy or the writer may have been interrupted",
             )
+        if scan.refused:
+            keys = ", ".join(k for k, _ in scan.refused[:_LISTED])
+            key, reason = scan.refused[0]
+            self.error(
+                "chunk-not-a-file",
+                f"{len(scan.refused)} chunk key(s) name no chunk file and were not read "
+                f"({keys}): {key!r} {reason}",
+                rel,
+                hint="a chunk is a regular file no larger than its encoded size can be",
+            )
         if scan.escaping:
             self.error(
                 "symlink-escape",
@@ -459,7 +626,7 @@ class _StoreValidator:
             )
         if not self.deep:
             return
-        stored = scan.read
+        stored = scan.read - len(scan.refused)
         missing = array.chunk_count - stored
         if missing > 0:
             self.warn(
@@ -594,7 +761,8 @@ class _StoreValidator:
         colors = (ome.get("image-label") or {}).get("colors")
         if isinstance(colors, list):
             values = [c.get("label-value") for c in colors if isinstance(c, dict)]
-            duplicates = sorted({v for v in values if values.count(v) > 1}, key=str)
+            counts = Counter(map(json.dumps, values))
+            duplicates = sorted({v for v in values if counts[json.dumps(v)] > 1}, key=str)
             if duplicates:
                 self.warn(
                     "label-value-duplicate",
@@ -607,11 +775,12 @@ class _StoreValidator:
     # -- HCS -------------------------------------------------------------------------------
 
     def plate(self, rel: str, node: ZarrNode, ome: dict, pointer: str) -> None:
-        self.schema(node, "plate")
         plate = ome.get("plate")
+        file = node.metadata_file
+        self.schema(node, "plate")
         if not isinstance(plate, dict):
             return
-        file, pointer = node.metadata_file, f"{pointer}/plate"
+        pointer = f"{pointer}/plate"
         names: dict[str, list] = {}
         for key in ("rows", "columns"):
             entries = plate.get(key) if isinstance(plate.get(key), list) else []
@@ -680,8 +849,8 @@ class _StoreValidator:
                 self.well(well_rel, well_node, well_ome, well_pointer, acquisition_ids)
 
     def well(self, rel: str, node: ZarrNode, ome: dict, pointer: str, acquisitions) -> None:
-        self.schema(node, "well")
         well = ome.get("well")
+        self.schema(node, "well")
         if not isinstance(well, dict) or not isinstance(well.get("images"), list):
             if not isinstance(well, dict):
                 self.error("missing-well", "group has no 'well' metadata", node.metadata_file)
@@ -745,14 +914,19 @@ class _StoreValidator:
         ome_node = self.node(ome_rel) if (self.root / ome_rel).is_dir() else None
         if isinstance(ome_node, ZarrNode):
             ome_attrs, _ = self.ome_attributes(ome_node)
-            self.schema(ome_node, "ome")
             listed = (ome_attrs or {}).get("series")
+            if ome_attrs is not None:
+                self.schema(ome_node, "ome")
             if isinstance(listed, list):
                 series = [(s, ome_node.metadata_file, json_pointer("series", i)) for i, s in
                           enumerate(listed)]  # fmt: skip
         if not series:  # without a series list, images are the groups 0, 1, 2, ...
             index = 0
             while has_zarr_metadata(self.root / rel / str(index)):
+                if index == MAX_LIST_ENTRIES:
+                    groups = [None] * (index + 1)
+                    self.too_many("series", groups, node.metadata_file, pointer, MAX_LIST_ENTRIES)
+                    return
                 series.append((str(index), node.metadata_file, pointer))
                 index += 1
         if not series:

@@ -1,8 +1,9 @@
 """Zarr v2 and v3 metadata read as plain JSON, so that a broken store never crashes a reader.
 
-Nothing here opens arrays or lists chunks: a node is its metadata document(s) only. Paths that
-come from inside the store (dataset paths, label paths, well paths) are checked by
-:func:`resolve_inside` before anything is read through them.
+Nothing here opens arrays or lists chunks: a node is its metadata document(s) only. Every
+document is read through :func:`fairio_tools.confined.read_inside`: it must be a regular file
+inside the store (no link out, no device, FIFO, socket or directory) of at most
+:data:`MAX_METADATA_BYTES`. ``NaN`` and ``Infinity`` are refused: they are not JSON (RFC 8259).
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from fairio_tools.confined import ConfinementError, read_inside, resolve_inside
+from fairio_tools.confined import unsafe_path_reason as unsafe_path_reason
+from fairio_tools.findings import json_pointer
 
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 """Metadata documents larger than this are refused rather than parsed."""
@@ -24,11 +31,14 @@ V3_FILE = "zarr.json"
 class MetadataError(Exception):
     """A metadata document exists but is not usable JSON; ``file`` names it."""
 
-    def __init__(self, file: str, message: str, code: str = "invalid-zarr-metadata") -> None:
+    def __init__(
+        self, file: str, message: str, code: str = "invalid-zarr-metadata", pointer: str = ""
+    ) -> None:
         super().__init__(message)
         self.file = file
         self.message = message
         self.code = code
+        self.pointer = pointer
 
 
 @dataclass(frozen=True)
@@ -83,14 +93,49 @@ class ZarrNode:
     array: ArrayMetadata | None = None
 
 
-def read_json(file: Path, name: str) -> Any:
-    """Parse a metadata document; raise :class:`MetadataError` for anything unusable."""
+def read_json(file: Path, name: str, root: Path | None = None) -> Any:
+    """Parse the metadata document ``file`` (called ``name`` in messages), which must lie
+    inside ``root`` (default: its own folder); raise :class:`MetadataError` for anything
+    unusable."""
+    root = file.parent if root is None else root
+    rel = file.relative_to(root).as_posix()
     try:
-        size = file.stat().st_size
-        if size > MAX_METADATA_BYTES:
-            raise MetadataError(name, f"metadata document of {size} bytes is implausibly large")
-        text = file.read_bytes().decode("utf-8")
-        return json.loads(text)
+        real = resolve_inside(root, rel)
+    except ConfinementError:
+        raise MetadataError(
+            name, "is a symbolic link that leads outside the store", "symlink-escape"
+        ) from None
+    try:
+        data = read_inside(root, rel, MAX_METADATA_BYTES)
+    except ConfinementError as error:
+        if stat.S_ISREG(os.stat(real).st_mode):
+            message = f"holds more than {MAX_METADATA_BYTES} bytes, implausibly much metadata"
+            raise MetadataError(name, message, "metadata-too-large") from None
+        kind = str(error.args[0]).replace(repr(rel), "").strip()
+        message = f"{kind} where a metadata document must be"
+        raise MetadataError(name, message, "metadata-not-a-file") from None
+    except OSError as error:
+        if not stat.S_ISREG(os.stat(real).st_mode):  # a socket: opening it fails
+            message = "is a socket or device where a metadata document must be"
+            raise MetadataError(name, message, "metadata-not-a-file") from None
+        raise MetadataError(name, f"cannot be read ({error.strerror or error})") from None
+    if data is None:
+        raise MetadataError(name, "is a link to nothing (or disappeared while being read)")
+    return parse_json(data, name)
+
+
+class _NonFinite(float):
+    """A ``NaN`` or ``Infinity`` literal, marked so that it can be located after parsing."""
+
+
+def _non_finite(literal: str) -> float:
+    return _NonFinite(literal.replace("Infinity", "inf"))
+
+
+def parse_json(data: bytes, name: str) -> Any:
+    """Parse strict JSON (RFC 8259) from ``data``; raise :class:`MetadataError` otherwise."""
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_constant=_non_finite)
     except UnicodeDecodeError as error:
         raise MetadataError(name, f"not UTF-8 text ({error.reason})", "invalid-json") from None
     except json.JSONDecodeError as error:
@@ -98,12 +143,35 @@ def read_json(file: Path, name: str) -> Any:
         raise MetadataError(name, message, "invalid-json") from None
     except RecursionError:
         raise MetadataError(name, "JSON nested too deeply", "invalid-json") from None
-    except OSError as error:
-        raise MetadataError(name, f"cannot be read ({error.strerror or error})") from None
+    if b"NaN" in data or b"Infinity" in data:
+        for pointer, value in _leaves(doc):
+            if isinstance(value, _NonFinite):
+                raise MetadataError(
+                    name,
+                    f"holds the number {value}, which JSON cannot express (RFC 8259)",
+                    "invalid-json",
+                    pointer,
+                )
+    return doc
+
+
+def _leaves(doc: Any) -> Iterator[tuple[str, Any]]:
+    """(JSON pointer, value) of every scalar in ``doc``, without recursion."""
+    stack: list[tuple[tuple, Any]] = [((), doc)]
+    while stack:
+        parts, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*parts, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*parts, i), v) for i, v in enumerate(value))
+        else:
+            yield json_pointer(*parts), value
 
 
 def has_zarr_metadata(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in (V3_FILE, *V2_FILES))
+    """True where ``folder`` holds an entry named like a Zarr metadata document (of any kind:
+    a readers refuses it later if it is not a regular file)."""
+    return any(os.path.lexists(folder / name) for name in (V3_FILE, *V2_FILES))
 
 
 def read_node(root: Path, rel: str) -> ZarrNode | None:
@@ -113,8 +181,8 @@ def read_node(root: Path, rel: str) -> ZarrNode | None:
     """
     folder = root / rel if rel else root
     prefix = f"{rel}/" if rel else ""
-    if (folder / V3_FILE).is_file():
-        doc = read_json(folder / V3_FILE, prefix + V3_FILE)
+    if os.path.lexists(folder / V3_FILE):
+        doc = read_json(folder / V3_FILE, prefix + V3_FILE, root)
         if not isinstance(doc, dict):
             raise MetadataError(prefix + V3_FILE, "is not a JSON object")
         node_type = doc.get("node_type")
@@ -128,21 +196,22 @@ def read_node(root: Path, rel: str) -> ZarrNode | None:
         array = _v3_array(doc, prefix + V3_FILE) if node_type == "array" else None
         return ZarrNode(rel, 3, node_type, attributes, prefix + V3_FILE, array)
 
-    present = {name for name in V2_FILES if (folder / name).is_file()}
+    present = {name for name in V2_FILES if os.path.lexists(folder / name)}
     if not present:
         return None
     attributes: Any = {}
     if ".zattrs" in present:
-        attributes = read_json(folder / ".zattrs", prefix + ".zattrs")
+        attributes = read_json(folder / ".zattrs", prefix + ".zattrs", root)
         if not isinstance(attributes, dict):
             raise MetadataError(prefix + ".zattrs", "is not a JSON object")
     array = None
     node_type = "group"
     if ".zarray" in present:
         node_type = "array"
-        array = _v2_array(read_json(folder / ".zarray", prefix + ".zarray"), prefix + ".zarray")
+        name = prefix + ".zarray"
+        array = _v2_array(read_json(folder / ".zarray", name, root), name)
     elif ".zgroup" in present:
-        group = read_json(folder / ".zgroup", prefix + ".zgroup")
+        group = read_json(folder / ".zgroup", prefix + ".zgroup", root)
         if not isinstance(group, dict) or group.get("zarr_format") != 2:
             raise MetadataError(prefix + ".zgroup", 'needs {"zarr_format": 2}')
     return ZarrNode(rel, 2, node_type, attributes, prefix + ".zattrs", array)
@@ -207,28 +276,3 @@ def _v3_array(doc: dict[str, Any], name: str) -> ArrayMetadata:
     if separator not in (".", "/"):
         raise MetadataError(name, 'chunk key "separator" must be "." or "/"')
     return ArrayMetadata(3, shape, chunks, dtype, prefix, separator, doc)
-
-
-def unsafe_path_reason(rel: str) -> str | None:
-    """Why a path taken from inside a store may not be followed, or None if it may."""
-    if not isinstance(rel, str) or not rel:
-        return "is empty"
-    if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":") or rel.startswith("\\"):
-        return "is absolute"
-    if "\\" in rel:
-        return "contains a backslash"
-    parts = rel.split("/")
-    if ".." in parts:
-        return "climbs out with '..'"
-    if any(p in ("", ".") for p in parts):
-        return "has an empty or '.' component"
-    if "\x00" in rel:
-        return "contains a NUL character"
-    return None
-
-
-def escapes_root(root: Path, rel: str) -> bool:
-    """True where following ``rel`` (through symlinks) leads outside ``root``."""
-    real_root = os.path.realpath(root)
-    target = os.path.realpath(os.path.join(real_root, rel))
-    return os.path.commonpath([real_root, target]) != real_root
