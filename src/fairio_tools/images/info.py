@@ -130,6 +130,13 @@ def _tiff_info(path: Path) -> ImageInfo:
 def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
     """Refuse a file whose header points at pixel data beyond its end (truncated), or that
     declares far more pixels than its data can hold (a corrupt or malicious header)."""
+    if 0 in tiff_series.keyframe.chunks:
+        raise InputError(
+            f"the header declares strips or tiles of size {tiff_series.keyframe.chunks} "
+            "(RowsPerStrip, TileWidth or TileLength 0)",
+            path=path,
+            hint="the file is corrupt",
+        )
     end, stored, compressed, segment = 0, 0, False, 0
     if tiff_series.dataoffset is not None:
         end = tiff_series.dataoffset + tiff_series.nbytes
@@ -217,6 +224,7 @@ def _tiff_series_info(
             info.time_interval = Quantity(value, ngff_unit(unit))
         info.channel_names = ome.channel_names
         info.channel_colors = ome.channel_colors
+        info.notes.extend(ome.notes)
     elif imagej is not None:
         _imagej_calibration(info, tiff_series.pages[0], imagej)
     else:

@@ -27,7 +27,12 @@ def _env_limit(name: str, default: int) -> int:
 MAX_DECODED_BYTES = _env_limit("FAIRIO_MAX_DECODED_BYTES", 256 << 20)
 """Largest image decoded whole into memory, in bytes of pixels: PNG and JPEG (which cannot be
 read by region) everywhere, and TIFF pixels that ``label`` and ``predict`` read at once.
-256 MiB is a 16384 x 16384 8-bit grey image; decoding it stays under 1 GiB and a few seconds."""
+256 MiB is a 16384 x 16384 8-bit grey image, or 8192 x 8192 RGBA; decoding it stays under
+1 GiB of memory."""
+
+MAX_IMAGE_PIXELS = _env_limit("FAIRIO_MAX_IMAGE_PIXELS", 8192 * 8192)
+"""Most pixels (width x height) of a PNG or JPEG. Both compress so well (a 300 KB PNG can
+declare 89 megapixels) that the file size says nothing about the work of decoding it."""
 
 MAX_SEGMENT_BYTES = _env_limit("FAIRIO_MAX_SEGMENT_BYTES", 256 << 20)
 """Largest compressed TIFF strip or tile, decoded, in bytes. A strip is always decoded whole,

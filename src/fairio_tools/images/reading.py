@@ -3,8 +3,8 @@
 * ``open_tiff`` opens a TIFF as a single file: tifffile would otherwise open the other files
   a multi-file OME-TIFF (``<UUID FileName=...>``), a Micro-Manager stack (``*_MMStack*.tif``)
   or an NDTiff dataset (``NDTiff.index``) names, anywhere on the disk.
-* ``open_pillow`` opens a PNG or JPEG and refuses one whose decoded pixels would exceed
-  ``MAX_DECODED_BYTES`` before decoding anything.
+* ``open_pillow`` opens a PNG or JPEG and refuses one with more than ``MAX_IMAGE_PIXELS``
+  or whose decoded pixels would exceed ``MAX_DECODED_BYTES``, before decoding anything.
 * ``decoding`` turns whatever a codec or tifffile raises on corrupt data into an InputError.
 """
 
@@ -74,6 +74,12 @@ def open_pillow(path: Path, what: str) -> Iterator[Any]:
     with image:
         dtype, values = PILLOW_MODES.get(image.mode, ("uint8", len(image.mode)))
         width, height = image.size
+        if width * height > limits.MAX_IMAGE_PIXELS:
+            raise InputError(
+                f"declares {width} x {height} pixels, more than this server decodes",
+                path=path,
+                hint=limits.refusal_hint("FAIRIO_MAX_IMAGE_PIXELS", limits.MAX_IMAGE_PIXELS),
+            )
         check_decoded_size(path, width * height * values * np.dtype(dtype).itemsize)
         yield image
 
