@@ -479,3 +479,24 @@ def test_corrupt_input_is_exit_2_from_every_command(shared_data, tmp_path, case)
     _assert_refused(_fairio("label", source, out / "labels.tif", "--threshold", "1"), source)
     assert list(out.iterdir()) == []
     assert [p.name for p in upload.iterdir()] == [source.name]
+
+
+def test_predict_reads_its_image_through_the_same_layer(shared_data, tmp_path):
+    """``predict`` reads its input with ``models.image_io.read_image``: one plane, no canary,
+    and corrupt pixels are an InputError naming the file (building a model here is slow)."""
+    from fairio_tools.errors import InputError
+    from fairio_tools.models.image_io import read_image
+
+    plane = _plane(shared_data)
+    canary_uuid = f"urn:uuid:{uuid.uuid4()}"
+    _canary_ome_tiff(tmp_path / "canary.ome.tif", plane.shape, canary_uuid)
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    source = upload / "main.ome.tif"
+    xml = _ome_xml(f"urn:uuid:{uuid.uuid4()}", canary_uuid, "../canary.ome.tif", plane)
+    tifffile.imwrite(source, plane, description=xml, metadata=None)
+    np.testing.assert_array_equal(read_image(source).data, plane)
+    corrupt = _compressed(shared_data, upload / "corrupt.tif", "zstd")
+    with pytest.raises(InputError, match="cannot be read as TIFF") as raised:
+        read_image(corrupt)
+    assert raised.value.path == str(corrupt)
