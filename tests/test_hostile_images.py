@@ -500,3 +500,19 @@ def test_predict_reads_its_image_through_the_same_layer(shared_data, tmp_path):
     with pytest.raises(InputError, match="cannot be read as TIFF") as raised:
         read_image(corrupt)
     assert raised.value.path == str(corrupt)
+
+
+def test_tiles_sharing_their_bytes_count_once(tmp_path):
+    """The 4 GiB bomb again, each tile entry now claiming the whole data block: the summed
+    byte counts look plausible (256 x 40 KB), the distinct bytes (40 KB) do not."""
+    import imagecodecs
+
+    frame = imagecodecs.zstd_encode(np.zeros((4096, 4096), np.uint8).tobytes())
+    block = frame + bytes(40_000 - len(frame))
+    source = tmp_path / "shared-tiles.tif"
+    tags = [
+        (256, 4, [65536]), (257, 4, [65536]), (258, 3, [8]), (259, 3, [50000]), (262, 3, [1]),
+        (277, 3, [1]), (322, 3, [4096]), (323, 3, [4096]), (324, 4, None), (325, 4, None),
+    ]  # fmt: skip
+    source.write_bytes(_classic_tiff(tags, block, 256))
+    _assert_refused(_fairio("image-info", source), source, "FAIRIO_MAX_COMPRESSION_RATIO")

@@ -142,6 +142,7 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
         end = tiff_series.dataoffset + tiff_series.nbytes
         stored = tiff_series.nbytes
     else:
+        ranges: list[tuple[int, int]] = []
         for page in tiff_series.pages:
             if page is None:
                 continue
@@ -150,8 +151,8 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
                 keyframe = getattr(page, "keyframe", page)
                 segment = max(segment, math.prod(keyframe.chunks) * keyframe.dtype.itemsize)
             for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
-                end = max(end, offset + count)
-                stored += count
+                ranges.append((offset, offset + count))
+        end, stored = _extent(ranges)
     shape = " x ".join(str(n) for n in tiff_series.shape)
     declared = tiff_series.nbytes
     if end > file_size and declared > file_size:
@@ -176,6 +177,18 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
         )
     if compressed:
         _check_compression(declared, max(stored, 1), segment, shape, path)
+
+
+def _extent(ranges: list[tuple[int, int]]) -> tuple[int, int]:
+    """(last byte, number of distinct bytes) of the file covered by pixel data: segments that
+    share bytes count once, so pointing every tile at one small block amplifies nothing."""
+    end = covered = reached = 0
+    for start, stop in sorted(ranges):
+        if stop > reached:
+            covered += stop - max(start, reached)
+            reached = stop
+        end = max(end, stop)
+    return end, covered
 
 
 def _check_compression(declared: int, stored: int, segment: int, shape: str, path: Path) -> None:
