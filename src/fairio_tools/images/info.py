@@ -46,6 +46,11 @@ class SeriesInfo:
     channel_colors: list[str | None] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all pixels of this series, decoded."""
+        return math.prod(self.shape) * np.dtype(self.dtype).itemsize
+
 
 @dataclass
 class ImageInfo:

@@ -7,7 +7,6 @@ and ``image-label`` metadata pointing back to the image, in the parent's NGFF ve
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,8 +88,7 @@ def _read_file(path: Path) -> tuple[np.ndarray, list[str]]:
     from fairio_tools.images.reading import read_whole
 
     series = read_image_info(path).series[0]
-    nbytes = math.prod(series.shape) * np.dtype(series.dtype).itemsize
-    return read_whole(path, 0, nbytes), list(series.axes)
+    return read_whole(path, 0, series.nbytes), list(series.axes)
 
 
 def fit_to_image(labels: np.ndarray, axes: list[str], image: OmeZarrImage) -> np.ndarray:

@@ -8,7 +8,6 @@ the full writer.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -65,7 +64,7 @@ def _read_with_image_info(path: Path) -> Image:
 
     info = read_image_info(path)
     series = info.series[0]
-    data = read_whole(path, 0, math.prod(series.shape) * np.dtype(series.dtype).itemsize)
+    data = read_whole(path, 0, series.nbytes)
     if list(data.shape) != series.shape:
         raise InputError(
             f"pixels have shape {data.shape} but the metadata says {series.shape}", path=path
