@@ -456,6 +456,7 @@ CORRUPT = {
         ),
         True,
     ),
+    "bits-per-sample-55": (lambda d, p: _patched(d, p, "BitsPerSample", 55), True),
     "png-corrupt-idat": (_corrupt_png, True),
     "jpeg-truncated": (_truncated_jpeg, True),
 }

@@ -135,14 +135,22 @@ def _tiff_info(path: Path) -> ImageInfo:
 def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
     """Refuse a file whose header points at pixel data beyond its end (truncated), or that
     declares far more pixels than its data can hold (a corrupt or malicious header)."""
-    if 0 in tiff_series.keyframe.chunks:
+    keyframe = tiff_series.keyframe
+    if keyframe.dtype is None:
         raise InputError(
-            f"the header declares strips or tiles of size {tiff_series.keyframe.chunks} "
+            f"unsupported pixel type (BitsPerSample {keyframe.bitspersample}, "
+            f"SampleFormat {keyframe.sampleformat})",
+            path=path,
+            hint="the file is corrupt or uses a pixel type NGFF cannot hold",
+        )
+    if 0 in keyframe.chunks:
+        raise InputError(
+            f"the header declares strips or tiles of size {keyframe.chunks} "
             "(RowsPerStrip, TileWidth or TileLength 0)",
             path=path,
             hint="the file is corrupt",
         )
-    end, stored, compressed, segment = 0, 0, False, 0
+    end, stored, compressed = 0, 0, False
     if tiff_series.dataoffset is not None:
         end = tiff_series.dataoffset + tiff_series.nbytes
         stored = tiff_series.nbytes
@@ -151,10 +159,7 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
         for page in tiff_series.pages:
             if page is None:
                 continue
-            if page.compression != 1:
-                compressed = True
-                keyframe = getattr(page, "keyframe", page)
-                segment = max(segment, math.prod(keyframe.chunks) * keyframe.dtype.itemsize)
+            compressed = compressed or page.compression != 1
             for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
                 ranges.append((offset, offset + count))
         end, stored = _extent(ranges)
@@ -180,7 +185,8 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
             path=path,
             hint="the file is corrupt or truncated",
         )
-    if compressed:
+    if compressed:  # the pages of a series share their keyframe's strip or tile layout
+        segment = math.prod(keyframe.chunks) * keyframe.dtype.itemsize
         _check_compression(declared, max(stored, 1), segment, shape, path)
 
 
