@@ -403,6 +403,16 @@ def _patched(shared_data, path: Path, tag_name: str, value, **write) -> Path:
     return path
 
 
+def _strip_offsets_as_text(shared_data, path: Path) -> Path:
+    """StripOffsets declared as ASCII (TIFF type 2) instead of numbers."""
+    tifffile.imwrite(path, _plane(shared_data), metadata=None, rowsperstrip=8)
+    buffer = bytearray(path.read_bytes())
+    with tifffile.TiffFile(path) as tif:
+        struct.pack_into("<H", buffer, tif.pages.first.tags["StripOffsets"].offset + 2, 2)
+    path.write_bytes(bytes(buffer))
+    return path
+
+
 def _rgb_planar(shared_data) -> np.ndarray:
     plane = (_plane(shared_data) >> 8).astype(np.uint8)
     return np.stack([plane, plane[::-1], plane[:, ::-1]])
@@ -457,6 +467,7 @@ CORRUPT = {
         True,
     ),
     "bits-per-sample-55": (lambda d, p: _patched(d, p, "BitsPerSample", 55), True),
+    "strip-offsets-as-text": (_strip_offsets_as_text, True),
     "png-corrupt-idat": (_corrupt_png, True),
     "jpeg-truncated": (_truncated_jpeg, True),
 }

@@ -116,9 +116,12 @@ def _tiff_info(path: Path) -> ImageInfo:
         imagej = tif.imagej_metadata if tif.is_imagej else None
         tiff_series = list(tif.series)
         is_ome, is_imagej = bool(tif.is_ome), bool(imagej)
-    for series in tiff_series:
-        _check_inside_file(series, file_size, path)
-    series_info = [_tiff_series_info(i, s, ome.images, imagej) for i, s in enumerate(tiff_series)]
+        # tifffile reads page details lazily: a corrupt page fails here, inside ``decoding``
+        for series in tiff_series:
+            _check_inside_file(series, file_size, path)
+        series_info = [
+            _tiff_series_info(i, s, ome.images, imagej) for i, s in enumerate(tiff_series)
+        ]
     if not series_info:
         raise InputError("TIFF holds no image", path=path)
     fmt = "ome-tiff" if is_ome else "imagej-tiff" if is_imagej else "tiff"
