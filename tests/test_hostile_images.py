@@ -468,6 +468,7 @@ CORRUPT = {
     ),
     "bits-per-sample-55": (lambda d, p: _patched(d, p, "BitsPerSample", 55), True),
     "strip-offsets-as-text": (_strip_offsets_as_text, True),
+    "image-width-0": (lambda d, p: _patched(d, p, "ImageWidth", 0), True),
     "png-corrupt-idat": (_corrupt_png, True),
     "jpeg-truncated": (_truncated_jpeg, True),
 }

@@ -146,6 +146,8 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
             path=path,
             hint="the file is corrupt or uses a pixel type NGFF cannot hold",
         )
+    if 0 in tiff_series.shape:
+        raise InputError(f"declares an image of shape {tiff_series.shape}: no pixels", path=path)
     if 0 in keyframe.chunks:
         raise InputError(
             f"the header declares strips or tiles of size {keyframe.chunks} "
