@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,20 +69,28 @@ def open_pillow(path: Path, what: str) -> Iterator[Any]:
     """A Pillow image of ``path`` whose decoded size has been checked (nothing decoded yet)."""
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = None  # replaced by the byte limit below, checked before decoding
-    with decoding(path, what):
-        image = Image.open(path)
+    Image.MAX_IMAGE_PIXELS = limits.MAX_IMAGE_PIXELS  # Pillow's own guard, for every caller
+    with decoding(path, what), warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
+        try:
+            image = Image.open(path)
+        except Image.DecompressionBombError:  # more than twice the limit
+            raise _too_many_pixels(path, "far more") from None
     with image:
         dtype, values = PILLOW_MODES.get(image.mode, ("uint8", len(image.mode)))
         width, height = image.size
         if width * height > limits.MAX_IMAGE_PIXELS:
-            raise InputError(
-                f"declares {width} x {height} pixels, more than this server decodes",
-                path=path,
-                hint=limits.refusal_hint("FAIRIO_MAX_IMAGE_PIXELS", limits.MAX_IMAGE_PIXELS),
-            )
+            raise _too_many_pixels(path, f"{width} x {height}")
         check_decoded_size(path, width * height * values * np.dtype(dtype).itemsize)
         yield image
+
+
+def _too_many_pixels(path: Path, declared: str) -> InputError:
+    return InputError(
+        f"declares {declared} pixels, more than this server decodes",
+        path=path,
+        hint=limits.refusal_hint("FAIRIO_MAX_IMAGE_PIXELS", limits.MAX_IMAGE_PIXELS),
+    )
 
 
 def check_decoded_size(path: Path, nbytes: int) -> None:
