@@ -23,6 +23,7 @@ from fairio_tools.convert.report import ConversionReport
 from fairio_tools.convert.source import SourceImage, ngff_axes, open_series, unmapped_metadata
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.images.info import ImageInfo, read_image_info
+from fairio_tools.images.reading import decoding, open_tiff
 from fairio_tools.ngff import pyramid, writer
 from fairio_tools.ngff.axes import NGFF_ORDER
 from fairio_tools.ngff.format import DEFAULT_VERSION, NgffFormat, format_for_version
@@ -273,9 +274,7 @@ class _ProgressCallback:
 def _write_ome_xml(
     root: Any, fmt: NgffFormat, location: str, path: Path, image: ImageInfo, selected: list[int]
 ) -> None:
-    import tifffile
-
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif, decoding(path, "TIFF"):
         xml = tif.ome_metadata or ""
     ome = root.create_group("OME")
     ome.attrs.update(fmt.group_attributes({"series": [str(i) for i in selected]}))
@@ -341,6 +340,13 @@ def _fill_report(
             report.drop(f"series {index} ({info.name or 'unnamed'})", "not selected (--series)")
     if image.has_ome_xml:
         report.carry("OME-XML", "whole document", writer.OME_XML_FILE)
+    for name in image.other_files_not_read:
+        report.drop(
+            f"planes or metadata in other file {name!r}",
+            "the input is part of a multi-file OME-TIFF; other files are never opened, only "
+            "the planes stored in this file were converted",
+        )
+    report.notes.extend(image.notes)
     path = Path(report.source["path"])
     for item, reason in unmapped_metadata(path, image):
         report.drop(item, reason)

@@ -13,6 +13,7 @@ from typing import Any
 from fairio_tools.errors import InputError
 from fairio_tools.images.info import ImageInfo, SeriesInfo
 from fairio_tools.images.pixels import lazy_pixels
+from fairio_tools.images.reading import decoding, open_pillow, open_tiff
 from fairio_tools.ngff.axes import AXIS_TYPES, NGFF_ORDER
 
 _STRUCTURAL_TIFF_TAGS = {
@@ -96,11 +97,9 @@ def ngff_axes(units: dict[str, str]) -> list[dict[str, str]]:
 def unmapped_metadata(path: Path, image: ImageInfo) -> list[tuple[str, str]]:
     """File metadata that NGFF has no place for, as (item, reason) pairs."""
     if image.format in ("png", "jpeg"):
-        return _pillow_unmapped(path)
-    import tifffile
-
+        return _pillow_unmapped(path, image.format.upper())
     items: list[tuple[str, str]] = []
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif, decoding(path, "TIFF"):
         page = tif.pages.first
         for tag in page.tags:
             if tag.name not in _STRUCTURAL_TIFF_TAGS:
@@ -138,11 +137,9 @@ _IMAGEJ_REASONS = {
 }
 
 
-def _pillow_unmapped(path: Path) -> list[tuple[str, str]]:
-    from PIL import Image
-
+def _pillow_unmapped(path: Path, what: str) -> list[tuple[str, str]]:
     items = []
-    with Image.open(path) as image:
+    with open_pillow(path, what) as image:
         if image.mode == "P":
             items.append(("palette", "pixels are stored as palette indices; NGFF has no LUT"))
         for key in image.info:

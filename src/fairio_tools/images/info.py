@@ -1,11 +1,14 @@
 """What an image file holds: series, axes, shapes, dtypes and physical calibration.
 
-``read_image_info`` reads only headers and metadata (and checks that every pixel block
-the header points to lies inside the file), so it is fast on files of any size.
+``read_image_info`` reads only headers and metadata of a TIFF (and checks that every pixel
+block the header points to lies inside the file and does not decompress absurdly), so it is
+fast on files of any size; PNG and JPEG are decoded (bounded by ``limits``) to catch
+truncation. Only the given file is ever opened, see ``reading``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from fairio_tools.errors import InputError
+from fairio_tools.images import limits
 from fairio_tools.images.formats import ImageFormat, detect_format
-from fairio_tools.images.ome_xml import OmeImage, parse_ome_xml
+from fairio_tools.images.ome_xml import OmeDocument, OmeImage, parse_ome_xml, positive_calibration
+from fairio_tools.images.reading import PILLOW_MODES, decoding, open_pillow, open_tiff
 from fairio_tools.ngff.axes import ngff_unit
 
 
@@ -41,6 +46,11 @@ class SeriesInfo:
     channel_colors: list[str | None] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all pixels of this series, decoded."""
+        return math.prod(self.shape) * np.dtype(self.dtype).itemsize
+
 
 @dataclass
 class ImageInfo:
@@ -52,6 +62,9 @@ class ImageInfo:
     has_ome_xml: bool
     has_imagej_metadata: bool
     series: list[SeriesInfo]
+    other_files_not_read: list[str] = field(default_factory=list)
+    """Other files of a multi-file OME-TIFF that the OME-XML names: never opened."""
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,53 +109,70 @@ def ngff_axes_from_tiff(codes: str) -> tuple[list[str], list[str]]:
 
 
 def _tiff_info(path: Path) -> ImageInfo:
-    import tifffile
-
     file_size = path.stat().st_size
-    try:
-        with tifffile.TiffFile(path) as tif:
-            ome_images = parse_ome_xml(tif.ome_metadata, path) if tif.is_ome else []
-            imagej = tif.imagej_metadata if tif.is_imagej else None
-            series = []
-            for index, tiff_series in enumerate(tif.series):
-                _check_inside_file(tiff_series, file_size, path)
-                series.append(_tiff_series_info(index, tiff_series, ome_images, imagej))
-            is_ome, is_imagej = bool(tif.is_ome), bool(imagej)
-    except InputError:
-        raise
-    except Exception as error:  # tifffile raises many kinds for corrupt files
-        raise InputError(
-            f"cannot be read as TIFF: {error}", path=path, hint="is the file complete?"
-        ) from error
-    if not series:
+    with open_tiff(path) as tif, decoding(path, "TIFF"):
+        # the OME-XML is checked (size, entities, image count) before tifffile parses it
+        ome = parse_ome_xml(tif.ome_metadata, path) if tif.is_ome else OmeDocument()
+        imagej = tif.imagej_metadata if tif.is_imagej else None
+        tiff_series = list(tif.series)
+        is_ome, is_imagej = bool(tif.is_ome), bool(imagej)
+        # tifffile reads page details lazily: a corrupt page fails here, inside ``decoding``
+        for series in tiff_series:
+            _check_inside_file(series, file_size, path)
+        series_info = [
+            _tiff_series_info(i, s, ome.images, imagej) for i, s in enumerate(tiff_series)
+        ]
+    if not series_info:
         raise InputError("TIFF holds no image", path=path)
     fmt = "ome-tiff" if is_ome else "imagej-tiff" if is_imagej else "tiff"
-    return ImageInfo(str(path), fmt, file_size, is_ome, is_imagej, series)
-
-
-_MAX_COMPRESSION_RATIO = 1 << 20
-"""No TIFF codec shrinks real pixels a million-fold: a header claiming so is corrupt."""
+    info = ImageInfo(str(path), fmt, file_size, is_ome, is_imagej, series_info)
+    if ome.other_files:
+        info.other_files_not_read = ome.other_files
+        info.notes.append(
+            "the OME-XML describes a multi-file set; only the planes stored in this file were "
+            f"read, its {len(ome.other_files)} other file(s) were not opened"
+        )
+    return info
 
 
 def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
     """Refuse a file whose header points at pixel data beyond its end (truncated), or that
     declares far more pixels than its data can hold (a corrupt or malicious header)."""
+    keyframe = tiff_series.keyframe
+    if keyframe.dtype is None:
+        raise InputError(
+            f"unsupported pixel type (BitsPerSample {keyframe.bitspersample}, "
+            f"SampleFormat {keyframe.sampleformat})",
+            path=path,
+            hint="the file is corrupt or uses a pixel type NGFF cannot hold",
+        )
+    if 0 in tiff_series.shape:
+        raise InputError(f"declares an image of shape {tiff_series.shape}: no pixels", path=path)
+    if 0 in keyframe.chunks:
+        raise InputError(
+            f"the header declares strips or tiles of size {keyframe.chunks} "
+            "(RowsPerStrip, TileWidth or TileLength 0)",
+            path=path,
+            hint="the file is corrupt",
+        )
     end, stored, compressed = 0, 0, False
     if tiff_series.dataoffset is not None:
         end = tiff_series.dataoffset + tiff_series.nbytes
         stored = tiff_series.nbytes
     else:
+        ranges: list[tuple[int, int]] = []
         for page in tiff_series.pages:
             if page is None:
                 continue
             compressed = compressed or page.compression != 1
             for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
-                end = max(end, offset + count)
-                stored += count
+                ranges.append((offset, offset + count))
+        end, stored = _extent(ranges)
     shape = " x ".join(str(n) for n in tiff_series.shape)
-    if end > file_size and tiff_series.nbytes > file_size:
+    declared = tiff_series.nbytes
+    if end > file_size and declared > file_size:
         raise InputError(
-            f"the header declares {shape} pixels ({tiff_series.nbytes} bytes), more than "
+            f"the header declares {shape} pixels ({declared} bytes), more than "
             f"the whole file ({file_size} bytes)",
             path=path,
             hint="the file is truncated or its header is corrupt",
@@ -153,14 +183,48 @@ def _check_inside_file(tiff_series: Any, file_size: int, path: Path) -> None:
             path=path,
             hint="copy or download the file again",
         )
-    declared = tiff_series.nbytes
-    limit = stored * _MAX_COMPRESSION_RATIO if compressed else stored
-    if declared > limit:
+    if not compressed and declared > stored:
         raise InputError(
             f"the header declares {shape} pixels ({declared} bytes) but the file stores "
             f"only {stored} bytes of pixel data",
             path=path,
             hint="the file is corrupt or truncated",
+        )
+    if compressed:  # the pages of a series share their keyframe's strip or tile layout
+        segment = math.prod(keyframe.chunks) * keyframe.dtype.itemsize
+        _check_compression(declared, max(stored, 1), segment, shape, path)
+
+
+def _extent(ranges: list[tuple[int, int]]) -> tuple[int, int]:
+    """(last byte, number of distinct bytes) of the file covered by pixel data: segments that
+    share bytes count once, so pointing every tile at one small block amplifies nothing."""
+    end = covered = reached = 0
+    for start, stop in sorted(ranges):
+        if stop > reached:
+            covered += stop - max(start, reached)
+            reached = stop
+        end = max(end, stop)
+    return end, covered
+
+
+def _check_compression(declared: int, stored: int, segment: int, shape: str, path: Path) -> None:
+    """Refuse compressed pixels that would decode to absurdly more than the file holds."""
+    ratio = declared // stored
+    if ratio > limits.ABSURD_COMPRESSION_RATIO or (
+        declared > limits.COMPRESSION_CHECK_ABOVE and ratio > limits.MAX_COMPRESSION_RATIO
+    ):
+        raise InputError(
+            f"the header declares {shape} pixels ({declared} bytes) from only {stored} "
+            f"bytes of compressed data ({ratio} to 1): a decompression bomb or a corrupt header",
+            path=path,
+            hint=limits.refusal_hint("FAIRIO_MAX_COMPRESSION_RATIO", limits.MAX_COMPRESSION_RATIO),
+        )
+    if segment > limits.MAX_SEGMENT_BYTES:
+        raise InputError(
+            f"one compressed strip or tile decodes to {segment} bytes, more than this server "
+            "decodes at once",
+            path=path,
+            hint=limits.refusal_hint("FAIRIO_MAX_SEGMENT_BYTES", limits.MAX_SEGMENT_BYTES),
         )
 
 
@@ -189,6 +253,7 @@ def _tiff_series_info(
             info.time_interval = Quantity(value, ngff_unit(unit))
         info.channel_names = ome.channel_names
         info.channel_colors = ome.channel_colors
+        info.notes.extend(ome.notes)
     elif imagej is not None:
         _imagej_calibration(info, tiff_series.pages[0], imagej)
     else:
@@ -201,20 +266,33 @@ def _imagej_calibration(info: SeriesInfo, page: Any, imagej: dict) -> None:
     unit = ngff_unit(unit_text)
     if unit_text and unit is None and unit_text.lower() not in ("pixel", "pixels"):
         info.notes.append(f"ImageJ unit {unit_text!r} is not a unit NGFF knows")
-    x, y = _resolution_sizes(page)
+    x, y = _resolution_sizes(page, info.notes)
     if x is not None and y is not None and unit is not None:
         info.physical_sizes["y"] = Quantity(y, unit)
         info.physical_sizes["x"] = Quantity(x, unit)
-    spacing = imagej.get("spacing")
+    spacing = _imagej_number(imagej, "spacing", info.notes)
     if spacing is not None and "z" in info.axes and unit is not None:
-        info.physical_sizes["z"] = Quantity(float(spacing), unit)
-    interval = imagej.get("finterval")
-    if interval:  # kept without a t axis too, as Bio-Formats does (TimeIncrement)
-        info.time_interval = Quantity(float(interval), ngff_unit(imagej.get("tunit", "s")))
+        info.physical_sizes["z"] = Quantity(spacing, unit)
+    interval = _imagej_number(imagej, "finterval", info.notes)
+    if interval is not None:  # kept without a t axis too, as Bio-Formats does (TimeIncrement)
+        info.time_interval = Quantity(interval, ngff_unit(str(imagej.get("tunit", "s"))))
+
+
+def _imagej_number(imagej: dict, key: str, notes: list[str]) -> float | None:
+    """An ImageJ calibration value; None (with a note) unless a finite positive number."""
+    value = imagej.get(key)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        notes.append(f"ImageJ {key} is {value!r}, not a number: not written")
+        return None
+    return positive_calibration(number, f"ImageJ {key}", notes)
 
 
 def _tiff_resolution(info: SeriesInfo, page: Any) -> None:
-    x, y = _resolution_sizes(page)
+    x, y = _resolution_sizes(page, info.notes)
     if x is None or y is None:
         return
     unit = {2: "inch", 3: "centimeter"}.get(int(page.resolutionunit))
@@ -226,41 +304,37 @@ def _tiff_resolution(info: SeriesInfo, page: Any) -> None:
         info.notes.append("pixel size comes from the TIFF resolution tags (often a DPI default)")
 
 
-def _resolution_sizes(page: Any) -> tuple[float | None, float | None]:
+def _resolution_sizes(page: Any, notes: list[str]) -> tuple[float | None, float | None]:
     """Pixel width and height from the TIFF XResolution/YResolution tags (pixels per unit)."""
     sizes = []
     for tag_name in ("XResolution", "YResolution"):
         tag = page.tags.get(tag_name)
         if tag is None:
             return None, None
-        numerator, denominator = tag.value
-        if not numerator or not denominator:
+        value = tag.value
+        try:
+            numerator, denominator = value if isinstance(value, tuple) else (value, 1)
+            per_unit = float(numerator) / float(denominator) if denominator else math.nan
+        except (TypeError, ValueError):
+            per_unit = math.nan
+        size = positive_calibration(1 / per_unit if per_unit else math.inf, tag_name, [])
+        if size is None:
+            notes.append(f"TIFF {tag_name} is {value!r}, not a positive resolution: not written")
             return None, None
-        sizes.append(denominator / numerator)
+        sizes.append(size)
     return sizes[0], sizes[1]
 
 
-_PILLOW_MODES = {
-    "1": ("bool", 1), "L": ("uint8", 1), "P": ("uint8", 1), "LA": ("uint8", 2),
-    "RGB": ("uint8", 3), "RGBA": ("uint8", 4), "CMYK": ("uint8", 4), "YCbCr": ("uint8", 3),
-    "I;16": ("uint16", 1), "I;16B": ("uint16", 1), "I": ("int32", 1), "F": ("float32", 1),
-}  # fmt: skip
-
-
 def _pillow_info(path: Path, fmt: ImageFormat) -> ImageInfo:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image.load()  # decode: a truncated file fails here, not later in a workflow
-            mode, (width, height) = image.mode, image.size
-    except Exception as error:
-        raise InputError(f"cannot be read as {fmt.value.upper()}: {error}", path=path) from error
-    dtype, channels = _PILLOW_MODES.get(mode, ("uint8", len(mode)))
+    what = fmt.value.upper()
+    with open_pillow(path, what) as image, decoding(path, what):
+        image.load()  # decode: a truncated file fails here, not later in a workflow
+        mode, (width, height) = image.mode, image.size
+    dtype, channels = PILLOW_MODES.get(mode, ("uint8", len(mode)))
     shape, axes = [height, width], ["y", "x"]
     if channels > 1:
         shape.append(channels)
         axes.append("c")
     series = SeriesInfo(index=0, name=None, shape=shape, axes=axes, dtype=dtype)
-    series.notes.append(f"{fmt.value.upper()} has no physical pixel size (mode {mode})")
+    series.notes.append(f"{what} has no physical pixel size (mode {mode})")
     return ImageInfo(str(path), fmt.value, path.stat().st_size, False, False, [series])

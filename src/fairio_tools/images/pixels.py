@@ -8,6 +8,7 @@ larger than memory is never loaded whole. The region reader is a small picklable
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fairio_tools.images.formats import ImageFormat, detect_format
+from fairio_tools.images.reading import decoding, open_tiff, read_whole
 
 _OPEN_LOCK = threading.Lock()
 
@@ -22,10 +24,10 @@ _OPEN_LOCK = threading.Lock()
 @functools.lru_cache(maxsize=16)
 def _tiff_level(path: str, series: int, mtime_ns: int) -> Any:
     """Level 0 of one TIFF series as a read-only zarr array (cached per process)."""
-    import tifffile
     import zarr
 
-    store = tifffile.imread(path, aszarr=True, series=series, level=0)
+    with open_tiff(Path(path)) as tif:
+        store = tif.aszarr(series=series, level=0)
     return zarr.open_array(store, mode="r")
 
 
@@ -41,9 +43,11 @@ class TiffRegions:
         self.mtime_ns = path.stat().st_mtime_ns
 
     def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray:
-        with _OPEN_LOCK:
+        path = Path(self.path)
+        with _OPEN_LOCK, decoding(path, "TIFF"):
             array = _tiff_level(self.path, self.series, self.mtime_ns)
-        return np.asarray(array[region])
+        with decoding(path, "TIFF"):  # corrupt compressed data fails here, chunk by chunk
+            return np.asarray(array[region])
 
 
 def lazy_pixels(path: Path, series: int, shape: list[int], dtype: str, chunks: Any) -> Any:
@@ -53,12 +57,5 @@ def lazy_pixels(path: Path, series: int, shape: list[int], dtype: str, chunks: A
     if detect_format(path) is ImageFormat.TIFF:
         source = TiffRegions(path, series, tuple(shape), np.dtype(dtype))
         return da.from_array(source, chunks=chunks, lock=False, asarray=False, name=False)
-    return da.from_array(_pillow_pixels(path), chunks=chunks)
-
-
-def _pillow_pixels(path: Path) -> np.ndarray:
-    """PNG and JPEG cannot be decoded by region: they are small enough to read whole."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return np.asarray(image)  # palette images keep their indices, as image-info says
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize  # PNG, JPEG: decoded whole, bounded
+    return da.from_array(read_whole(path, 0, nbytes), chunks=chunks)

@@ -113,24 +113,12 @@ def read_pixels(path: Path, channel: int) -> tuple[np.ndarray, list[str]]:
 
 
 def _read_file(path: Path) -> tuple[np.ndarray, list[str]]:
-    from fairio_tools.images.formats import ImageFormat, detect_format
-    from fairio_tools.images.info import ngff_axes_from_tiff
+    """Series 0 of an image file, read through the same checks as ``image-info``."""
+    from fairio_tools.images.info import read_image_info
+    from fairio_tools.images.reading import read_whole
 
-    if detect_format(path) is ImageFormat.TIFF:
-        import tifffile
-
-        try:
-            with tifffile.TiffFile(path) as tiff:
-                series = tiff.series[0]
-                data, codes = series.asarray(), series.axes
-        except (ValueError, OSError, IndexError) as error:
-            raise InputError(f"unreadable TIFF: {error}", path=path) from None
-        return data, ngff_axes_from_tiff(codes)[0]
-    from PIL import Image
-
-    with Image.open(path) as picture:
-        data = np.asarray(picture)
-    return data, ["y", "x", "c"][: data.ndim]
+    series = read_image_info(path).series[0]
+    return read_whole(path, 0, series.nbytes), list(series.axes)
 
 
 def fit_to_image(labels: np.ndarray, axes: list[str], image: OmeZarrImage) -> np.ndarray:

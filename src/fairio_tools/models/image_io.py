@@ -58,23 +58,12 @@ def _read_npy(path: Path) -> Image:
 
 
 def _read_with_image_info(path: Path) -> Image:
-    from fairio_tools.images.formats import ImageFormat, detect_format
     from fairio_tools.images.info import read_image_info
+    from fairio_tools.images.reading import read_whole
 
     info = read_image_info(path)
     series = info.series[0]
-    try:
-        if detect_format(path) is ImageFormat.TIFF:
-            import tifffile
-
-            data = tifffile.imread(path, series=0)
-        else:
-            from PIL import Image as PILImage
-
-            with PILImage.open(path) as image:
-                data = np.asarray(image)
-    except Exception as error:
-        raise InputError(f"cannot read the pixels: {error}", path=path) from error
+    data = read_whole(path, 0, series.nbytes)
     if list(data.shape) != series.shape:
         raise InputError(
             f"pixels have shape {data.shape} but the metadata says {series.shape}", path=path

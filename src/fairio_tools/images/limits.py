@@ -1,0 +1,61 @@
+"""Bounds on the work an image file may ask for, so that a crafted file is refused quickly.
+
+Each limit is read once from its environment variable (a positive integer) when this module
+is imported; Galaxy admins raise a limit by setting the variable for the tool's jobs.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fairio_tools.errors import InputError
+
+
+def _env_limit(name: str, default: int) -> int:
+    text = os.environ.get(name)
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(f"must be a positive integer, got {text!r}", field=name)
+    return value
+
+
+MAX_DECODED_BYTES = _env_limit("FAIRIO_MAX_DECODED_BYTES", 256 << 20)
+"""Largest image decoded whole into memory, in bytes of pixels: PNG and JPEG (which cannot be
+read by region) everywhere, and TIFF pixels that ``label`` and ``predict`` read at once.
+256 MiB is a 16384 x 16384 8-bit grey image, or 8192 x 8192 RGBA; decoding it stays under
+1 GiB of memory."""
+
+MAX_IMAGE_PIXELS = _env_limit("FAIRIO_MAX_IMAGE_PIXELS", 8192 * 8192)
+"""Most pixels (width x height) of a PNG or JPEG. Both compress so well (a 300 KB PNG can
+declare 89 megapixels) that the file size says nothing about the work of decoding it."""
+
+MAX_SEGMENT_BYTES = _env_limit("FAIRIO_MAX_SEGMENT_BYTES", 256 << 20)
+"""Largest compressed TIFF strip or tile, decoded, in bytes. A strip is always decoded whole,
+so one strip declaring gigabytes would need that much memory however the file is read."""
+
+COMPRESSION_CHECK_ABOVE = _env_limit("FAIRIO_COMPRESSION_CHECK_ABOVE_BYTES", 1 << 30)
+"""Declared pixel bytes above which a TIFF must not compress by more than
+``MAX_COMPRESSION_RATIO``. Below it (1 GiB) any ratio a codec can reach is accepted: a real
+image of zeros or sparse labels compresses thousands of times."""
+
+MAX_COMPRESSION_RATIO = _env_limit("FAIRIO_MAX_COMPRESSION_RATIO", 1000)
+"""Declared pixel bytes per stored byte allowed above ``COMPRESSION_CHECK_ABOVE``."""
+
+ABSURD_COMPRESSION_RATIO = 1 << 20
+"""No TIFF codec shrinks pixels a million-fold: a header claiming so is corrupt (any size)."""
+
+MAX_OME_IMAGES = _env_limit("FAIRIO_MAX_OME_IMAGES", 1000)
+"""Most OME ``Image`` elements (series) one OME-TIFF may declare."""
+
+MAX_OME_XML_BYTES = _env_limit("FAIRIO_MAX_OME_XML_BYTES", 32 << 20)
+"""Largest OME-XML document (the TIFF ImageDescription) that is parsed."""
+
+
+def refusal_hint(variable: str, value: int) -> str:
+    """The hint of a refusal caused by a limit: its value and how an admin raises it."""
+    return f"limit {variable}={value}; a server admin can raise it"

@@ -1,0 +1,117 @@
+"""The one way to open a user's image file: on its own, bounded, errors naming the file.
+
+* ``open_tiff`` opens a TIFF as a single file: tifffile would otherwise open the other files
+  a multi-file OME-TIFF (``<UUID FileName=...>``), a Micro-Manager stack (``*_MMStack*.tif``)
+  or an NDTiff dataset (``NDTiff.index``) names, anywhere on the disk.
+* ``open_pillow`` opens a PNG or JPEG and refuses one with more than ``MAX_IMAGE_PIXELS``
+  or whose decoded pixels would exceed ``MAX_DECODED_BYTES``, before decoding anything.
+* ``decoding`` turns whatever a codec or tifffile raises on corrupt data into an InputError.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fairio_tools.errors import FairioError, InputError
+from fairio_tools.images import limits
+
+_SINGLE_FILE = {"_multifile": False, "is_mmstack": False, "is_ndtiff": False}
+"""tifffile options that keep it inside the one file it was given."""
+
+PILLOW_MODES = {
+    "1": ("bool", 1), "L": ("uint8", 1), "P": ("uint8", 1), "LA": ("uint8", 2),
+    "RGB": ("uint8", 3), "RGBA": ("uint8", 4), "CMYK": ("uint8", 4), "YCbCr": ("uint8", 3),
+    "I;16": ("uint16", 1), "I;16B": ("uint16", 1), "I": ("int32", 1), "F": ("float32", 1),
+}  # fmt: skip
+"""Pillow mode -> (NumPy dtype, values per pixel) of the array it decodes to."""
+
+
+def _reason(error: BaseException) -> str:
+    """The error's text on one short line."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@contextmanager
+def decoding(path: Path, what: str) -> Iterator[None]:
+    """Report any failure of the libraries reading ``path`` as a corrupt ``what`` file."""
+    try:
+        yield
+    except (FairioError, MemoryError):
+        raise
+    except Exception as error:  # tifffile, imagecodecs and Pillow raise many kinds
+        raise InputError(
+            f"cannot be read as {what}: {_reason(error)}",
+            path=path,
+            hint="the file is corrupt, truncated or uses an unsupported layout",
+        ) from error
+
+
+@contextmanager
+def open_tiff(path: Path) -> Iterator[Any]:
+    """``tifffile.TiffFile`` for ``path`` alone; errors while opening are InputErrors."""
+    import tifffile
+
+    with decoding(path, "TIFF"):
+        tif = tifffile.TiffFile(path, **_SINGLE_FILE)
+    with tif:
+        yield tif
+
+
+@contextmanager
+def open_pillow(path: Path, what: str) -> Iterator[Any]:
+    """A Pillow image of ``path`` whose decoded size has been checked (nothing decoded yet)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = limits.MAX_IMAGE_PIXELS  # Pillow's own guard, for every caller
+    with decoding(path, what), warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
+        try:
+            image = Image.open(path)
+        except Image.DecompressionBombError:  # more than twice the limit
+            raise _too_many_pixels(path, "far more") from None
+    with image:
+        dtype, values = PILLOW_MODES.get(image.mode, ("uint8", len(image.mode)))
+        width, height = image.size
+        if width * height > limits.MAX_IMAGE_PIXELS:
+            raise _too_many_pixels(path, f"{width} x {height}")
+        check_decoded_size(path, width * height * values * np.dtype(dtype).itemsize)
+        yield image
+
+
+def _too_many_pixels(path: Path, declared: str) -> InputError:
+    return InputError(
+        f"declares {declared} pixels, more than this server decodes",
+        path=path,
+        hint=limits.refusal_hint("FAIRIO_MAX_IMAGE_PIXELS", limits.MAX_IMAGE_PIXELS),
+    )
+
+
+def check_decoded_size(path: Path, nbytes: int) -> None:
+    """Refuse to decode more than ``MAX_DECODED_BYTES`` at once."""
+    if nbytes > limits.MAX_DECODED_BYTES:
+        raise InputError(
+            f"decoding it would need {nbytes} bytes of memory, more than this server allows",
+            path=path,
+            hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
+        )
+
+
+def read_whole(path: Path, series: int, nbytes: int) -> np.ndarray:
+    """All pixels of one series (``nbytes`` as image-info declares them), decoded at once."""
+    from fairio_tools.images.formats import ImageFormat, detect_format
+
+    check_decoded_size(path, nbytes)
+    fmt = detect_format(path)
+    if fmt is ImageFormat.TIFF:
+        with open_tiff(path) as tif, decoding(path, "TIFF"):
+            return tif.series[series].asarray()
+    what = fmt.value.upper()
+    with open_pillow(path, what) as image, decoding(path, what):
+        return np.asarray(image)  # palette images keep their indices, as image-info says
