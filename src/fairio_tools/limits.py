@@ -11,14 +11,14 @@ from fairio_tools.errors import InputError
 
 def _from_env(name: str, default: int) -> int:
     text = os.environ.get(name)
-    if text is None or not text.strip():
+    if text is None or text.strip() == "":
         return default
     try:
         value = int(text.replace("_", ""))
     except ValueError:
-        raise InputError(f"must be a whole number, got {text!r}", field=name) from None
+        value = 0
     if value < 1:
-        raise InputError(f"must be at least 1, got {value}", field=name)
+        raise InputError(f"must be a positive integer, got {text!r}", field=name)
     return value
 
 
@@ -26,10 +26,8 @@ GIB = 1024**3
 
 MAX_CHUNK_BYTES = _from_env("FAIRIO_MAX_CHUNK_BYTES", 1 * GIB)
 """Largest stored chunk (or shard) of a Zarr array that is read."""
-MAX_IN_MEMORY_BYTES = _from_env("FAIRIO_MAX_IN_MEMORY_BYTES", 4 * GIB)
-"""Largest image a command that works on whole images (predict, label) loads into memory."""
 MAX_DECLARED_BYTES = _from_env("FAIRIO_MAX_DECLARED_BYTES", 1024 * GIB)
-"""Largest uncompressed size an array (or image) may declare; bigger declarations are refused
+"""Largest uncompressed size a Zarr array may declare; bigger declarations are refused
 before any work is done."""
 MAX_LEVELS = _from_env("FAIRIO_MAX_LEVELS", 64)
 """Most resolution levels (``datasets``) of one multiscales image that are walked."""
@@ -39,3 +37,42 @@ MAX_MODEL_BYTES = _from_env("FAIRIO_MAX_MODEL_BYTES", 4 * GIB)
 """Largest total a model zip may declare or unpack to (real models are a few hundred MB)."""
 MAX_MODEL_ZIP_RATIO = _from_env("FAIRIO_MAX_MODEL_ZIP_RATIO", 100)
 """Most a model zip (or one member) may inflate, once over 64 MiB unpacked."""
+
+# Image files (TIFF, PNG, JPEG) and whole-image reads
+
+MAX_DECODED_BYTES = _from_env("FAIRIO_MAX_DECODED_BYTES", 256 << 20)
+"""Largest image decoded whole into memory, in bytes of pixels: PNG and JPEG (which cannot be
+read by region) everywhere, the TIFF or OME-Zarr level that ``label`` and ``predict`` read at
+once, and one band of rows that ``export-tiff`` reads.
+256 MiB is a 16384 x 16384 8-bit grey image, or 8192 x 8192 RGBA; decoding it stays under
+1 GiB of memory."""
+
+MAX_IMAGE_PIXELS = _from_env("FAIRIO_MAX_IMAGE_PIXELS", 8192 * 8192)
+"""Most pixels (width x height) of a PNG or JPEG. Both compress so well (a 300 KB PNG can
+declare 89 megapixels) that the file size says nothing about the work of decoding it."""
+
+MAX_SEGMENT_BYTES = _from_env("FAIRIO_MAX_SEGMENT_BYTES", 256 << 20)
+"""Largest compressed TIFF strip or tile, decoded, in bytes. A strip is always decoded whole,
+so one strip declaring gigabytes would need that much memory however the file is read."""
+
+COMPRESSION_CHECK_ABOVE = _from_env("FAIRIO_COMPRESSION_CHECK_ABOVE_BYTES", 1 << 30)
+"""Declared pixel bytes above which a TIFF must not compress by more than
+``MAX_COMPRESSION_RATIO``. Below it (1 GiB) any ratio a codec can reach is accepted: a real
+image of zeros or sparse labels compresses thousands of times."""
+
+MAX_COMPRESSION_RATIO = _from_env("FAIRIO_MAX_COMPRESSION_RATIO", 1000)
+"""Declared pixel bytes per stored byte allowed above ``COMPRESSION_CHECK_ABOVE``."""
+
+ABSURD_COMPRESSION_RATIO = 1 << 20
+"""No TIFF codec shrinks pixels a million-fold: a header claiming so is corrupt (any size)."""
+
+MAX_OME_IMAGES = _from_env("FAIRIO_MAX_OME_IMAGES", 1000)
+"""Most OME ``Image`` elements (series) one OME-TIFF may declare."""
+
+MAX_OME_XML_BYTES = _from_env("FAIRIO_MAX_OME_XML_BYTES", 32 << 20)
+"""Largest OME-XML document (the TIFF ImageDescription) that is parsed."""
+
+
+def refusal_hint(variable: str, value: int) -> str:
+    """The hint of a refusal caused by a limit: its value and how an admin raises it."""
+    return f"limit {variable}={value}; a server admin can raise it"

@@ -114,12 +114,12 @@ def _tiles(level: Any, store: str | Path) -> Iterator[np.ndarray]:
     """Yield (TILE, TILE) tiles page by page, row by row, reading one band of chunks at once."""
     *lead, height, width = level.shape
     band = max(TILE, (level.chunks[-2] // TILE) * TILE)
-    if band * width * level.dtype.itemsize > limits.MAX_IN_MEMORY_BYTES:
+    if band * width * level.dtype.itemsize > limits.MAX_DECODED_BYTES:
         raise InputError(
             f"a band of {band} rows of {width} pixels exceeds the memory limit of "
-            f"{limits.MAX_IN_MEMORY_BYTES} bytes",
+            f"{limits.MAX_DECODED_BYTES} bytes",
             path=store,
-            hint="an admin can raise FAIRIO_MAX_IN_MEMORY_BYTES",
+            hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
         )
     for page in np.ndindex(*lead):
         for top in range(0, height, band):

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from fairio_tools import limits
 from fairio_tools.errors import InputError
-from fairio_tools.images import limits
 from fairio_tools.images.formats import ImageFormat, detect_format
 from fairio_tools.images.ome_xml import OmeDocument, OmeImage, parse_ome_xml, positive_calibration
 from fairio_tools.images.reading import PILLOW_MODES, decoding, open_pillow, open_tiff

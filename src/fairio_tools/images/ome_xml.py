@@ -14,8 +14,8 @@ from pathlib import Path
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from fairio_tools import limits
 from fairio_tools.errors import InputError
-from fairio_tools.images import limits
 
 
 @dataclass

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from fairio_tools import limits
 from fairio_tools.errors import FairioError, InputError
-from fairio_tools.images import limits
 
 _SINGLE_FILE = {"_multifile": False, "is_mmstack": False, "is_ndtiff": False}
 """tifffile options that keep it inside the one file it was given."""

@@ -57,7 +57,7 @@ def open_ome_zarr(store: Path, *, writable: bool = False, ours: bool = False) ->
                     f"lists {len(datasets)} resolution levels, more than the limit of "
                     f"{limits.MAX_LEVELS}",
                     path=store,
-                    hint="an admin can raise FAIRIO_MAX_LEVELS",
+                    hint=limits.refusal_hint("FAIRIO_MAX_LEVELS", limits.MAX_LEVELS),
                 )
             shapes = [tuple(group[_dataset_path(d, store)].shape) for d in datasets]
             for dataset in datasets:
@@ -88,12 +88,12 @@ def read_pixels(path: Path, channel: int) -> tuple[np.ndarray, list[str]]:
     if path.is_dir():
         image = open_ome_zarr(path)
         array = image.group[image.datasets[0]["path"]]
-        if array.nbytes > limits.MAX_IN_MEMORY_BYTES:
+        if array.nbytes > limits.MAX_DECODED_BYTES:
             raise InputError(
                 f"level 0 holds {array.nbytes} bytes, more than the limit of "
-                f"{limits.MAX_IN_MEMORY_BYTES} for labelling in memory",
+                f"{limits.MAX_DECODED_BYTES} for labelling in memory",
                 path=path,
-                hint="an admin can raise FAIRIO_MAX_IN_MEMORY_BYTES",
+                hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
             )
         with reading(path):
             data = np.asarray(array[...])

@@ -84,12 +84,12 @@ def _read_ome_zarr(path: Path, level: int) -> Image:
             field="--level",
         )
     array = image.levels[level]
-    if array.nbytes > limits.MAX_IN_MEMORY_BYTES:
+    if array.nbytes > limits.MAX_DECODED_BYTES:
         raise InputError(
             f"level {level} holds {array.nbytes} bytes, more than the limit of "
-            f"{limits.MAX_IN_MEMORY_BYTES} for a prediction in memory",
+            f"{limits.MAX_DECODED_BYTES} for a prediction in memory",
             path=path,
-            hint="choose a coarser --level, or an admin can raise FAIRIO_MAX_IN_MEMORY_BYTES",
+            hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
         )
     with reading(path):
         data = np.asarray(array)

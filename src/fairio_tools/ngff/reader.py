@@ -104,7 +104,7 @@ def _series_paths(root: Any, fmt: NgffFormat, location: str) -> list[str]:
         raise InputError(
             f"lists {len(listed)} series, more than the limit of {limits.MAX_SERIES}",
             path=location,
-            hint="an admin can raise FAIRIO_MAX_SERIES",
+            hint=limits.refusal_hint("FAIRIO_MAX_SERIES", limits.MAX_SERIES),
         )
     return [_safe_name(str(p), location) for p in listed]
 
@@ -132,7 +132,7 @@ def _image(
         raise InputError(
             f"lists {len(datasets)} resolution levels, more than the limit of {limits.MAX_LEVELS}",
             path=location,
-            hint="an admin can raise FAIRIO_MAX_LEVELS",
+            hint=limits.refusal_hint("FAIRIO_MAX_LEVELS", limits.MAX_LEVELS),
         )
     levels, scales = [], []
     for dataset in datasets:
@@ -165,7 +165,7 @@ def _level(group: Any, path: str, ndim: int, location: str) -> Any:
             f"dataset {path!r} declares {node.nbytes} bytes of pixels, more than the limit of "
             f"{limits.MAX_DECLARED_BYTES}",
             path=location,
-            hint="an admin can raise FAIRIO_MAX_DECLARED_BYTES",
+            hint=limits.refusal_hint("FAIRIO_MAX_DECLARED_BYTES", limits.MAX_DECLARED_BYTES),
         )
     if node.ndim != ndim:
         raise InputError(

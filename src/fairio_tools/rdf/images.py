@@ -223,11 +223,16 @@ def from_ngff(attributes: dict[str, Any], path: Path, store: Path | None) -> Ima
                     if axis.get("type") == "time":
                         image.time_increment = (float(value), axis["unit"])
         level0 = datasets[0].get("path")
-        if store is not None and isinstance(level0, str) and unsafe_path_reason(level0) is None:
+        if store is not None and isinstance(level0, str):
+            # the level-0 array is read confined to the image; a path out, a link out or a
+            # broken document is a hostile or broken store: refused, never silently skipped
+            reason = unsafe_path_reason(level0)
+            if reason is not None:
+                raise InputError(f"dataset path {level0!r} {reason}", path=store)
             try:
                 node = read_node(store, level0)
-            except MetadataError:
-                node = None
+            except MetadataError as error:
+                raise InputError(error.message, path=store / error.file) from None
             if node is not None and node.array is not None:
                 image.shape = list(node.array.shape)
                 image.dtype = node.array.dtype
