@@ -139,7 +139,12 @@ def _normalised(data: Any) -> Any:
 def _from_schema(finding: Finding) -> ReviewFinding:
     message = finding.message
     if message.startswith("invalid YAML") or message.startswith("cannot read"):
-        return error("CAT003", "", message, "fix the YAML syntax (a YAML linter shows where)")
+        hint = (
+            "fix the YAML syntax (a YAML linter shows where)"
+            if message.startswith("invalid YAML")
+            else "commit the entry as a plain UTF-8 file of at most 1 MiB"
+        )
+        return error("CAT003", "", message, hint)
     if message.startswith("file name"):
         return error("CAT002", "", message, "rename the file")
     return error("CAT001", finding.field, message, _schema_fix(finding))
