@@ -93,9 +93,12 @@ def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
             raise ConfinementError(
                 f"{rel!r} holds {mode.st_size} bytes, more than the limit of {limit}", path=root
             )
-        data = stream.read() if limit is None else stream.read(limit + 1)
-    if limit is not None and len(data) > limit:
-        raise ConfinementError(f"{rel!r} grew beyond the limit of {limit} bytes", path=root)
+        expected = mode.st_size if limit is None else min(mode.st_size, limit)
+        data = stream.read(expected + 1)  # sized by the file, not the limit: no huge buffers
+        while len(data) <= expected and (more := stream.read(expected + 1 - len(data))):
+            data += more
+    if len(data) > expected:
+        raise ConfinementError(f"{rel!r} grew while being read", path=root)
     return data
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, BNode, Graph, Literal
 
-from fairio_tools import __version__
+from fairio_tools import __version__, limits
+from fairio_tools.atomic import INCOMPLETE_MARKER
 from fairio_tools.errors import InputError
 from fairio_tools.rdf.images import (
     ImageDescription,
@@ -67,13 +69,14 @@ def _provenance(graph: Graph) -> BNode:
     return activity
 
 
-def _group_attributes(folder: Path) -> dict[str, Any]:
-    """The attributes document of a Zarr group folder (zarr.json or .zattrs)."""
+def _group_attributes(folder: Path, root: Path) -> dict[str, Any]:
+    """The attributes document of a Zarr group folder (zarr.json or .zattrs), read confined
+    to the store ``root``."""
     from fairio_tools.ngff.zarr_metadata import MetadataError, read_json
 
-    name = "zarr.json" if (folder / "zarr.json").is_file() else ".zattrs"
+    name = "zarr.json" if os.path.lexists(folder / "zarr.json") else ".zattrs"
     try:
-        attributes = read_json(folder / name, name)
+        attributes = read_json(folder / name, name, root)
     except MetadataError as error:
         raise InputError(error.message, path=folder / name) from None
     if not isinstance(attributes, dict):
@@ -91,16 +94,24 @@ def read_images(path: Path) -> list[ImageDescription]:
     if path.is_dir():
         if not has_zarr_metadata(path):
             raise InputError("folder is not a Zarr store", path=path)
-        attributes = _group_attributes(path)
+        if (path / INCOMPLETE_MARKER).exists():
+            raise InputError("incomplete store: a write into it was interrupted", path=path)
+        attributes = _group_attributes(path, path)
         ome = attributes.get("ome", attributes)
         if "multiscales" not in ome and "bioformats2raw.layout" in ome:
             # a bioformats2raw store (what `fairio convert` writes): one image per series
             series = sorted(
-                (p for p in path.iterdir() if p.name.isdigit() and has_zarr_metadata(p)),
-                key=lambda p: int(p.name),
+                (p for p in path.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)
             )
+            if len(series) > limits.MAX_SERIES:
+                raise InputError(
+                    f"holds {len(series)} series, more than the limit of {limits.MAX_SERIES}",
+                    path=path,
+                    hint=limits.refusal_hint("FAIRIO_MAX_SERIES", limits.MAX_SERIES),
+                )
+            series = [p for p in series if has_zarr_metadata(p)]
             if series:
-                return [from_ngff(_group_attributes(p), p, p) for p in series]
+                return [from_ngff(_group_attributes(p, path), p, path) for p in series]
         return [from_ngff(attributes, path, path)]
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:

@@ -7,6 +7,7 @@ what a microscopist needs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -187,7 +188,11 @@ def from_ome_xml(text: str, path: Path) -> list[ImageDescription]:
 
 
 def from_ngff(attributes: dict[str, Any], path: Path, store: Path | None) -> ImageDescription:
-    """The image an NGFF group describes (0.4 attributes, or 0.5 under ``ome``)."""
+    """The image an NGFF group describes (0.4 attributes, or 0.5 under ``ome``).
+
+    ``path`` is the image's folder (or attributes file), ``store`` the root of the store it
+    lies in (None for a loose attributes file): arrays are read confined to ``store``.
+    """
     from fairio_tools.ngff.zarr_metadata import MetadataError, read_node, unsafe_path_reason
 
     ome = attributes.get("attributes", attributes)  # a whole zarr.json, or its attributes
@@ -204,7 +209,7 @@ def from_ngff(attributes: dict[str, Any], path: Path, store: Path | None) -> Ima
     names = "".join(str(a.get("name", "?")) for a in axes)
     datasets = [d for d in multiscale.get("datasets", []) if isinstance(d, dict)]
     image = ImageDescription(
-        name=multiscale.get("name") or (store.name if store else path.name),
+        name=multiscale.get("name") or path.name,
         encoding_format="OME-Zarr",
         axes=names,
         ngff_version=str(ome.get("version") or multiscale.get("version") or ""),
@@ -218,6 +223,10 @@ def from_ngff(attributes: dict[str, Any], path: Path, store: Path | None) -> Ima
                     # without a unit, NGFF says a scale is only a factor between levels
                     if not axis.get("unit") or not isinstance(value, int | float):
                         continue
+                    if not math.isfinite(value) or value <= 0:
+                        raise InputError(
+                            f"scale value {value!r} is not a positive finite number", path=path
+                        )
                     if axis.get("type") == "space" and axis.get("name") in ("x", "y", "z"):
                         image.physical_sizes[axis["name"]] = (float(value), axis["unit"])
                     if axis.get("type") == "time":
@@ -229,8 +238,9 @@ def from_ngff(attributes: dict[str, Any], path: Path, store: Path | None) -> Ima
             reason = unsafe_path_reason(level0)
             if reason is not None:
                 raise InputError(f"dataset path {level0!r} {reason}", path=store)
-            try:
-                node = read_node(store, level0)
+            relative = path.relative_to(store).as_posix() if path != store else ""
+            try:  # confined to the whole store: a series folder linking out is refused too
+                node = read_node(store, f"{relative}/{level0}" if relative else level0)
             except MetadataError as error:
                 raise InputError(error.message, path=store / error.file) from None
             if node is not None and node.array is not None:
