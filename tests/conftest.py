@@ -29,3 +29,38 @@ def run_fairio(*args: str | Path, check: bool = False) -> subprocess.CompletedPr
     if check and result.returncode != 0:
         raise AssertionError(f"fairio {args} failed ({result.returncode}):\n{result.stderr}")
     return result
+
+
+_MEASURED = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[2:]).returncode\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_measured(
+    *args: str | Path, env: dict[str, str] | None = None, preexec_fn=None, timeout: float = 60
+) -> tuple[subprocess.CompletedProcess, int]:
+    """Run ``fairio ARGS`` and return its result and its own peak RSS in bytes.
+
+    A fresh wrapper process waits for fairio alone, so the peak is fairio's, not that of
+    whichever child of the test process was largest (``RUSAGE_CHILDREN`` of pytest itself).
+    """
+    import os
+    import tempfile
+
+    fairio = Path(sys.executable).parent / "fairio"
+    with tempfile.TemporaryDirectory() as scratch:
+        peak_file = Path(scratch) / "peak"
+        result = subprocess.run(
+            [sys.executable, "-c", _MEASURED, str(peak_file), str(fairio), *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+            preexec_fn=preexec_fn,
+        )
+        peak = int(peak_file.read_text() or 0) * 1024 if peak_file.exists() else 0
+    return result, peak

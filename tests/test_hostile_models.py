@@ -10,13 +10,11 @@ under an address-space limit, with its own TMPDIR so leftovers can be seen.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import resource
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import zipfile
 import zlib
@@ -27,7 +25,7 @@ import pytest
 import yaml
 
 from fairio_tools.models.package import sha256_of
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_measured
 from tests.model_fixtures import (
     build_mean_filter_package,
     invoke_fairio,
@@ -146,15 +144,7 @@ def _run_bounded(tmp: Path, *args: object, **env: str) -> subprocess.CompletedPr
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "fairio"), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "TMPDIR": str(tmp), **env},
-        preexec_fn=limit,
-    )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    result, peak = run_measured(*map(str, args), env={"TMPDIR": str(tmp), **env}, preexec_fn=limit)
     assert peak < PEAK_RSS, f"a fairio process used {peak} bytes"
     return result
 
