@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from fairio_tools.confined import files_inside, read_inside
 from fairio_tools.errors import InputError
 
 METADATA = "ro-crate-metadata.json"
@@ -51,6 +53,19 @@ class CrateReport:
         return {"valid": self.valid, **asdict(self)}
 
 
+MAX_MEMBERS = 1_000_000
+"""Most files (or zip members) a crate may hold."""
+MAX_METADATA_BYTES = 64 * 1024 * 1024
+"""Largest ``ro-crate-metadata.json`` that is parsed."""
+
+
+def _text(data: bytes, crate: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{METADATA} is not UTF-8 text", path=crate) from None
+
+
 class _CrateFiles:
     """The member paths of a crate folder or zip, and its metadata text."""
 
@@ -59,15 +74,18 @@ class _CrateFiles:
             raise InputError("crate does not exist", path=crate)
         self.files: set[str] = set()
         if crate.is_dir():
-            for path in crate.rglob("*"):
-                if path.is_file():
-                    self.files.add(path.relative_to(crate).as_posix())
-            metadata = crate / METADATA
-            if not metadata.is_file():
+            for rel, _ in files_inside(crate):  # refuses links out, devices, FIFOs
+                self.files.add(rel)
+                if len(self.files) > MAX_MEMBERS:
+                    raise InputError(f"holds more than {MAX_MEMBERS} files", path=crate)
+            data = read_inside(crate, METADATA, MAX_METADATA_BYTES)
+            if data is None:
                 raise InputError(f"not an RO-Crate: no {METADATA}", path=crate)
-            self.metadata = metadata.read_text(encoding="utf-8")
+            self.metadata = _text(data, crate)
         elif zipfile.is_zipfile(crate):
             with zipfile.ZipFile(crate) as archive:
+                if len(archive.infolist()) > MAX_MEMBERS:
+                    raise InputError(f"holds more than {MAX_MEMBERS} members", path=crate)
                 for name in archive.namelist():
                     parts = PurePosixPath(name).parts
                     if name.startswith("/") or ".." in parts or "\\" in name:
@@ -76,7 +94,12 @@ class _CrateFiles:
                         self.files.add(name)
                 if METADATA not in self.files:
                     raise InputError(f"not an RO-Crate: no {METADATA} at the zip root", path=crate)
-                self.metadata = archive.read(METADATA).decode("utf-8")
+                if archive.getinfo(METADATA).file_size > MAX_METADATA_BYTES:
+                    raise InputError(f"{METADATA} is implausibly large", path=crate)
+                try:  # zipfile never inflates a member beyond its declared size
+                    self.metadata = _text(archive.read(METADATA), crate)
+                except (zipfile.BadZipFile, zlib.error, NotImplementedError) as error:
+                    raise InputError(f"damaged zip archive: {error}", path=crate) from None
         else:
             raise InputError("not an RO-Crate folder or zip file", path=crate)
         self.folders = {str(p) for f in self.files for p in PurePosixPath(f).parents}
