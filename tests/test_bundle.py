@@ -280,7 +280,7 @@ def test_metadata_that_is_not_json_is_refused(tmp_path: Path, reference: Path) -
     result = run_fairio(
         "bundle", "create", crate, "--store", reference / "coins.ome.zarr", "--metadata", study
     )
-    _assert_refused(result, tmp_path, crate, str(study), "is not JSON")
+    _assert_refused(result, tmp_path, crate, str(study), "not JSON")
 
 
 def test_existing_crate_is_not_replaced(tmp_path: Path, reference: Path) -> None:

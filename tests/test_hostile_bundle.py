@@ -81,3 +81,18 @@ def test_create_refuses_a_store_holding_special_files(shared_data, tmp_path, kin
     result = run_fairio("bundle", "create", crate, "--store", store, "--allow-invalid")
     _one_line(result, "hostile.ome.zarr")
     assert list(crate.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("content", ["[" * 100_000 + "]" * 100_000, '{"a": NaN}'])
+def test_json_documents_that_are_not_json(shared_data, tmp_path, content):
+    report = tmp_path / "report.json"
+    report.write_text(content)
+    crate = tmp_path / "out" / "crate.zip"
+    crate.parent.mkdir()
+    result = run_fairio(
+        "bundle", "create", crate, "--store", shared_data / COINS, "--report", report
+    )
+    _one_line(result, "report.json", "not JSON")
+    _one_line(run_fairio("to-rdf", report), "report.json", "not image metadata")
+    summary = run_fairio("summarize-validation", "--report", "a", report, "--tsv", tmp_path / "t")
+    _one_line(summary, "report.json", "not JSON")

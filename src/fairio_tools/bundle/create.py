@@ -30,6 +30,7 @@ from fairio_tools.bundle.provenance import (
 )
 from fairio_tools.confined import files_inside
 from fairio_tools.errors import InputError, OutputError
+from fairio_tools.safe_json import load_json
 
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 RO_CRATE_VERSION = "1.1"
@@ -141,10 +142,7 @@ def _check_inputs(request: BundleRequest) -> None:
             what = "does not exist" if not path.exists() else "is not a file"
             raise InputError(f"file {what}", path=path)
     for path in documents:
-        try:
-            json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            raise InputError(f"is not JSON: {error}", path=path) from None
+        load_json(path)
     known = {p.resolve() for p in [*request.stores, *request.reports, *request.outputs]}
     known |= {p.resolve() for p in [*request.metadata, *request.provenance]}
     for produced in request.produced_by:

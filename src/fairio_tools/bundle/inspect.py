@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from fairio_tools.confined import files_inside, read_inside
 from fairio_tools.errors import InputError
+from fairio_tools.safe_json import parse_json
 
 METADATA = "ro-crate-metadata.json"
 ACTION_TYPES = {"CreateAction", "AssessAction", "UpdateAction", "ActivateAction"}
@@ -114,9 +115,12 @@ def inspect_crate(crate: Path) -> CrateReport:
     files = _CrateFiles(crate)
     report = CrateReport(crate=str(crate))
     try:
-        document = json.loads(files.metadata)
+        document = parse_json(files.metadata, crate)
         graph = {e["@id"]: e for e in document["@graph"]}
-    except (ValueError, KeyError, TypeError) as error:
+    except InputError as error:
+        report.problems.append(f"{METADATA} is not JSON: {error.message}")
+        return report
+    except (KeyError, TypeError) as error:
         report.problems.append(f"{METADATA} is not RO-Crate JSON-LD: {error}")
         return report
     _check_root(graph, files, report)

@@ -20,7 +20,7 @@ from fairio_tools.catalogue.model import (
     resource_types,
     validate_entry_data,
 )
-from fairio_tools.errors import InputError
+from fairio_tools.safe_json import load_json
 
 PROFILE = "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
 CONTEXT = {"@vocab": "https://schema.org/", "dct": "http://purl.org/dc/terms/"}
@@ -84,18 +84,7 @@ def script_json(data: Any) -> str:
 def import_bioschemas(path: str | Path) -> ImportResult:
     """Read Bioschemas TrainingMaterial / LearningResource records from a JSON-LD file."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file" if not path.exists() else "not a regular file", path=path)
-    with path.open("rb") as stream:
-        data = stream.read(MAX_JSONLD_BYTES + 1)
-    if len(data) > MAX_JSONLD_BYTES:
-        raise InputError(f"larger than the limit of {MAX_JSONLD_BYTES} bytes", path=path)
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"not JSON ({error})", path=path) from None
-    except RecursionError:
-        raise InputError("not JSON (nested too deeply)", path=path) from None
+    document = load_json(path, MAX_JSONLD_BYTES)
     nodes = _nodes(document)
     result = ImportResult(source=str(path), records=len(nodes))
     used: set[str] = set()

@@ -6,12 +6,12 @@ version, and for the others the first problems, one row per image.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from fairio_tools.errors import InputError
+from fairio_tools.safe_json import load_json
 
 COLUMNS = [
     "image", "valid", "ngff_version", "zarr_format", "kind", "errors", "warnings", "problems",
@@ -56,8 +56,8 @@ def _row(name: str, path: Path) -> SummaryRow:
     size = path.stat().st_size
     if size > MAX_REPORT_BYTES:
         raise InputError(f"report of {size:,} bytes is larger than {MAX_REPORT_BYTES:,}", path=path)
+    report = load_json(path, MAX_REPORT_BYTES)
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
         valid, findings = report["valid"], report.get("findings", [])
         errors = [f for f in findings if f.get("severity") == "error"]
         problems = "; ".join(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from fairio_tools.rdf.images import (
     from_ome_xml,
 )
 from fairio_tools.rdf.vocabulary import PROV, SCHEMA, new_graph
+from fairio_tools.safe_json import parse_json
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 STUDY_SUFFIXES = (".yaml", ".yml", ".xlsx")
@@ -113,15 +113,17 @@ def read_images(path: Path) -> list[ImageDescription]:
             if series:
                 return [from_ngff(_group_attributes(p, path), p, path) for p in series]
         return [from_ngff(attributes, path, path)]
+    if not path.is_file():
+        raise InputError("not a regular file or folder", path=path)
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
         raise InputError(f"{size} bytes is too large for a metadata file", path=path)
-    head = path.read_bytes()[:64].lstrip()
-    if head.startswith(b"<"):
-        return from_ome_xml(path.read_text(encoding="utf-8", errors="replace"), path)
+    content = path.read_bytes()
+    if content[:64].lstrip().startswith(b"<"):
+        return from_ome_xml(content.decode("utf-8", errors="replace"), path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = parse_json(content, path)
+    except InputError:
         raise InputError(
             "not image metadata: expected image-info JSON, NGFF attributes (JSON), OME-XML, "
             "an OME-Zarr folder, or study metadata (.yaml, .xlsx)",
