@@ -132,7 +132,7 @@ MUTANTS: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     ".zarray is a directory": (_directory("0/0/.zarray"), "directory"),
     "200,000 datasets": (
         lambda s, c: _datasets(s, lambda d: [{"path": "0"}] * 200_000),
-        "resolution levels, more than the limit",
+        "resolution levels listed: 200000, more than the limit of 64",
     ),
     "dataset path climbs out": (
         lambda s, c: _datasets(s, lambda d: [{**d[0], "path": "../../camera"}]),

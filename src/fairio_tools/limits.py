@@ -8,8 +8,11 @@ import os
 
 from fairio_tools.errors import InputError
 
+_VALUES: dict[str, int] = {}
+
 
 def _from_env(name: str, default: int) -> int:
+    _VALUES[name] = default
     text = os.environ.get(name)
     if text is None or text.strip() == "":
         return default
@@ -19,7 +22,19 @@ def _from_env(name: str, default: int) -> int:
         value = 0
     if value < 1:
         raise InputError(f"must be a positive integer, got {text!r}", field=name)
+    _VALUES[name] = value
     return value
+
+
+def enforce(variable: str, value: int, what: str, path: object) -> None:
+    """Refuse ``path`` when ``value`` (``what`` it counts) is over the limit ``variable``."""
+    limit = _VALUES[variable]
+    if value > limit:
+        raise InputError(
+            f"{what}: {value}, more than the limit of {limit}",
+            path=path,  # type: ignore[arg-type]
+            hint=refusal_hint(variable, limit),
+        )
 
 
 GIB = 1024**3

@@ -114,13 +114,8 @@ def _tiles(level: Any, store: str | Path) -> Iterator[np.ndarray]:
     """Yield (TILE, TILE) tiles page by page, row by row, reading one band of chunks at once."""
     *lead, height, width = level.shape
     band = max(TILE, (level.chunks[-2] // TILE) * TILE)
-    if band * width * level.dtype.itemsize > limits.MAX_DECODED_BYTES:
-        raise InputError(
-            f"a band of {band} rows of {width} pixels exceeds the memory limit of "
-            f"{limits.MAX_DECODED_BYTES} bytes",
-            path=store,
-            hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
-        )
+    what = f"bytes in a band of {band} rows of {width} pixels"
+    limits.enforce("FAIRIO_MAX_DECODED_BYTES", band * width * level.dtype.itemsize, what, store)
     for page in np.ndindex(*lead):
         for top in range(0, height, band):
             with reading(store):

@@ -52,13 +52,7 @@ def open_ome_zarr(store: Path, *, writable: bool = False, ours: bool = False) ->
             multiscales = attrs["multiscales"][0]
             axes = [a if isinstance(a, dict) else {"name": a} for a in multiscales["axes"]]
             datasets = multiscales["datasets"]
-            if len(datasets) > limits.MAX_LEVELS:
-                raise InputError(
-                    f"lists {len(datasets)} resolution levels, more than the limit of "
-                    f"{limits.MAX_LEVELS}",
-                    path=store,
-                    hint=limits.refusal_hint("FAIRIO_MAX_LEVELS", limits.MAX_LEVELS),
-                )
+            limits.enforce("FAIRIO_MAX_LEVELS", len(datasets), "resolution levels listed", store)
             shapes = [tuple(group[_dataset_path(d, store)].shape) for d in datasets]
             for dataset in datasets:
                 for transform in dataset.get("coordinateTransformations") or []:
@@ -88,13 +82,8 @@ def read_pixels(path: Path, channel: int) -> tuple[np.ndarray, list[str]]:
     if path.is_dir():
         image = open_ome_zarr(path)
         array = image.group[image.datasets[0]["path"]]
-        if array.nbytes > limits.MAX_DECODED_BYTES:
-            raise InputError(
-                f"level 0 holds {array.nbytes} bytes, more than the limit of "
-                f"{limits.MAX_DECODED_BYTES} for labelling in memory",
-                path=path,
-                hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
-            )
+        what = "bytes of level 0 to label in memory"
+        limits.enforce("FAIRIO_MAX_DECODED_BYTES", array.nbytes, what, path)
         with reading(path):
             data = np.asarray(array[...])
         axes = image.axis_names

@@ -84,13 +84,8 @@ def _read_ome_zarr(path: Path, level: int) -> Image:
             field="--level",
         )
     array = image.levels[level]
-    if array.nbytes > limits.MAX_DECODED_BYTES:
-        raise InputError(
-            f"level {level} holds {array.nbytes} bytes, more than the limit of "
-            f"{limits.MAX_DECODED_BYTES} for a prediction in memory",
-            path=path,
-            hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
-        )
+    what = f"bytes of level {level} to predict on in memory (a coarser --level holds fewer)"
+    limits.enforce("FAIRIO_MAX_DECODED_BYTES", array.nbytes, what, path)
     with reading(path):
         data = np.asarray(array)
     scale = {

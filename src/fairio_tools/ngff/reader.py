@@ -100,12 +100,7 @@ def _series_paths(root: Any, fmt: NgffFormat, location: str) -> list[str]:
             raise InputError("OME/series is not a list", path=location, field="series")
     if not listed:
         listed = sorted((name for name in root.group_keys() if name.isdigit()), key=int)
-    if len(listed) > limits.MAX_SERIES:
-        raise InputError(
-            f"lists {len(listed)} series, more than the limit of {limits.MAX_SERIES}",
-            path=location,
-            hint=limits.refusal_hint("FAIRIO_MAX_SERIES", limits.MAX_SERIES),
-        )
+    limits.enforce("FAIRIO_MAX_SERIES", len(listed), "series listed", location)
     return [_safe_name(str(p), location) for p in listed]
 
 
@@ -128,12 +123,7 @@ def _image(
         raise InputError(f"incomplete multiscales metadata ({error})", path=location) from error
     if not isinstance(datasets, list) or not datasets or not isinstance(axes, list):
         raise InputError("multiscales needs a list of axes and of datasets", path=location)
-    if len(datasets) > limits.MAX_LEVELS:
-        raise InputError(
-            f"lists {len(datasets)} resolution levels, more than the limit of {limits.MAX_LEVELS}",
-            path=location,
-            hint=limits.refusal_hint("FAIRIO_MAX_LEVELS", limits.MAX_LEVELS),
-        )
+    limits.enforce("FAIRIO_MAX_LEVELS", len(datasets), "resolution levels listed", location)
     levels, scales = [], []
     for dataset in datasets:
         levels.append(
@@ -160,13 +150,9 @@ def _level(group: Any, path: str, ndim: int, location: str) -> Any:
         raise InputError(f"dataset {path!r} is missing", path=location) from None
     if not isinstance(node, zarr.Array):
         raise InputError(f"dataset {path!r} is a group, not an array", path=location)
-    if node.nbytes > limits.MAX_DECLARED_BYTES:
-        raise InputError(
-            f"dataset {path!r} declares {node.nbytes} bytes of pixels, more than the limit of "
-            f"{limits.MAX_DECLARED_BYTES}",
-            path=location,
-            hint=limits.refusal_hint("FAIRIO_MAX_DECLARED_BYTES", limits.MAX_DECLARED_BYTES),
-        )
+    limits.enforce(
+        "FAIRIO_MAX_DECLARED_BYTES", node.nbytes, f"bytes declared by dataset {path!r}", location
+    )
     if node.ndim != ndim:
         raise InputError(
             f"dataset {path!r} has {node.ndim} dimensions but the image {ndim} axes",

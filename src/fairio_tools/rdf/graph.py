@@ -103,12 +103,7 @@ def read_images(path: Path) -> list[ImageDescription]:
             series = sorted(
                 (p for p in path.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)
             )
-            if len(series) > limits.MAX_SERIES:
-                raise InputError(
-                    f"holds {len(series)} series, more than the limit of {limits.MAX_SERIES}",
-                    path=path,
-                    hint=limits.refusal_hint("FAIRIO_MAX_SERIES", limits.MAX_SERIES),
-                )
+            limits.enforce("FAIRIO_MAX_SERIES", len(series), "series", path)
             series = [p for p in series if has_zarr_metadata(p)]
             if series:
                 return [from_ngff(_group_attributes(p, path), p, path) for p in series]
