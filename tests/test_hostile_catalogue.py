@@ -209,7 +209,7 @@ def test_import_refuses_deeply_nested_json_ld_in_one_line(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"fairio: error: {source}: not JSON (nested too deeply)"
+        f"fairio: error: {source}: not JSON: nested too deeply"
     ]
     assert not (tmp_path / "cat").exists()
 
