@@ -130,6 +130,21 @@ def test_report_into_a_fifo(shared_data, tmp_path):
     assert json.loads(received[0])["series"][0]["dtype"] == "uint8"
 
 
+def test_dev_stdout_redirected_to_a_file_is_written_into(shared_data, tmp_path):
+    out = tmp_path / "out.json"
+    fairio = Path(sys.executable).parent / "fairio"
+    with out.open("w") as stdout:  # /dev/stdout then links to this regular file
+        inode = os.fstat(stdout.fileno()).st_ino
+        code = subprocess.call(
+            [str(fairio), "image-info", str(shared_data / IMAGE), "--json", "/dev/stdout"],
+            stdout=stdout,
+        )
+    assert code == 0
+    assert out.stat().st_ino == inode  # written into, not replaced behind the shell's back
+    assert json.loads(out.read_text())["series"][0]["dtype"] == "uint8"
+    assert _names(tmp_path) == ["out.json"]
+
+
 def test_dash_is_standard_output(shared_data, tmp_path):
     result = run_fairio("image-info", shared_data / IMAGE, "--json", "-", "--tsv", tmp_path / "t")
     assert result.returncode == 0, result.stderr

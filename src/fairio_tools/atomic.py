@@ -55,8 +55,10 @@ def filesystem(target: str | Path) -> tuple[Any, str]:
 
 
 def is_special(path: str | Path) -> bool:
-    """Whether ``path`` is (or links to) something written into rather than replaced."""
-    if str(path) == STDOUT:
+    """Whether ``path`` is (or links to) something written into rather than replaced:
+    ``-``, a device, FIFO or socket, or anything under ``/dev`` or ``/proc`` (``/dev/stdout``
+    is a link to the process's own output, whatever that is)."""
+    if str(path) == STDOUT or os.path.abspath(path).startswith(("/dev/", "/proc/")):
         return True
     try:
         mode = os.stat(path).st_mode
