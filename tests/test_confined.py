@@ -76,3 +76,19 @@ def test_copy_follows_links_inside_only(folder, tmp_path):
     (folder / "out").symlink_to(tmp_path / "canary")
     with pytest.raises(ConfinementError, match="leads outside"):
         list(files_inside(folder))
+
+
+def test_sharded_arrays_read_through_the_confined_store(tmp_path):
+    """Parts of a shard are read as ranges, and give the pixels zarr wrote."""
+    import numpy as np
+    import zarr
+
+    from fairio_tools.ngff.store import open_root
+
+    root = zarr.open_group(tmp_path / "s.zarr", mode="w")
+    array = root.create_array("a", shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="u2")
+    data = np.arange(64 * 64, dtype="u2").reshape(64, 64)
+    array[:] = data
+    confined = open_root(tmp_path / "s.zarr")["a"]
+    assert (confined[3:11, 30:40] == data[3:11, 30:40]).all()
+    assert (confined[:] == data).all()

@@ -13,6 +13,7 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from fairio_tools.errors import InputError
 
@@ -68,12 +69,10 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
-    """The bytes of the regular file ``rel`` below ``root``, or None where nothing is there.
-
-    Raises :class:`ConfinementError` when ``rel`` leads outside ``root``, names a directory,
-    device, FIFO or socket, or holds more than ``limit`` bytes.
-    """
+def open_inside(root: str | Path, rel: str) -> BinaryIO | None:
+    """The regular file ``rel`` below ``root`` opened for reading, or None where nothing is
+    there; raises :class:`ConfinementError` when it leads outside ``root`` or names a
+    directory, device, FIFO or socket (which are never opened for reading)."""
     real = resolve_inside(root, rel)
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -84,16 +83,29 @@ def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
         if error.errno == errno.ELOOP:  # replaced by a link after it was resolved
             raise ConfinementError(f"{rel!r} changed while being read", path=root) from None
         raise
-    mode = os.fstat(fd)
-    if not stat.S_ISREG(mode.st_mode):  # checked before fdopen, which refuses folders itself
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):  # checked before fdopen, which refuses folders itself
         os.close(fd)
-        raise ConfinementError(f"{rel!r} is {_kind(mode.st_mode)}, not a file", path=root)
-    with os.fdopen(fd, "rb") as stream:
-        if limit is not None and mode.st_size > limit:
+        raise ConfinementError(f"{rel!r} is {_kind(mode)}, not a file", path=root)
+    return os.fdopen(fd, "rb")
+
+
+def read_inside(root: str | Path, rel: str, limit: int | None) -> bytes | None:
+    """The bytes of the regular file ``rel`` below ``root``, or None where nothing is there.
+
+    Raises :class:`ConfinementError` as :func:`open_inside` does, or when the file holds more
+    than ``limit`` bytes.
+    """
+    stream = open_inside(root, rel)
+    if stream is None:
+        return None
+    with stream:
+        size = os.fstat(stream.fileno()).st_size
+        if limit is not None and size > limit:
             raise ConfinementError(
-                f"{rel!r} holds {mode.st_size} bytes, more than the limit of {limit}", path=root
+                f"{rel!r} holds {size} bytes, more than the limit of {limit}", path=root
             )
-        expected = mode.st_size if limit is None else min(mode.st_size, limit)
+        expected = size if limit is None else min(size, limit)
         data = stream.read(expected + 1)  # sized by the file, not the limit: no huge buffers
         while len(data) <= expected and (more := stream.read(expected + 1 - len(data))):
             data += more

@@ -25,7 +25,7 @@ from zarr.storage import LocalStore
 
 from fairio_tools import limits
 from fairio_tools.atomic import INCOMPLETE_MARKER, is_url
-from fairio_tools.confined import read_inside, resolve_inside
+from fairio_tools.confined import ConfinementError, open_inside, read_inside, resolve_inside
 from fairio_tools.errors import FairioError, InputError
 
 MAX_METADATA_BYTES = 16 * 1024 * 1024
@@ -40,16 +40,28 @@ class ConfinedStore(LocalStore):
     def _read(self, key: str, byte_range: Any) -> bytes | None:
         name = key.rsplit("/", 1)[-1]
         limit = MAX_METADATA_BYTES if name in _METADATA_NAMES else limits.MAX_CHUNK_BYTES
-        data = read_inside(self.root, key, limit)
-        if data is None or byte_range is None:
-            return data
-        if isinstance(byte_range, RangeByteRequest):
-            return data[byte_range.start : byte_range.end]
-        if isinstance(byte_range, OffsetByteRequest):
-            return data[byte_range.offset :]
-        if isinstance(byte_range, SuffixByteRequest):
-            return data[max(0, len(data) - byte_range.suffix) :]
-        raise TypeError(f"unexpected byte range {byte_range!r}")
+        if byte_range is None:
+            return read_inside(self.root, key, limit)
+        stream = open_inside(self.root, key)  # a part of a shard: read only that part
+        if stream is None:
+            return None
+        with stream:
+            size = os.fstat(stream.fileno()).st_size
+            if isinstance(byte_range, RangeByteRequest):
+                start, end = byte_range.start, min(byte_range.end, size)
+            elif isinstance(byte_range, OffsetByteRequest):
+                start, end = byte_range.offset, size
+            elif isinstance(byte_range, SuffixByteRequest):
+                start, end = max(0, size - byte_range.suffix), size
+            else:
+                raise TypeError(f"unexpected byte range {byte_range!r}")
+            if end - start > limit:
+                raise ConfinementError(
+                    f"{key!r}: a read of {end - start} bytes is more than the limit of {limit}",
+                    path=self.root,
+                )
+            stream.seek(start)
+            return stream.read(max(0, end - start))
 
     def _buffer(self, data: bytes | None, prototype: Any) -> Any:
         if data is None:
