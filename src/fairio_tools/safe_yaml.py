@@ -1,7 +1,7 @@
 """The one YAML loader for untrusted files: safe tags only, bounded size, depth and aliases.
 
 Aliases are accepted (real bioimage.io descriptions use them) but bounded: a document may
-hold at most :data:`MAX_YAML_NODES` values once its aliases are expanded, which is what a
+hold at most :data:`MAX_YAML_NODES` values, its aliases counted in full, which is what a
 "billion laughs" bomb exceeds. Tags other than YAML's standard ones (``!!python/object``
 and the like) are refused by the safe constructor. Parsing runs on libyaml's C parser where
 it is present; only the composition of nodes (where aliases and depth are checked) is Python.
@@ -24,51 +24,50 @@ MAX_YAML_BYTES = 8 * 1024 * 1024
 MAX_YAML_DEPTH = 64
 """Deeper nesting of mappings and sequences is refused."""
 MAX_YAML_NODES = 100_000
-"""Most values a document may hold once its aliases (``*name``) are expanded."""
+"""Most values a document may hold, its aliases (``*name``) counted in full: a whole
+community catalogue holds about 30,000; a refusal costs at most about a second."""
 
 _Parser = getattr(yaml.cyaml, "CParser", None) if hasattr(yaml, "cyaml") else None
 
 
 class _BoundedComposer(Composer):
-    """Compose nodes as PyYAML does, bounding nesting and what aliases expand to.
+    """Compose nodes as PyYAML does, bounding nesting and the number of values.
 
-    Each node's expanded size (itself plus everything below it, aliases counted in full) is
-    computed as it is composed, arithmetically: a "billion laughs" bomb is refused as soon as
-    its expansion passes :data:`MAX_YAML_NODES`, without ever being expanded.
+    Values are counted as they are composed, an alias counting as everything its anchor
+    holds (computed arithmetically, never expanded): a "billion laughs" bomb, or simply a
+    huge document, is refused as soon as the count passes :data:`MAX_YAML_NODES`.
     """
 
     def compose_node(self, parent, index):  # type: ignore[override]
+        sizes: dict[int, int] = self.__dict__.setdefault("_sizes", {})
         if self.check_event(yaml.AliasEvent):
-            return super().compose_node(parent, index)  # its size was counted with its anchor
+            mark = self.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            self._add(sizes.get(id(node), 1), mark)
+            return node
         self._depth = getattr(self, "_depth", 0) + 1
         try:
+            mark = self.peek_event().start_mark
             if self._depth > MAX_YAML_DEPTH:
-                mark = self.peek_event().start_mark
                 raise yaml.composer.ComposerError(
                     None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", mark
                 )
+            self._add(1, mark)
+            before = self._total
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        self._count(node)
+        sizes[id(node)] = 1 + self._total - before
         return node
 
-    def _count(self, node: yaml.Node) -> None:
-        sizes: dict[int, int] = self.__dict__.setdefault("_sizes", {})
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [item for pair in node.value for item in pair]
-        else:
-            children = []
-        size = 1 + sum(sizes.get(id(child), 1) for child in children)
-        sizes[id(node)] = size
-        if size > MAX_YAML_NODES:
+    def _add(self, count: int, mark: yaml.Mark) -> None:
+        self._total = getattr(self, "_total", 0) + count
+        if self._total > MAX_YAML_NODES:
             raise yaml.composer.ComposerError(
                 None,
                 None,
-                f"YAML aliases expand to more than {MAX_YAML_NODES} values",
-                node.end_mark,
+                f"more than {MAX_YAML_NODES} values (aliases counted in full)",
+                mark,
             )
 
 
@@ -112,12 +111,16 @@ def parse_yaml(text: str | bytes, path: str | Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = getattr(error, "problem", None) or getattr(error, "reason", None) or error
+        problem = " ".join(str(problem).split())  # one line, whatever the parser wrote
         raise InputError(f"invalid YAML{where}: {problem}", path=path) from None
     except RecursionError:
         raise InputError("invalid YAML: nested too deeply", path=path) from None
-    except (ValueError, OverflowError) as error:  # an impossible date, a 5000-digit number
-        raise InputError(f"invalid YAML value: {error}", path=path) from None
+    except (ValueError, OverflowError, AttributeError, TypeError) as error:
+        # PyYAML's constructors fail this way on values such as an impossible date, a
+        # 5000-digit number or a "!!timestamp" that is none
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise InputError(f"invalid YAML value: {message}", path=path) from None
 
 
 def load_yaml(path: Path) -> Any:
