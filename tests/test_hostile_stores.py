@@ -107,6 +107,25 @@ def _directory(relative: str) -> Callable[[Path, Path], None]:
     return mutate
 
 
+def _multiscale(change: Callable[[dict], None]) -> Callable[[Path, Path], None]:
+    def mutate(store: Path, canary: Path) -> None:
+        attributes = _zattrs(store)
+        change(attributes["multiscales"][0])
+        _set_zattrs(store, attributes)
+
+    return mutate
+
+
+def _array(change: Callable[[dict], None]) -> Callable[[Path, Path], None]:
+    def mutate(store: Path, canary: Path) -> None:
+        array = store / "0" / "0" / ".zarray"
+        meta = json.loads(array.read_text())
+        change(meta)
+        array.write_text(json.dumps(meta))
+
+    return mutate
+
+
 MUTANTS: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "chunk links into the canary": (
         lambda s, c: _link(s / LEVEL0_CHUNK, c / LEVEL0_CHUNK),
@@ -153,6 +172,30 @@ MUTANTS: dict[str, tuple[Callable[[Path, Path], None], str]] = {
         "more than the limit",
     ),
     "interrupted write": (lambda s, c: (s / INCOMPLETE_MARKER).write_bytes(b""), "incomplete"),
+    "axes are strings": (
+        _multiscale(lambda m: m.update(axes=["t", "c", "z", "y", "x"])),
+        "is not an object with a name",
+    ),
+    "axis names repeat": (
+        _multiscale(lambda m: m["axes"][4].update(name="y")),
+        "repeat a name",
+    ),
+    "no datasets": (_multiscale(lambda m: m.update(datasets=[])), "needs a list of datasets"),
+    "translation is text": (
+        _multiscale(
+            lambda m: m["datasets"][0]["coordinateTransformations"].append(
+                {"type": "translation", "translation": "abc"}
+            )
+        ),
+        "does not give one number per axis",
+    ),
+    "scale 10**400": (_scale(10**400), "not a positive finite number"),
+    "unknown NGFF version": (
+        _multiscale(lambda m: m.update(version="9.9")),
+        "not supported",
+    ),
+    "chunks of 0": (_array(lambda a: a.update(chunks=[0] * 5)), "chunks"),
+    "shape 2**62 per axis": (_array(lambda a: a.update(shape=[2**62] * 5)), "more than the limit"),
 }
 
 COMMANDS = {
@@ -177,6 +220,11 @@ LABEL_MUTANTS = (  # label shares the opener with export: the cases where its ow
     "declares 10^18 pixels",
     "corrupt chunk",
     "interrupted write",
+    "axis names repeat",
+    "no datasets",
+    "translation is text",
+    "unknown NGFF version",
+    "chunks of 0",
 )
 CASES = [("export-tiff", m) for m in sorted(MUTANTS)] + [("label", m) for m in LABEL_MUTANTS]
 

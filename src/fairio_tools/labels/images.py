@@ -14,9 +14,14 @@ from typing import Any
 import numpy as np
 
 from fairio_tools import limits
-from fairio_tools.confined import unsafe_path_reason
 from fairio_tools.errors import InputError
-from fairio_tools.ngff.reader import checked_scale, first_image_group
+from fairio_tools.ngff.format import FORMATS
+from fairio_tools.ngff.reader import (
+    checked_axes,
+    checked_datasets,
+    checked_level,
+    first_image_group,
+)
 from fairio_tools.ngff.store import open_root, reading
 
 
@@ -50,26 +55,17 @@ def open_ome_zarr(store: Path, *, writable: bool = False, ours: bool = False) ->
         attrs = _ome_attributes(group)
         try:
             multiscales = attrs["multiscales"][0]
-            axes = [a if isinstance(a, dict) else {"name": a} for a in multiscales["axes"]]
-            datasets = multiscales["datasets"]
-            limits.enforce("FAIRIO_MAX_LEVELS", len(datasets), "resolution levels listed", store)
-            shapes = [tuple(group[_dataset_path(d, store)].shape) for d in datasets]
-            for dataset in datasets:
-                for transform in dataset.get("coordinateTransformations") or []:
-                    if "scale" in transform:
-                        checked_scale(transform["scale"], len(axes), store)
         except (KeyError, IndexError, TypeError) as error:
             raise InputError(f"not an OME-Zarr image: missing {error}", path=store) from None
+        if not isinstance(multiscales, dict):
+            raise InputError("not an OME-Zarr image: multiscales are not objects", path=store)
+        axes = checked_axes(multiscales.get("axes"), store)
+        datasets = checked_datasets(multiscales.get("datasets"), len(axes), store)
+        shapes = [tuple(checked_level(group, d["path"], len(axes), store).shape) for d in datasets]
     version = str(multiscales.get("version") or attrs.get("version") or "0.4")
+    if version not in FORMATS:
+        raise InputError(f"NGFF version {version!r} is not supported", path=store)
     return OmeZarrImage(store, image, version, axes, datasets, shapes, group)
-
-
-def _dataset_path(dataset: dict[str, Any], store: Path) -> str:
-    path = dataset["path"]
-    reason = unsafe_path_reason(path) if isinstance(path, str) else "is not a string"
-    if reason:
-        raise InputError(f"dataset path {path!r} {reason}", path=store)
-    return path
 
 
 def _ome_attributes(group: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from fairio_tools import limits
 from fairio_tools.confined import unsafe_path_reason
 from fairio_tools.errors import InputError
-from fairio_tools.ngff.format import NgffFormat, detect_format
+from fairio_tools.ngff.format import FORMATS, NgffFormat, detect_format
 from fairio_tools.ngff.store import open_root, reading
 
 
@@ -121,19 +121,19 @@ def _image(
         datasets = multiscale["datasets"]
     except (KeyError, IndexError, TypeError) as error:
         raise InputError(f"incomplete multiscales metadata ({error})", path=location) from error
-    if not isinstance(datasets, list) or not datasets or not isinstance(axes, list):
-        raise InputError("multiscales needs a list of axes and of datasets", path=location)
-    limits.enforce("FAIRIO_MAX_LEVELS", len(datasets), "resolution levels listed", location)
+    version = multiscale.get("version", fmt.version)
+    if str(version) not in FORMATS:
+        raise InputError(f"NGFF version {version!r} is not supported", path=location)
+    axes = checked_axes(axes, location)
+    datasets = checked_datasets(datasets, len(axes), location)
     levels, scales = [], []
     for dataset in datasets:
-        levels.append(
-            _level(group, _safe_name(str(dataset["path"]), location), len(axes), location)
-        )
+        levels.append(checked_level(group, dataset["path"], len(axes), location))
         scale = next(
             (t["scale"] for t in dataset.get("coordinateTransformations", []) if "scale" in t),
             [1.0] * len(axes),
         )
-        scales.append(checked_scale(scale, len(axes), location))
+        scales.append([float(value) for value in scale])
     omero = attributes.get("omero")
     channels = omero.get("channels", []) if isinstance(omero, dict) else []
     channels = channels if isinstance(channels, list) else []
@@ -141,7 +141,9 @@ def _image(
     return NgffImage(path, fmt, multiscale.get("name"), axes, scales, levels, names)
 
 
-def _level(group: Any, path: str, ndim: int, location: str) -> Any:
+def checked_level(group: Any, path: str, ndim: int, location: str | Path) -> Any:
+    """The array ``path`` of ``group``: present, an array of ``ndim`` dimensions, with
+    positive chunks and a declared size within ``limits.MAX_DECLARED_BYTES``."""
     import zarr
 
     try:
@@ -150,9 +152,10 @@ def _level(group: Any, path: str, ndim: int, location: str) -> Any:
         raise InputError(f"dataset {path!r} is missing", path=location) from None
     if not isinstance(node, zarr.Array):
         raise InputError(f"dataset {path!r} is a group, not an array", path=location)
-    limits.enforce(
-        "FAIRIO_MAX_DECLARED_BYTES", node.nbytes, f"bytes declared by dataset {path!r}", location
-    )
+    declared = math.prod(node.shape) * node.dtype.itemsize  # Python ints: no overflow
+    limits.enforce("FAIRIO_MAX_DECLARED_BYTES", declared, f"bytes declared by {path!r}", location)
+    if not all(isinstance(c, int) and c > 0 for c in node.chunks):
+        raise InputError(f"dataset {path!r} has chunks {node.chunks!r}", path=location)
     if node.ndim != ndim:
         raise InputError(
             f"dataset {path!r} has {node.ndim} dimensions but the image {ndim} axes",
@@ -161,16 +164,53 @@ def _level(group: Any, path: str, ndim: int, location: str) -> Any:
     return node
 
 
-def checked_scale(values: Any, ndim: int, location: str | Path) -> list[float]:
-    """A level's scale: one positive, finite number per axis."""
-    if not isinstance(values, list) or len(values) != ndim:
-        raise InputError(f"scale {values!r} does not give one number per axis", path=location)
-    scale = []
-    for value in values:
-        number = float(value) if isinstance(value, int | float) else math.nan
-        if not math.isfinite(number) or number <= 0:
+def checked_axes(axes: Any, location: str | Path) -> list[dict[str, Any]]:
+    """A multiscales' axes: objects with distinct string names (and string types, units)."""
+    if not isinstance(axes, list) or not axes:
+        raise InputError("multiscales needs a list of axes", path=location)
+    for axis in axes:
+        if not isinstance(axis, dict) or not isinstance(axis.get("name"), str):
+            raise InputError(f"axis {axis!r} is not an object with a name", path=location)
+        for key in ("type", "unit"):
+            if axis.get(key) is not None and not isinstance(axis[key], str):
+                raise InputError(f"axis {axis['name']!r} has {key} {axis[key]!r}", path=location)
+    names = [axis["name"] for axis in axes]
+    if len(set(names)) != len(names):
+        raise InputError(f"axis names {names} repeat a name", path=location)
+    return axes
+
+
+def checked_datasets(datasets: Any, ndim: int, location: str | Path) -> list[dict[str, Any]]:
+    """A multiscales' datasets: at least one, at most ``limits.MAX_LEVELS``, each with a safe
+    path and transformations that give one finite number per axis (scales positive)."""
+    if not isinstance(datasets, list) or not datasets:
+        raise InputError("multiscales needs a list of datasets", path=location)
+    limits.enforce("FAIRIO_MAX_LEVELS", len(datasets), "resolution levels listed", location)
+    for dataset in datasets:
+        if not isinstance(dataset, dict) or not isinstance(dataset.get("path"), str):
+            raise InputError(f"dataset {dataset!r} has no path", path=location)
+        _safe_name(dataset["path"], str(location))
+        transforms = dataset.get("coordinateTransformations", [])
+        if not isinstance(transforms, list):
             raise InputError(
-                f"scale value {value!r} is not a positive finite number", path=location
+                f"dataset {dataset['path']!r}: transformations are not a list", path=location
             )
-        scale.append(number)
-    return scale
+        for transform in transforms:
+            kind = transform.get("type") if isinstance(transform, dict) else None
+            if kind not in ("scale", "translation") or kind not in transform:
+                raise InputError(f"transformation {transform!r} is not supported", path=location)
+            _checked_numbers(transform[kind], ndim, kind, location)
+    return datasets
+
+
+def _checked_numbers(values: Any, ndim: int, kind: str, location: str | Path) -> None:
+    if not isinstance(values, list) or len(values) != ndim:
+        raise InputError(f"{kind} {values!r} does not give one number per axis", path=location)
+    for value in values:
+        try:
+            number = float(value) if isinstance(value, int | float) else math.nan
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number) or (kind == "scale" and number <= 0):
+            what = "positive finite" if kind == "scale" else "finite"
+            raise InputError(f"{kind} value {value!r} is not a {what} number", path=location)

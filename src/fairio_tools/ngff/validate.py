@@ -472,7 +472,11 @@ class _StoreValidator:
         for index, axis in enumerate(axes):
             unit, kind = axis.get("unit"), axis.get("type")
             known = SPACE_UNITS if kind == "space" else TIME_UNITS if kind == "time" else None
-            if unit is not None and known is not None and unit not in known:
+            if (
+                unit is not None
+                and known is not None
+                and (not isinstance(unit, str) or unit not in known)
+            ):
                 self.warn(
                     "unknown-unit",
                     f"unit {unit!r} of axis {axis.get('name')!r} is not a UDUNITS-2 {kind} "
@@ -518,7 +522,7 @@ class _StoreValidator:
                 (i, v) for i, v in enumerate(values) if isinstance(v, int | float)
                 and not isinstance(v, bool)
             ]  # fmt: skip
-            infinite = [(i, v) for i, v in numbers if not math.isfinite(v)]
+            infinite = [(i, v) for i, v in numbers if not _finite(v)]
             if infinite:
                 self.error(
                     f"{kind}-not-finite",
@@ -527,7 +531,7 @@ class _StoreValidator:
                     f"{where}/{infinite[0][0]}",
                     f"write the {kind} as finite numbers",
                 )
-            bad = [(i, v) for i, v in numbers if kind == "scale" and math.isfinite(v) and v <= 0]
+            bad = [(i, v) for i, v in numbers if kind == "scale" and _finite(v) and v <= 0]
             if bad:
                 self.error(
                     "scale-not-positive",
@@ -971,3 +975,11 @@ def _v04_version(attributes: dict, prefix: str) -> tuple[Any, str]:
         if isinstance(value, dict) and "version" in value:
             return value["version"], f"{prefix}/{key}/version"
     return None, prefix
+
+
+def _finite(value: float) -> bool:
+    """Whether ``value`` is a finite number a float can hold (``10**400`` is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

@@ -223,7 +223,7 @@ def from_ngff(attributes: dict[str, Any], path: Path, store: Path | None) -> Ima
                     # without a unit, NGFF says a scale is only a factor between levels
                     if not axis.get("unit") or not isinstance(value, int | float):
                         continue
-                    if not math.isfinite(value) or value <= 0:
+                    if not _positive_finite(value):
                         raise InputError(
                             f"scale value {value!r} is not a positive finite number", path=path
                         )
@@ -250,3 +250,10 @@ def from_ngff(attributes: dict[str, Any], path: Path, store: Path | None) -> Ima
     if isinstance(omero, dict) and isinstance(omero.get("channels"), list):
         image.channels = [str(c.get("label", "")) for c in omero["channels"] if isinstance(c, dict)]
     return image
+
+
+def _positive_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:  # an integer no float can hold
+        return False
