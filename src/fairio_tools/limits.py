@@ -81,8 +81,12 @@ MAX_COMPRESSION_RATIO = _from_env("FAIRIO_MAX_COMPRESSION_RATIO", 1000)
 ABSURD_COMPRESSION_RATIO = 1 << 20
 """No TIFF codec shrinks pixels a million-fold: a header claiming so is corrupt (any size)."""
 
-MAX_OME_IMAGES = _from_env("FAIRIO_MAX_OME_IMAGES", 1000)
-"""Most OME ``Image`` elements (series) one OME-TIFF may declare."""
+MAX_OME_IMAGES = _from_env("FAIRIO_MAX_OME_IMAGES", 512)
+"""Most OME ``Image`` elements (series) one OME-TIFF may declare: each becomes an image
+group of its own when converted (about 10 ms each), so thousands take minutes."""
+
+MAX_OME_PLANES = _from_env("FAIRIO_MAX_OME_PLANES", 1_000_000)
+"""Most planes (SizeZ x SizeC x SizeT, over all images) one OME-XML may declare."""
 
 MAX_OME_XML_BYTES = _from_env("FAIRIO_MAX_OME_XML_BYTES", 32 << 20)
 """Largest OME-XML document (the TIFF ImageDescription) that is parsed."""

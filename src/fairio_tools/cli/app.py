@@ -85,8 +85,8 @@ def main(debug: bool) -> None:
     # After a refused input, Zarr's pending reads are garbage-collected at exit and Python
     # prints each ("Exception ignored in ..."): keep the error one line, details behind --debug.
     sys.unraisablehook = _unraisable_to_log
-    if not debug:
-        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+    if not debug:  # libraries' warnings (skimage, zarr, ...) are details, not results
+        warnings.simplefilter("ignore")
 
 
 cmd_catalogue.group.add_command(cmd_catalogue_check.command)

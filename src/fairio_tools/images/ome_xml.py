@@ -63,11 +63,30 @@ def parse_ome_xml(text: str | None, path: Path) -> OmeDocument:
             hint=limits.refusal_hint("FAIRIO_MAX_OME_IMAGES", limits.MAX_OME_IMAGES),
         )
     document = OmeDocument(other_files=_other_files(root, path))
+    planes = 0
     for image in elements:
         pixels = image.find("{*}Pixels")
         if pixels is not None:
+            planes += _declared_planes(pixels, path)
+            limits.enforce("FAIRIO_MAX_OME_PLANES", planes, "planes declared by OME-XML", path)
             document.images.append(_image(image, pixels, path))
     return document
+
+
+_TIFF_SIDE = 2**32 - 1
+"""A TIFF page cannot be wider or taller than this."""
+
+
+def _declared_planes(pixels: ElementTree.Element, path: Path) -> int:
+    """The planes an OME ``Pixels`` element declares (SizeZ x SizeC x SizeT), its sizes
+    checked before tifffile builds series from them (it allocates per declared plane)."""
+    sizes = {}
+    for name in ("SizeX", "SizeY", "SizeZ", "SizeC", "SizeT"):
+        text = pixels.get(name, "1")
+        if not text.strip().isdigit() or not 1 <= int(text) <= _TIFF_SIDE:
+            raise InputError(f"OME-XML {name}={text!r} is not a plausible size", path=path)
+        sizes[name] = int(text)
+    return sizes["SizeZ"] * sizes["SizeC"] * sizes["SizeT"]
 
 
 def _image(image: ElementTree.Element, pixels: ElementTree.Element, path: Path) -> OmeImage:

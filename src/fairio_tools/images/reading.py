@@ -82,7 +82,22 @@ def open_pillow(path: Path, what: str) -> Iterator[Any]:
         if width * height > limits.MAX_IMAGE_PIXELS:
             raise _too_many_pixels(path, f"{width} x {height}")
         check_decoded_size(path, width * height * values * np.dtype(dtype).itemsize)
+        if image.format == "JPEG":
+            _check_jpeg_scans(path)
         yield image
+
+
+MAX_JPEG_SCANS = 100
+"""A progressive JPEG has about ten scans; each costs a pass over the whole image, so a file
+of thousands of (tiny) scans takes minutes to decode."""
+
+
+def _check_jpeg_scans(path: Path) -> None:
+    # 0xFF is always followed by 0x00 inside entropy-coded data, so FF DA is a scan marker
+    with path.open("rb") as stream:
+        scans = stream.read(limits.MAX_DECODED_BYTES).count(b"\xff\xda")
+    if scans > MAX_JPEG_SCANS:
+        raise InputError(f"JPEG of {scans} scans, more than {MAX_JPEG_SCANS}", path=path)
 
 
 def _too_many_pixels(path: Path, declared: str) -> InputError:

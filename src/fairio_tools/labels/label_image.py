@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from fairio_tools import limits
 from fairio_tools.atomic import atomic_output
 from fairio_tools.confined import copy_inside
 from fairio_tools.errors import InputError, OutputError
@@ -68,9 +69,16 @@ def label_image(request: LabelRequest) -> LabelReport:
         _check_output(request.output, request.overwrite)
 
     data, axes = read_pixels(source, request.channel)
-    result = label_by_threshold(
-        data, request.threshold, min_size=request.min_size, connectivity=request.connectivity
-    )
+    # connected components are counted in int32, beside two masks and the uint16 result:
+    # about 9 bytes per pixel, so the decoded-bytes limit applies to 4 bytes per pixel
+    what = "bytes of int32 labels to compute in memory"
+    limits.enforce("FAIRIO_MAX_DECODED_BYTES", data.size * 4, what, source)
+    try:
+        result = label_by_threshold(
+            data, request.threshold, min_size=request.min_size, connectivity=request.connectivity
+        )
+    except InputError as error:
+        raise InputError(error.message, path=source, field=error.field, hint=error.hint) from None
     report = LabelReport(
         source=str(source),
         output="",
