@@ -30,7 +30,7 @@ lint: setup galaxy-env
 	$(FAIRIO) galaxy lint
 
 pytest: setup galaxy-env browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 galaxy-test: setup galaxy-env
 	$(FAIRIO) galaxy test
