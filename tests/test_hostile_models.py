@@ -262,7 +262,10 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 
 @pytest.mark.parametrize(
     ("bomb", "words"),
-    [(LAUGHS, ["rdf.yaml: ", "aliases counted in full"]), ("x: " + "[" * 5000 + "]" * 5000, ["nest"])],
+    [
+        (LAUGHS, ["rdf.yaml: ", "aliases counted in full"]),
+        ("x: " + "[" * 5000 + "]" * 5000, ["nest"]),
+    ],
     ids=["billion-laughs", "deep-nesting"],
 )
 def test_yaml_bomb_in_description_is_refused(tiny, image, tmp_path, monkeypatch, bomb, words):
