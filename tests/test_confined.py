@@ -31,6 +31,8 @@ def folder(tmp_path):
 def test_links_inside_are_followed(folder):
     assert read_inside(folder, "link-in", 100) == b"inside"
     assert read_inside(folder, "missing", 100) is None
+    assert read_inside(folder, "sub/a/zarr.json", 100) is None  # below a file: not there
+    assert kind_inside(folder, "sub/a/zarr.json") is None
     assert kind_inside(folder, "sub") == "dir"
 
 

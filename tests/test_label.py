@@ -146,3 +146,16 @@ def test_existing_label_name_is_refused(tmp_path: Path, reference: Path) -> None
     assert result.stderr.strip() == (
         f"fairio: error: {store} [--name]: already has a label image 'threshold'"
     )
+
+
+def test_png_labels_into_a_copy_of_a_zarr_v3_store(shared_data, tmp_path):
+    """A Zarr v3 store lists every folder entry as a child; the copy being written holds the
+    incomplete marker (a file), which must read as "no node there", not as an error."""
+    coins = shared_data / "images" / "bioformats2raw-reference" / "coins.png"
+    store = tmp_path / "coins.ome.zarr"
+    run_fairio("convert", coins, store, "--ngff-version", "0.5", check=True)
+    out = tmp_path / "labelled.ome.zarr"
+    result = run_fairio("label", coins, out, "--image", store, "--name", "nuclei")
+    assert result.returncode == 0, result.stderr
+    assert (out / "0" / "labels" / "nuclei" / "zarr.json").is_file()
+    assert not (out / ".fairio-incomplete").exists()

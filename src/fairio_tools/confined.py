@@ -77,7 +77,7 @@ def open_inside(root: str | Path, rel: str) -> BinaryIO | None:
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(real, flags)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # "a/b" where "a" is a file: not there
         return None
     except OSError as error:
         if error.errno == errno.ELOOP:  # replaced by a link after it was resolved
@@ -122,7 +122,7 @@ def kind_inside(root: str | Path, rel: str) -> str | None:
     real = resolve_inside(root, rel)
     try:
         mode = os.stat(real).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     if stat.S_ISREG(mode):
         return "file"
