@@ -20,6 +20,53 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+ADDRESS_SPACE = 3 * 1024**3
+"""Address space a bounded fairio run may use: generous for Python with numpy and zarr."""
+
+
+def run_bounded(
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    address_space: int = ADDRESS_SPACE,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
+    """``fairio ARGS`` as its own process with bounded memory (``RLIMIT_AS``); a hang fails
+    the test through the timeout."""
+    import os
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    fairio = Path(sys.executable).parent / "fairio"
+    return subprocess.run(
+        [str(fairio), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        preexec_fn=limit,
+    )
+
+
+@pytest.fixture
+def connects(monkeypatch):
+    """Every address the event loop is asked to connect a socket to (link-checker tests)."""
+    import asyncio.selector_events
+
+    seen: list[str] = []
+    original = asyncio.selector_events.BaseSelectorEventLoop.sock_connect
+
+    async def recording(loop, sock, address):
+        seen.append(address[0])
+        return await original(loop, sock, address)
+
+    monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_connect", recording)
+    return seen
+
+
 def run_fairio(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess:
     """Run the installed ``fairio`` CLI as a user would, capturing its output."""
     fairio = Path(sys.executable).parent / "fairio"

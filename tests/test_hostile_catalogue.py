@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import zipfile
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.conftest import run_bounded as bounded
 from tests.test_portal import portal_config
 
 FAIRIO = Path(sys.executable).parent / "fairio"
@@ -72,18 +72,7 @@ HOSTILE: dict[str, tuple[bytes | None, str]] = {
 
 def run_bounded(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``fairio`` under the memory limit; a run over 60 s fails the test."""
-
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-    return subprocess.run(
-        [str(FAIRIO), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=limit_memory,
-        cwd=cwd,
-    )
+    return bounded(*args, cwd=cwd, address_space=MEMORY_LIMIT, timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import struct
-import subprocess
-import sys
 import uuid
 import zlib
 from pathlib import Path
@@ -22,7 +19,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fairio_tools.cli.app import main
-from tests.conftest import run_measured
+from tests.conftest import run_bounded, run_measured
 
 CANARY = 0xBEEF
 """Pixel value filling every canary file: it must never appear in an output."""
@@ -320,17 +317,6 @@ def _ome_images(shared_data, path: Path, count: int) -> Path:
     return path
 
 
-def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    fairio = Path(sys.executable).parent / "fairio"
-    return subprocess.run(
-        [str(fairio), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-
-
 BOMBS = {
     "png-89-megapixels": (lambda d, p: p.write_bytes(_png(9450, 9450)), "FAIRIO_MAX_IMAGE_PIXELS"),
     "jpeg-declaring-4-gigapixels": (
@@ -361,9 +347,9 @@ def test_bombs_are_refused_quickly(shared_data, tmp_path, case):
 def test_limits_are_adjustable_by_environment(shared_data, tmp_path):
     coins = shared_data / "images/bioformats2raw-reference/coins.png"
     assert _fairio("image-info", coins).exit_code == 0  # under the default limits
-    result = _run("image-info", coins, env={"FAIRIO_MAX_DECODED_BYTES": "1000"})
+    result = run_bounded("image-info", coins, env={"FAIRIO_MAX_DECODED_BYTES": "1000"})
     assert result.returncode == 2 and "FAIRIO_MAX_DECODED_BYTES=1000" in result.stderr
-    result = _run("image-info", coins, env={"FAIRIO_MAX_OME_IMAGES": "many"})
+    result = run_bounded("image-info", coins, env={"FAIRIO_MAX_OME_IMAGES": "many"})
     assert result.returncode == 2 and "FAIRIO_MAX_OME_IMAGES" in result.stderr
     assert len(result.stderr.splitlines()) == 1
 

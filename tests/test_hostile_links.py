@@ -31,20 +31,6 @@ def farm():
         yield running
 
 
-@pytest.fixture
-def connects(monkeypatch):
-    """Every address the event loop is asked to connect a socket to."""
-    seen: list[str] = []
-    original = asyncio.selector_events.BaseSelectorEventLoop.sock_connect
-
-    async def recording(loop, sock, address):
-        seen.append(address[0])
-        return await original(loop, sock, address)
-
-    monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_connect", recording)
-    return seen
-
-
 # (address, IPv4 it carries): each must be judged by that IPv4
 EMBEDDED = [
     ("::ffff:169.254.169.254", "169.254.169.254"),  # IPv4-mapped

@@ -10,36 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from fairio_tools.atomic import INCOMPLETE_MARKER
+from tests.conftest import run_bounded
 
 REFERENCE = "images/bioformats2raw-reference"
 LEVEL0_CHUNK = "0/0/0/0/0/0/0"
-MEMORY_BOUND = 3 * 1024**3  # address space, generous for Python with numpy and zarr loaded
-
-
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BOUND, MEMORY_BOUND))
-
-
-def run_bounded(*args: str | Path) -> subprocess.CompletedProcess:
-    """``fairio ARGS`` with bounded memory; a hang fails the test through the timeout."""
-    fairio = Path(sys.executable).parent / "fairio"
-    return subprocess.run(
-        [str(fairio), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=_limits,
-    )
 
 
 def _link(path: Path, target: str | Path) -> None:
@@ -229,38 +210,43 @@ LABEL_MUTANTS = (  # label shares the opener with export: the cases where its ow
 CASES = [("export-tiff", m) for m in sorted(MUTANTS)] + [("label", m) for m in LABEL_MUTANTS]
 
 
-@pytest.mark.parametrize(("command", "mutant"), CASES)
-def test_hostile_store_is_refused(originals, tmp_path, mutant, command):
+def hostile_store(originals: tuple[Path, Path], tmp_path: Path, mutant: str | None) -> Path:
+    """A copy of coins.ome.zarr changed by ``mutant`` (None: unchanged), the camera canary
+    beside it, and an empty ``out`` folder next to both."""
     coins, camera = originals
     canary = tmp_path / "canary" / "camera.ome.zarr"
     shutil.copytree(camera, canary)
     store = tmp_path / "in" / "hostile.ome.zarr"
     shutil.copytree(coins, store)
-    mutate, expected = MUTANTS[mutant]
-    mutate(store, canary)
-    out = tmp_path / "out"
-    out.mkdir()
+    if mutant is not None:
+        MUTANTS[mutant][0](store, canary)
+    (tmp_path / "out").mkdir()
+    return store
 
-    result = run_bounded(*COMMANDS[command](store, out))
 
+def assert_refused(result, out: Path, expected: str | None) -> None:
+    """Exit 2, one line naming the store (holding ``expected``), nothing left in ``out``."""
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("fairio: error: ") and "hostile.ome.zarr" in lines[0]
-    assert expected in lines[0], lines[0]
+    assert lines[0].startswith("fairio: error: ") and "hostile.ome.zarr" in lines[0], lines[0]
+    assert expected is None or expected in lines[0], lines[0]
     assert "internal error" not in lines[0]
     assert list(out.iterdir()) == []  # no output, no temporary left
+
+
+@pytest.mark.parametrize(("command", "mutant"), CASES)
+def test_hostile_store_is_refused(originals, tmp_path, mutant, command):
+    store = hostile_store(originals, tmp_path, mutant)
+    result = run_bounded(*COMMANDS[command](store, tmp_path / "out"))
+    assert_refused(result, tmp_path / "out", MUTANTS[mutant][1])
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_unmodified_store_is_read(originals, tmp_path, command):
     """The same commands on the unmodified store succeed: the refusals above are the mutants'."""
-    coins, _ = originals
-    store = tmp_path / "in" / "hostile.ome.zarr"
-    shutil.copytree(coins, store)
+    store = hostile_store(originals, tmp_path, None)
     (store / "link-inside").symlink_to(store / "0" / ".zattrs")  # a link inside is harmless
-    out = tmp_path / "out"
-    out.mkdir()
-    result = run_bounded(*COMMANDS[command](store, out))
+    result = run_bounded(*COMMANDS[command](store, tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    assert len(list(out.iterdir())) == 1
+    assert len(list((tmp_path / "out").iterdir())) == 1

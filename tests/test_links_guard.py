@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio.selector_events
-
 import pytest
 
 from fairio_tools.links.check import CheckSettings, run_check
@@ -16,20 +14,6 @@ from tests.linkfarm import FarmProcess
 def farm():
     with FarmProcess(hosts=2) as running:
         yield running
-
-
-@pytest.fixture
-def connects(monkeypatch):
-    """Every address the event loop is asked to connect a socket to."""
-    seen: list[str] = []
-    original = asyncio.selector_events.BaseSelectorEventLoop.sock_connect
-
-    async def recording(loop, sock, address):
-        seen.append(address[0])
-        return await original(loop, sock, address)
-
-    monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_connect", recording)
-    return seen
 
 
 def check(url: str, allow: tuple[str, ...] = ()) -> LinkStatus:

@@ -72,12 +72,17 @@ def first_image_group(root: Any, location: str) -> tuple[Any, str]:
 def _group(root: Any, path: str, location: str) -> Any:
     import zarr
 
+    return _child(root, path, zarr.Group, f"series {path!r}", location)
+
+
+def _child(parent: Any, path: str, kind: type, what: str, location: str | Path) -> Any:
+    """The node ``path`` of ``parent``, which metadata says is a ``kind`` (group or array)."""
     try:
-        node = root[path]
+        node = parent[path]
     except KeyError:
-        raise InputError(f"lists series {path!r}, which it does not hold", path=location) from None
-    if not isinstance(node, zarr.Group):
-        raise InputError(f"series {path!r} is an array, not a group", path=location)
+        raise InputError(f"{what} is listed but missing", path=location) from None
+    if not isinstance(node, kind):
+        raise InputError(f"{what} is not a Zarr {kind.__name__.lower()}", path=location)
     return node
 
 
@@ -146,12 +151,7 @@ def checked_level(group: Any, path: str, ndim: int, location: str | Path) -> Any
     positive chunks and a declared size within ``limits.MAX_DECLARED_BYTES``."""
     import zarr
 
-    try:
-        node = group[path]
-    except KeyError:
-        raise InputError(f"dataset {path!r} is missing", path=location) from None
-    if not isinstance(node, zarr.Array):
-        raise InputError(f"dataset {path!r} is a group, not an array", path=location)
+    node = _child(group, path, zarr.Array, f"dataset {path!r}", location)
     declared = math.prod(node.shape) * node.dtype.itemsize  # Python ints: no overflow
     limits.enforce("FAIRIO_MAX_DECLARED_BYTES", declared, f"bytes declared by {path!r}", location)
     if not all(isinstance(c, int) and c > 0 for c in node.chunks):
