@@ -9,6 +9,7 @@ reader's limit. Symlinks that stay inside the folder are followed.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 from collections.abc import Iterator
@@ -40,18 +41,34 @@ def unsafe_path_reason(rel: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
+def _real_folder(path: str) -> str:
+    """``os.path.realpath`` of a folder, remembered: a store's chunks share few folders, and
+    resolving every component of every chunk's path again cost more than reading it."""
+    return os.path.realpath(path)
+
+
 def resolve_inside(root: str | Path, rel: str) -> str:
     """The real path of ``rel`` below ``root``; raise :class:`ConfinementError` if it leaves it.
 
     ``rel`` may name something that does not exist (yet); only existing links are resolved.
+    Folders are resolved once per process (inputs do not change while a command runs; a
+    file replaced by a link meanwhile is refused when it is opened, see :func:`open_inside`).
     """
     if rel:
         reason = unsafe_path_reason(rel)
         if reason:
             raise ConfinementError(f"path {rel!r} {reason}", path=root)
-    real_root = os.path.realpath(root)
-    target = os.path.realpath(os.path.join(real_root, rel)) if rel else real_root
-    if os.path.commonpath([real_root, target]) != real_root:
+    real_root = _real_folder(os.fspath(root))
+    if not rel:
+        return real_root
+    parent, _, name = rel.rpartition("/")
+    target = os.path.join(
+        _real_folder(os.path.join(real_root, parent)) if parent else real_root, name
+    )
+    if os.path.islink(target):
+        target = os.path.realpath(target)
+    if target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep):
         raise ConfinementError(f"{rel!r} is a link that leads outside", path=root)
     return target
 
