@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -17,7 +18,8 @@ import yaml
 
 from fairio_tools import __version__
 from fairio_tools.errors import FairioError
-from fairio_tools.galaxy.config import GalaxyLayout, find_tools, write_config
+from fairio_tools.galaxy.artifacts import find_tools, find_workflows
+from fairio_tools.galaxy.config import GalaxyLayout, write_config
 from fairio_tools.galaxy.harness import galaxy_venv
 from fairio_tools.galaxy.server import running_galaxy
 from tests.conftest import ROOT
@@ -41,7 +43,7 @@ def test_config_puts_our_tools_in_a_section_and_resolves_requirements(tmp_path):
 
 
 def test_every_tool_requires_this_package_version():
-    tools = find_tools(ROOT)
+    tools = find_tools(ROOT / "tools")
     assert tools, "no tools found"
     macros = (ROOT / "tools" / "macros.xml").read_text()
     assert f'<token name="@TOOL_VERSION@">{__version__}</token>' in macros
@@ -84,13 +86,34 @@ def test_served_galaxy_lists_our_tool_and_renders_in_chromium(tmp_path):
     try:
         url = _wait_for_line(serve, re.compile(r"Galaxy:\s+(http://127\.0\.0\.1:\d+)"))
         panel = requests.get(f"{url}/api/tools", params={"in_panel": "false"}, timeout=60)
-        assert "fairio_image_info" in {tool["id"] for tool in panel.json()}
+        by_short_id = {tool["id"].split("/")[-2]: tool for tool in panel.json()}
+        tool = by_short_id["fairio_image_info"]
+        # installed from the Tool Shed that serve started, not loaded from tools/
+        assert re.fullmatch(
+            r"127\.0\.0\.1:\d+/repos/fairio/fairio_image_info/fairio_image_info/[^/]+", tool["id"]
+        ), tool["id"]
+        assert tool["tool_shed_repository"]["name"] == "fairio_image_info"
+        assert {short for short in by_short_id if short.startswith("fairio_")} == {
+            ElementTree.parse(path).getroot().get("id") for path in find_tools(ROOT / "tools")
+        }
+        # the workflows name main Tool Shed ids; Galaxy resolves each step to an installed tool
+        workflows = requests.get(f"{url}/api/workflows", headers=_admin(tmp_path), timeout=60)
+        assert len(workflows.json()) == len(find_workflows(ROOT / "workflows"))
+        for workflow in workflows.json():
+            shown = requests.get(
+                f"{url}/api/workflows/{workflow['id']}/download", params={"style": "editor"},
+                headers=_admin(tmp_path), timeout=60,
+            ).json()  # fmt: skip
+            for step in shown["steps"].values():
+                if step["type"] == "tool":
+                    assert not step.get("errors"), (workflow["name"], step)
+                    assert step["tool_id"].split("/")[-2] in by_short_id
         # Galaxy builds its tool search index in the background after start-up.
         deadline, found = time.monotonic() + 300, []
-        while "fairio_image_info" not in found and time.monotonic() < deadline:
+        while tool["id"] not in found and time.monotonic() < deadline:
             found = requests.get(f"{url}/api/tools", params={"q": "image"}, timeout=60).json()
             time.sleep(3)
-        assert "fairio_image_info" in found
+        assert tool["id"] in found
         screenshot = ROOT / "build" / "screenshots" / "galaxy-home.png"
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.unlink(missing_ok=True)
@@ -106,7 +129,7 @@ def test_served_galaxy_lists_our_tool_and_renders_in_chromium(tmp_path):
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=20000",
-             "--dump-dom", f"{url}/?tool_id=fairio_image_info"],
+             "--dump-dom", f"{url}/?tool_id={tool['id']}"],
             check=True, capture_output=True, text=True, timeout=180,
         ).stdout  # fmt: skip
         assert "Image metadata" in dom
@@ -122,6 +145,12 @@ def test_served_galaxy_lists_our_tool_and_renders_in_chromium(tmp_path):
     assert "Galaxy stopped" in output
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/api/version", timeout=5)
+
+
+def _admin(tmp_path: Path) -> dict[str, str]:
+    """The admin API key that serve keeps in its state folder."""
+    key = (tmp_path / "state" / "galaxy" / "admin_key").read_text().strip()
+    return {"x-api-key": key}
 
 
 def _wait_for_line(process: subprocess.Popen, pattern: re.Pattern, timeout: float = 900) -> str:

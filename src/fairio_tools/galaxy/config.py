@@ -15,6 +15,7 @@ from xml.sax.saxutils import quoteattr
 import yaml
 
 from fairio_tools import __version__
+from fairio_tools.galaxy.artifacts import find_tools
 
 TOOL_SECTION = ("fairio_tools", "FAIR bioimage data (fairio-tools)")
 ADMIN_EMAIL = "admin@fairio.local"
@@ -35,6 +36,14 @@ class GalaxyLayout:
         return self.state / "tool_conf.xml"
 
     @property
+    def shed_tool_conf(self) -> Path:
+        return self.state / "shed_tool_conf.xml"
+
+    @property
+    def tool_sheds_conf(self) -> Path:
+        return self.state / "tool_sheds_conf.xml"
+
+    @property
     def resolvers_conf(self) -> Path:
         return self.state / "dependency_resolvers_conf.xml"
 
@@ -47,29 +56,40 @@ class GalaxyLayout:
         return self.state / "galaxy.log"
 
 
-def find_tools(root: Path) -> list[Path]:
-    """Every tool wrapper under ``tools/`` (XML files whose root element is ``<tool>``)."""
-    found = []
-    for xml in sorted((root / "tools").glob("*/*.xml")):
-        with xml.open(encoding="utf-8") as handle:
-            head = handle.read(2048)
-        if "<tool " in head or "<tool>" in head:
-            found.append(xml)
-    return found
-
-
-def find_workflows(root: Path) -> list[Path]:
-    """Every Galaxy workflow (``.ga``) under ``workflows/``."""
-    return sorted((root / "workflows").glob("**/*.ga"))
-
-
 def write_config(
-    layout: GalaxyLayout, *, root: Path, tools_bin: Path, port: int, admin_key: str
+    layout: GalaxyLayout,
+    *,
+    root: Path,
+    tools_bin: Path,
+    port: int,
+    admin_key: str,
+    tool_shed_url: str | None = None,
 ) -> None:
-    """Write galaxy.yml, the tool panel, the dependency resolvers and env.sh."""
-    for sub in ("objects", "jobs", "tmp", "data", "deps"):
+    """Write galaxy.yml, the tool panel, the dependency resolvers and env.sh.
+
+    With ``tool_shed_url`` Galaxy loads no tool from ``tools/``: it knows that Tool Shed
+    and installs our repositories from it (``shed_tool_conf.xml``, tools below
+    ``shed_tools/``), as an admin's server does. Without it, the tool panel points at the
+    wrappers in ``root/tools``.
+    """
+    for sub in ("objects", "jobs", "tmp", "data", "deps", "shed_tools"):
         (layout.state / sub).mkdir(parents=True, exist_ok=True)
-    _write_tool_conf(layout.tool_conf, find_tools(root))
+    if tool_shed_url:
+        tool_configs = [layout.shed_tool_conf]
+        if not layout.shed_tool_conf.exists():  # Galaxy adds what it installs: keep it
+            layout.shed_tool_conf.write_text(
+                f"<?xml version='1.0' encoding='utf-8'?>\n"
+                f"<toolbox tool_path={quoteattr(str(layout.state / 'shed_tools'))}>\n"
+                "</toolbox>\n"
+            )
+        layout.tool_sheds_conf.write_text(
+            "<?xml version='1.0' encoding='utf-8'?>\n<tool_sheds>\n"
+            f'  <tool_shed name="fairio-tools harness" url={quoteattr(tool_shed_url)}/>\n'
+            "</tool_sheds>\n"
+        )
+    else:
+        tool_configs = [layout.tool_conf]
+        _write_tool_conf(layout.tool_conf, find_tools(root / "tools"))
     layout.resolvers_conf.write_text(
         '<dependency_resolvers>\n  <galaxy_packages versionless="false" />\n'
         "</dependency_resolvers>\n"
@@ -81,12 +101,14 @@ def write_config(
     galaxy = {
         "database_connection": f"sqlite:///{state / 'universe.sqlite'}?isolation_level=IMMEDIATE",
         "data_dir": str(state / "data"),
+        "tool_data_path": str(state / "tool-data"),
         "file_path": str(state / "objects"),
         "new_file_path": str(state / "tmp"),
         "job_working_directory": str(state / "jobs"),
-        "tool_config_file": str(layout.tool_conf),
+        "tool_config_file": [str(path) for path in tool_configs],
         "tool_dependency_dir": str(layout.deps),
         "dependency_resolvers_config_file": str(layout.resolvers_conf),
+        **({"tool_sheds_config_file": str(layout.tool_sheds_conf)} if tool_shed_url else {}),
         "conda_auto_init": False,
         "conda_auto_install": False,
         "bootstrap_admin_api_key": admin_key,

@@ -1,4 +1,4 @@
-"""Galaxy's own environment (Galaxy, planemo, gialint), apart from the tools' environment.
+"""Galaxy's own environment (Galaxy, its Tool Shed, planemo, gialint), apart from ours.
 
 Galaxy and planemo pin versions (pydantic among them) that conflict with the tools'
 dependencies, so they live in ``.galaxy/venv``; tools reach the project environment
@@ -18,6 +18,7 @@ PLANEMO_VERSION = "0.75.47"
 GIALINT_VERSION = "0.1.6"
 PINS = [
     f"galaxy=={GALAXY_VERSION}",
+    f"galaxy-tool-shed=={GALAXY_VERSION}",  # the harness publishes our tools to it
     f"planemo=={PLANEMO_VERSION}",
     f"gialint=={GIALINT_VERSION}",
 ]

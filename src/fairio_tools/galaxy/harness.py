@@ -5,17 +5,38 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from xml.etree import ElementTree
 
 import requests
+import yaml
 
-from fairio_tools.galaxy.config import GalaxyLayout, find_tools, find_workflows, write_config
+from fairio_tools.errors import FairioError
+from fairio_tools.galaxy.artifacts import (
+    MAIN_TOOL_SHED,
+    find_tools,
+    find_workflows,
+    shed_repositories,
+)
+from fairio_tools.galaxy.config import TOOL_SECTION, GalaxyLayout, write_config
 from fairio_tools.galaxy.environment import ensure_galaxy_venv
 from fairio_tools.galaxy.server import RunningGalaxy, free_port, running_galaxy
+from fairio_tools.galaxy.toolshed import (
+    RunningToolShed,
+    ToolShedLayout,
+    install,
+    publish,
+    running_tool_shed,
+    write_tool_shed_config,
+)
 
 
 def _log(message: str) -> None:
@@ -33,61 +54,207 @@ def _tools_bin() -> Path:
 
 
 def run_planemo_tests(root: Path, targets: list[Path]) -> int:
-    """Run ``planemo test`` against a fresh Galaxy; return non-zero if any test failed.
+    """Publish our repositories to a fresh Tool Shed, install them into a fresh Galaxy, test.
 
-    Tools and workflows go to two planemo processes that run at once against the same
-    Galaxy: planemo 0.75 mixes up the results of a run that holds both (it pairs workflow
-    test cases with tool results), and the two together keep both cores busy.
+    Tool tests run with Galaxy's own runner (``galaxy-tool-test``) against the installed
+    tools, addressed by their Tool Shed ids; workflows run with ``planemo test``. Both run at
+    once against the same Galaxy (planemo 0.75 mixes up the results of a run that holds tools
+    and workflows), and planemo renders both reports. Returns non-zero if anything failed.
     """
-    targets = targets or [*find_tools(root), *find_workflows(root)]
-    runs = {
-        kind: [t for t in targets if (t.suffix == ".ga") == (kind == "workflow")]
-        for kind in ("tool", "workflow")
-    }
-    runs = {kind: paths for kind, paths in runs.items() if paths}
-    if not runs:
-        _log("no tools or workflows to test")
-        return 1
+    targets = targets or [*find_tools(root / "tools"), *find_workflows(root / "workflows")]
+    workflows = [t for t in targets if t.suffix == ".ga"]
+    tools = [t for t in targets if t.suffix != ".ga"]
     galaxy_bin = ensure_galaxy_venv(galaxy_venv(root), log=_log)
-    layout = GalaxyLayout(root / "build" / "galaxy-test")
-    shutil.rmtree(layout.state, ignore_errors=True)  # every test run starts from nothing
+    state = root / "build" / "galaxy-test"
+    shutil.rmtree(state, ignore_errors=True)  # every test run starts from nothing
     reports = root / "build" / "planemo"
     shutil.rmtree(reports, ignore_errors=True)  # no report of an earlier run can pass for this one
     reports.mkdir(parents=True)
-    port, admin_key = free_port(), secrets.token_hex(16)
-    write_config(layout, root=root, tools_bin=_tools_bin(), port=port, admin_key=admin_key)
-    with running_galaxy(layout, galaxy_bin, port, admin_key, log=_log) as galaxy:
-        (reports / "galaxy-startup.json").write_text(
-            json.dumps({"startup_s": round(galaxy.startup_s, 1), "url": galaxy.url}) + "\n"
-        )
+    timings: dict[str, float] = {}
+    with installed_galaxy(root, galaxy_bin, state, reports, timings) as (galaxy, shed, installed):
         started = time.monotonic()
         running: dict[str, subprocess.Popen] = {}
         try:
-            for kind, paths in runs.items():
-                log_path = reports / f"{kind}_planemo.log"
-                _log(f"planemo test on {len(paths)} {kind}(s); log: {log_path}")
-                with log_path.open("w") as log_file:
-                    running[kind] = subprocess.Popen(
-                        _planemo_test_command(galaxy_bin, galaxy, reports, kind, paths),
-                        cwd=root, stdout=log_file, stderr=subprocess.STDOUT,
-                    )  # fmt: skip
+            if tools:
+                ids = _tool_shed_ids(tools, installed) if targets != _all(root) else []
+                running["tool"] = _start(
+                    "tool", _tool_test_command(galaxy_bin, galaxy, reports, ids), root, reports
+                )
+            if workflows:
+                _check_workflow_tool_ids(workflows, installed, shed)
+                running["workflow"] = _start(
+                    "workflow", _workflow_test_command(galaxy_bin, galaxy, reports, workflows),
+                    root, reports,
+                )  # fmt: skip
             codes = {kind: process.wait() for kind, process in running.items()}
-        finally:  # Ctrl-C or an error: no planemo outlives the Galaxy it talks to
+        finally:  # Ctrl-C or an error: no test runner outlives the Galaxy it talks to
             for process in running.values():
                 if process.poll() is None:
                     process.kill()
                     process.wait()
-        elapsed = time.monotonic() - started
-    for kind, code in codes.items():
+        timings["tests_s"] = time.monotonic() - started
+    for kind in running:
         print((reports / f"{kind}_planemo.log").read_text(errors="replace"), flush=True)
-        report = reports / f"{kind}_test_output.html"
-        _log(f"{kind} tests: planemo exit code {code}; report {report}")
-    _log(f"planemo runs finished after {elapsed:.0f} s")
+    if "tool" in codes:
+        codes["tool"] = _tool_report(galaxy_bin, reports, shed, installed, codes["tool"])
+    for kind, code in codes.items():
+        _log(f"{kind} tests: exit code {code}; report {reports / f'{kind}_test_output.html'}")
+    (reports / "timings.json").write_text(json.dumps({k: round(v, 1) for k, v in timings.items()}))
+    _log("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return next((code for code in codes.values() if code), 0)  # a signal's code is negative
 
 
-def _planemo_test_command(
-    galaxy_bin: Path, galaxy: RunningGalaxy, reports: Path, kind: str, targets: list[Path]
+def _all(root: Path) -> list[Path]:
+    return [*find_tools(root / "tools"), *find_workflows(root / "workflows")]
+
+
+@contextmanager
+def installed_galaxy(
+    root: Path,
+    galaxy_bin: Path,
+    state: Path,
+    reports: Path,
+    timings: dict[str, float],
+    *,
+    port: int = 0,
+) -> Iterator[tuple[RunningGalaxy, RunningToolShed, list[dict]]]:
+    """A Tool Shed holding our repositories and a Galaxy that installed them from it.
+
+    The Tool Shed comes up first; planemo publishes to it while Galaxy starts. State kept in
+    ``state`` from an earlier run is reused (the Tool Shed keeps its port and keys, so the
+    ids of tools Galaxy installed from it stay valid); publishing again adds a revision only
+    where a repository changed.
+    """
+    shed_layout = ToolShedLayout(state / "toolshed")
+    layout = GalaxyLayout(state / "galaxy")
+    shed_port, shed_admin_key = _tool_shed_identity(shed_layout)
+    port = port or free_port()
+    shed_url = f"http://127.0.0.1:{shed_port}/"
+    admin_key = _persistent_key(layout)
+    write_config(
+        layout, root=root, tools_bin=_tools_bin(), port=port, admin_key=admin_key,
+        tool_shed_url=shed_url,
+    )  # fmt: skip
+    suite = shed_repositories(root / "tools")[-1]
+    with (
+        running_tool_shed(shed_layout, galaxy_bin, shed_port, shed_admin_key, suite.owner,
+                          log=_log) as shed,
+        ThreadPoolExecutor(1) as pool,
+    ):  # fmt: skip
+        timings["tool_shed_start_s"] = shed.startup_s
+        started = time.monotonic()
+        published = pool.submit(
+            publish, root / "tools", shed, galaxy_bin, reports / "shed_publish.log", _log
+        )
+        with running_galaxy(layout, galaxy_bin, port, admin_key, log=_log) as galaxy:
+            timings["galaxy_start_s"] = galaxy.startup_s
+            published.result()
+            timings["publish_s"] = time.monotonic() - started
+            started = time.monotonic()
+            installed = install(galaxy, shed, suite, TOOL_SECTION[1], log=_log)
+            timings["install_s"] = time.monotonic() - started
+            yield galaxy, shed, installed
+
+
+def _tool_shed_identity(layout: ToolShedLayout) -> tuple[int, str]:
+    """The Tool Shed's port and admin key: those of its configuration, else new ones."""
+    if layout.config_file.is_file():
+        config = yaml.safe_load(layout.config_file.read_text())["tool_shed"]
+        return int(config["tool_shed_url"].rsplit(":", 1)[1]), config["bootstrap_admin_api_key"]
+    port, admin_key = free_port(), secrets.token_hex(16)
+    write_tool_shed_config(layout, port, admin_key, secrets.token_hex(16))
+    return port, admin_key
+
+
+def _start(kind: str, command: list[str], root: Path, reports: Path) -> subprocess.Popen:
+    log_path = reports / f"{kind}_planemo.log"
+    _log(f"{kind} tests: {' '.join(command[:2])} ...; log: {log_path}")
+    with log_path.open("w") as log_file:
+        return subprocess.Popen(command, cwd=root, stdout=log_file, stderr=subprocess.STDOUT)
+
+
+def _tool_shed_ids(tools: list[Path], installed: list[dict]) -> list[str]:
+    """The Tool Shed ids of the installed tools that the wrappers ``tools`` define."""
+    by_short_id = {tool["id"].split("/")[-2]: tool["id"] for tool in installed}
+    ids = []
+    for path in tools:
+        for wrapper in find_tools(path.parent) if path.is_file() else [*path.glob("*.xml")]:
+            short_id = ElementTree.parse(wrapper).getroot().get("id")
+            if short_id in by_short_id:
+                ids.append(by_short_id[short_id])
+    if not ids:
+        raise FairioError(f"none of {', '.join(map(str, tools))} is an installed tool")
+    return sorted(set(ids))
+
+
+def _tool_test_command(
+    galaxy_bin: Path, galaxy: RunningGalaxy, reports: Path, tool_ids: list[str]
+) -> list[str]:
+    """``galaxy-tool-test`` on every installed tool (or ``tool_ids``), two tests at a time."""
+    base = [
+        str(galaxy_bin / "galaxy-tool-test"),
+        "--galaxy-url", galaxy.url, "--key", galaxy.user_key, "--admin-key", galaxy.admin_key,
+        "--output-json", str(reports / "tool_test_output.json"),
+        "--output", str(reports / "tool_outputs"),
+        "--parallel-tests", "2", "--suite-name", "fairio-tools",
+    ]  # fmt: skip
+    if not tool_ids:
+        return base
+    # one run per tool, appending to the same report
+    return ["sh", "-c", " && ".join(
+        shlex.join([*base, "--append", "--tool-id", tool_id]) for tool_id in tool_ids
+    )]  # fmt: skip
+
+
+def _tool_report(
+    galaxy_bin: Path, reports: Path, shed: RunningToolShed, installed: list[dict], code: int
+) -> int:
+    """Render the tool report with planemo; non-zero unless every test of a tool installed
+    from our Tool Shed passed (and every installed tool was tested, when all were)."""
+    results = reports / "tool_test_output.json"
+    if not results.is_file():
+        _log(f"no tool test results: {results}")
+        return code or 1
+    subprocess.call([
+        str(galaxy_bin / "planemo"), "test_reports", str(results),
+        "--test_output", str(reports / "tool_test_output.html"),
+    ], stdout=subprocess.DEVNULL)  # fmt: skip
+    tests = json.loads(results.read_text())["tests"]
+    statuses = [test["data"].get("status") for test in tests]
+    foreign = sorted({t["data"]["tool_id"] for t in tests} - {t["id"] for t in installed})
+    failed = len(tests) - statuses.count("success")
+    _log(
+        f"tool tests: {statuses.count('success')} of {len(tests)} passed, on "
+        f"{len({t['data']['tool_id'] for t in tests})} tools installed from {shed.url}"
+    )
+    if foreign:
+        _log(f"tests of tools not installed from our Tool Shed: {', '.join(foreign)}")
+    return 1 if failed or foreign or not tests else 0
+
+
+def _check_workflow_tool_ids(workflows: list[Path], installed: list[dict], shed) -> None:
+    """Every tool step names a Tool Shed id that Galaxy resolves to an installed tool.
+
+    Workflows name the main Tool Shed (IWC); Galaxy runs such a step with the same
+    repository's tool from any Tool Shed it knows, here the harness's.
+    """
+    ids = {tool["id"] for tool in installed}
+    problems = []
+    for path in workflows:
+        for step in json.loads(path.read_text())["steps"].values():
+            tool_id = step.get("tool_id")
+            if step.get("type") != "tool" or not tool_id:
+                continue
+            if not tool_id.startswith(f"{MAIN_TOOL_SHED}/repos/"):
+                problems.append(f"{path}: step {step['id']} names {tool_id!r}, not a Tool Shed id")
+            elif f"{shed.host}/repos/{tool_id.split('/repos/', 1)[1]}" not in ids:
+                problems.append(f"{path}: step {step['id']}: {tool_id} is not installed")
+    if problems:
+        raise FairioError("workflows name tools Galaxy does not have:\n" + "\n".join(problems))
+
+
+def _workflow_test_command(
+    galaxy_bin: Path, galaxy: RunningGalaxy, reports: Path, targets: list[Path]
 ) -> list[str]:
     return [
         str(galaxy_bin / "planemo"), "test",
@@ -95,8 +262,9 @@ def _planemo_test_command(
         "--galaxy_url", galaxy.url,
         "--galaxy_admin_key", galaxy.admin_key,
         "--galaxy_user_key", galaxy.user_key,
-        "--test_output", str(reports / f"{kind}_test_output.html"),
-        "--test_output_json", str(reports / f"{kind}_test_output.json"),
+        "--no_shed_install",  # the harness installed them from its own Tool Shed
+        "--test_output", str(reports / "workflow_test_output.html"),
+        "--test_output_json", str(reports / "workflow_test_output.json"),
         "--no_conda_auto_init",
         *map(str, targets),
     ]  # fmt: skip
@@ -107,30 +275,41 @@ def run_planemo_lint(root: Path) -> int:
     galaxy_bin = ensure_galaxy_venv(galaxy_venv(root), log=_log)
     planemo = str(galaxy_bin / "planemo")
     code = 0
-    tools = find_tools(root)
+    tools = find_tools(root / "tools")
     if tools:
         _log(f"planemo lint --fail_level warn on {len(tools)} tool(s)")
         code |= subprocess.call([planemo, "lint", "--fail_level", "warn", *map(str, tools)])
+        _log("planemo shed_lint --tools -r tools/ (Tool Shed repositories and their tools)")
+        code |= subprocess.call([
+            planemo, "shed_lint", "--tools", "--recursive", "--report_level", "warn",
+            "--fail_level", "warn",
+            "--skip_file", str(root / "tools" / ".shed_lint_skip"), str(root / "tools"),
+        ])  # fmt: skip
         _log("gialint (Galaxy image-analysis conventions)")
         gialint = [str(galaxy_bin / "python"), "-m", "gialint", "--tool_path", str(root / "tools")]
         code |= subprocess.call(gialint, cwd=root)
-    for workflow in find_workflows(root):
+    for workflow in find_workflows(root / "workflows"):
         _log(f"planemo workflow_lint --iwc {workflow.parent}")
-        code |= subprocess.call([planemo, "workflow_lint", "--iwc", str(workflow.parent)])
+        # tool_ids asks the main Tool Shed whether each tool id exists there: CI is offline,
+        # and `fairio galaxy test` checks every id against the Tool Shed it publishes to
+        code |= subprocess.call(
+            [planemo, "workflow_lint", "--iwc", "--skip", "tool_ids", str(workflow.parent)]
+        )
     return code
 
 
 def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -> None:
-    """Start Galaxy with our tools and workflows (and the portal), run until Ctrl-C."""
+    """Publish our tools to a local Tool Shed, start Galaxy with them installed from it and
+    our workflows imported (and the portal); run until Ctrl-C."""
     galaxy_bin = ensure_galaxy_venv(galaxy_venv(root), log=_log)
-    layout = GalaxyLayout(state)
-    port = port or free_port()
-    admin_key = _persistent_key(layout)
-    write_config(layout, root=root, tools_bin=_tools_bin(), port=port, admin_key=admin_key)
+    reports = state / "logs"
+    reports.mkdir(parents=True, exist_ok=True)
     portal = None
     try:
-        with running_galaxy(layout, galaxy_bin, port, admin_key, log=_log) as galaxy:
-            imported = _import_workflows(galaxy, find_workflows(root))
+        with installed_galaxy(root, galaxy_bin, state, reports, {}, port=port) as (
+            galaxy, shed, installed,
+        ):  # fmt: skip
+            imported = _import_workflows(galaxy, find_workflows(root / "workflows"))
             if portal_dir is not None:
                 portal_port = free_port()
                 portal = subprocess.Popen(
@@ -139,7 +318,7 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
             _log(f"Galaxy:  {galaxy.url}  (admin: admin@fairio.local / fairio-admin)")
-            _log(f"Tools:   {len(find_tools(root))} in section 'FAIR bioimage data'")
+            _log(f"Tools:   {len(installed)} installed from the Tool Shed {shed.url}")
             _log(f"Workflows imported: {imported}")
             if portal is not None:
                 _log(f"Portal:  http://127.0.0.1:{portal_port}/")

@@ -58,11 +58,27 @@ def running_galaxy(
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     log(f"Starting Galaxy (PyPI package, {galaxy_bin.parent}) on {url}; log: {layout.log_file}")
+    with running_server("Galaxy", command, env, layout.state, layout.log_file, url) as startup_s:
+        log(f"Galaxy is up after {startup_s:.1f} s")
+        user_key = _bootstrap_user(url, admin_key)
+        yield RunningGalaxy(url, admin_key, user_key, startup_s)
+    log("Galaxy stopped")
+
+
+@contextmanager
+def running_server(
+    name: str, command: list[str], env: dict[str, str], cwd: Path, log_file: Path, url: str
+) -> Iterator[float]:
+    """Run one server process until the block ends; yield how long it took to answer.
+
+    The server answers ``{url}/api/version`` when it is up. It is always stopped (its whole
+    process group), also on errors and Ctrl-C.
+    """
     started = time.monotonic()
-    with layout.log_file.open("ab") as log_handle:
+    with log_file.open("ab") as log_handle:
         process = subprocess.Popen(
             command,
-            cwd=layout.state,
+            cwd=cwd,
             env=env,
             stdout=log_handle,
             stderr=subprocess.STDOUT,
@@ -75,28 +91,24 @@ def running_galaxy(
         for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        _wait_until_up(url, process, layout.log_file)
-        startup_s = time.monotonic() - started
-        log(f"Galaxy is up after {startup_s:.1f} s")
-        user_key = _bootstrap_user(url, admin_key)
-        yield RunningGalaxy(url, admin_key, user_key, startup_s)
+        _wait_until_up(name, url, process, log_file)
+        yield time.monotonic() - started
     finally:
         _stop(process)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        log("Galaxy stopped")
 
 
 def _raise_keyboard_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_file: Path) -> None:
+def _wait_until_up(name: str, url: str, process: subprocess.Popen, log_file: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise FairioError(
-                f"Galaxy exited with code {process.returncode} while starting; "
+                f"{name} exited with code {process.returncode} while starting; "
                 f"last lines of {log_file}:\n{log_tail(log_file)}"
             )
         try:
@@ -106,7 +118,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_file: Path) -> None:
             pass
         time.sleep(2)
     raise FairioError(
-        f"Galaxy did not answer {url}/api/version within {START_TIMEOUT_S} s; "
+        f"{name} did not answer {url}/api/version within {START_TIMEOUT_S} s; "
         f"last lines of {log_file}:\n{log_tail(log_file)}"
     )
 

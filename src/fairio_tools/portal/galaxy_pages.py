@@ -110,19 +110,6 @@ def short_tool_id(tool_id: str) -> str:
     return parts[-2] if len(parts) > 2 else tool_id
 
 
-def find_tools(tools_dir: Path) -> list[Path]:
-    """Tool XML files: ``tools/<tool>/<tool>.xml`` (macro files are not tools)."""
-    if not tools_dir.is_dir():
-        return []
-    return sorted(p for p in tools_dir.glob("*/*.xml") if p.name != "macros.xml")
-
-
-def find_workflows(workflows_dir: Path) -> list[Path]:
-    if not workflows_dir.is_dir():
-        return []
-    return sorted(workflows_dir.glob("**/*.ga"))
-
-
 def read_tool(path: Path) -> ToolDoc:
     """Parse a tool XML with galaxy-tool-util (macros expanded as Galaxy does)."""
     from galaxy.tool_util.parser import get_tool_source

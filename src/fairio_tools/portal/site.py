@@ -11,6 +11,7 @@ from pathlib import Path
 from fairio_tools.catalogue.model import Entry
 from fairio_tools.catalogue.store import load_catalogue
 from fairio_tools.errors import InputError
+from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
 from fairio_tools.links.state import UrlState, read_state
 from fairio_tools.portal import galaxy_pages, html, materials
@@ -48,10 +49,8 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
             hint="run: fairio catalogue validate " + str(sources.catalogue),
         )
     entries = catalogue.entries
-    tools = [galaxy_pages.read_tool(path) for path in galaxy_pages.find_tools(sources.tools)]
-    workflows = [
-        galaxy_pages.read_workflow(path) for path in galaxy_pages.find_workflows(sources.workflows)
-    ]
+    tools = [galaxy_pages.read_tool(path) for path in find_tools(sources.tools)]
+    workflows = [galaxy_pages.read_workflow(path) for path in find_workflows(sources.workflows)]
     tool_pages = {tool.id: tool.page for tool in tools}
 
     pages: dict[str, GeneratedPage | str] = {}
