@@ -25,18 +25,22 @@ from fairio_tools.galaxy.server import running_galaxy
 from tests.conftest import ROOT
 
 
-def test_config_puts_our_tools_in_a_section_and_resolves_requirements(tmp_path):
+def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
     layout = GalaxyLayout(tmp_path / "state")
     tools_bin = Path(sys.executable).parent
-    write_config(layout, root=ROOT, tools_bin=tools_bin, port=8123, admin_key="k" * 32)
+    shed = "http://127.0.0.1:9009/"
+    write_config(layout, tools_bin=tools_bin, port=8123, admin_key="k" * 32, tool_shed_url=shed)
 
-    tool_conf = layout.tool_conf.read_text()
-    assert 'file="' + str(ROOT / "tools/image_info/image_info.xml") + '"' in tool_conf
-    assert "macros.xml" not in tool_conf
+    galaxy = yaml.safe_load(layout.config_file.read_text())["galaxy"]
+    # no tool comes from tools/: the panel is what Galaxy installs from the Tool Shed
+    assert galaxy["tool_config_file"] == str(layout.shed_tool_conf)
+    shed_conf = ElementTree.parse(layout.shed_tool_conf).getroot()
+    assert shed_conf.get("tool_path") == str(layout.state / "shed_tools") and not len(shed_conf)
+    sheds = ElementTree.parse(galaxy["tool_sheds_config_file"]).getroot()
+    assert [tool_shed.get("url") for tool_shed in sheds] == [shed]
     env_sh = layout.deps / "fairio-tools" / __version__ / "env.sh"
     assert env_sh.read_text() == f'export PATH="{tools_bin}:$PATH"\n'
     assert "<galaxy_packages" in layout.resolvers_conf.read_text()
-    galaxy = yaml.safe_load(layout.config_file.read_text())["galaxy"]
     assert galaxy["database_connection"].startswith("sqlite:///")
     assert galaxy["job_config"]["execution"]["default"] == "local"
     assert galaxy["conda_auto_install"] is False

@@ -15,7 +15,6 @@ from xml.sax.saxutils import quoteattr
 import yaml
 
 from fairio_tools import __version__
-from fairio_tools.galaxy.artifacts import find_tools
 
 TOOL_SECTION = ("fairio_tools", "FAIR bioimage data (fairio-tools)")
 ADMIN_EMAIL = "admin@fairio.local"
@@ -30,10 +29,6 @@ class GalaxyLayout:
     @property
     def config_file(self) -> Path:
         return self.state / "galaxy.yml"
-
-    @property
-    def tool_conf(self) -> Path:
-        return self.state / "tool_conf.xml"
 
     @property
     def shed_tool_conf(self) -> Path:
@@ -57,39 +52,27 @@ class GalaxyLayout:
 
 
 def write_config(
-    layout: GalaxyLayout,
-    *,
-    root: Path,
-    tools_bin: Path,
-    port: int,
-    admin_key: str,
-    tool_shed_url: str | None = None,
+    layout: GalaxyLayout, *, tools_bin: Path, port: int, admin_key: str, tool_shed_url: str
 ) -> None:
-    """Write galaxy.yml, the tool panel, the dependency resolvers and env.sh.
+    """Write galaxy.yml, the Tool Shed list, the shed tool panel, the resolvers and env.sh.
 
-    With ``tool_shed_url`` Galaxy loads no tool from ``tools/``: it knows that Tool Shed
-    and installs our repositories from it (``shed_tool_conf.xml``, tools below
-    ``shed_tools/``), as an admin's server does. Without it, the tool panel points at the
-    wrappers in ``root/tools``.
+    Galaxy loads no tool from ``tools/``: it knows the Tool Shed at ``tool_shed_url`` and
+    installs our repositories from it into ``shed_tool_conf.xml`` (tools below
+    ``shed_tools/``), as an admin's server does.
     """
     for sub in ("objects", "jobs", "tmp", "data", "deps", "shed_tools"):
         (layout.state / sub).mkdir(parents=True, exist_ok=True)
-    if tool_shed_url:
-        tool_configs = [layout.shed_tool_conf]
-        if not layout.shed_tool_conf.exists():  # Galaxy adds what it installs: keep it
-            layout.shed_tool_conf.write_text(
-                f"<?xml version='1.0' encoding='utf-8'?>\n"
-                f"<toolbox tool_path={quoteattr(str(layout.state / 'shed_tools'))}>\n"
-                "</toolbox>\n"
-            )
-        layout.tool_sheds_conf.write_text(
-            "<?xml version='1.0' encoding='utf-8'?>\n<tool_sheds>\n"
-            f'  <tool_shed name="fairio-tools harness" url={quoteattr(tool_shed_url)}/>\n'
-            "</tool_sheds>\n"
+    if not layout.shed_tool_conf.exists():  # Galaxy adds what it installs: keep that
+        layout.shed_tool_conf.write_text(
+            f"<?xml version='1.0' encoding='utf-8'?>\n"
+            f"<toolbox tool_path={quoteattr(str(layout.state / 'shed_tools'))}>\n"
+            "</toolbox>\n"
         )
-    else:
-        tool_configs = [layout.tool_conf]
-        _write_tool_conf(layout.tool_conf, find_tools(root / "tools"))
+    layout.tool_sheds_conf.write_text(
+        "<?xml version='1.0' encoding='utf-8'?>\n<tool_sheds>\n"
+        f'  <tool_shed name="fairio-tools harness" url={quoteattr(tool_shed_url)}/>\n'
+        "</tool_sheds>\n"
+    )
     layout.resolvers_conf.write_text(
         '<dependency_resolvers>\n  <galaxy_packages versionless="false" />\n'
         "</dependency_resolvers>\n"
@@ -105,10 +88,10 @@ def write_config(
         "file_path": str(state / "objects"),
         "new_file_path": str(state / "tmp"),
         "job_working_directory": str(state / "jobs"),
-        "tool_config_file": [str(path) for path in tool_configs],
+        "tool_config_file": str(layout.shed_tool_conf),
         "tool_dependency_dir": str(layout.deps),
         "dependency_resolvers_config_file": str(layout.resolvers_conf),
-        **({"tool_sheds_config_file": str(layout.tool_sheds_conf)} if tool_shed_url else {}),
+        "tool_sheds_config_file": str(layout.tool_sheds_conf),
         "conda_auto_init": False,
         "conda_auto_install": False,
         "bootstrap_admin_api_key": admin_key,
@@ -128,16 +111,3 @@ def write_config(
         },
     }
     layout.config_file.write_text(yaml.safe_dump({"galaxy": galaxy}, sort_keys=False))
-
-
-def _write_tool_conf(path: Path, tools: list[Path]) -> None:
-    section_id, section_name = TOOL_SECTION
-    lines = [
-        "<?xml version='1.0' encoding='utf-8'?>",
-        "<toolbox>",
-        f"  <section id={quoteattr(section_id)} name={quoteattr(section_name)}>",
-        *(f"    <tool file={quoteattr(str(tool))} />" for tool in tools),
-        "  </section>",
-        "</toolbox>",
-    ]
-    path.write_text("\n".join(lines) + "\n")

@@ -132,7 +132,7 @@ def installed_galaxy(
     shed_url = f"http://127.0.0.1:{shed_port}/"
     admin_key = _persistent_key(layout)
     write_config(
-        layout, root=root, tools_bin=_tools_bin(), port=port, admin_key=admin_key,
+        layout, tools_bin=_tools_bin(), port=port, admin_key=admin_key,
         tool_shed_url=shed_url,
     )  # fmt: skip
     suite = shed_repositories(root / "tools")[-1]
