@@ -159,3 +159,33 @@ def test_png_labels_into_a_copy_of_a_zarr_v3_store(shared_data, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (out / "0" / "labels" / "nuclei" / "zarr.json").is_file()
     assert not (out / ".fairio-incomplete").exists()
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_second_label_image_is_listed_and_read_by_independent_tools(
+    shared_data: Path, tmp_path: Path, version: str
+) -> None:
+    """Labels are written by our own NGFF writer: each label image is accepted by the NGFF
+    schemas and ome-zarr-models, and a second one is added to the ``labels`` list."""
+    from tests.ngff_checks import stored_attributes, validate_schema
+
+    coins = shared_data / "images" / "bioformats2raw-reference" / "coins.png"
+    store = tmp_path / "coins.ome.zarr"
+    run_fairio("convert", coins, store, "--ngff-version", version, check=True)
+    run_fairio("label", store, "--in-place", check=True)
+    run_fairio("label", store, "--in-place", "--name", "bright", "--threshold", "200", check=True)
+    labels = store / "0" / "labels"
+    listed = stored_attributes(labels)
+    assert (listed.get("ome", listed))["labels"] == ["threshold", "bright"]
+    if version == "0.4":
+        from ome_zarr_models.v04.image_label import ImageLabel
+    else:
+        from ome_zarr_models.v05.image_label import ImageLabel
+    for name in ("threshold", "bright"):
+        attributes = stored_attributes(labels / name)
+        validate_schema(attributes, version, "label")
+        ImageLabel.from_zarr(zarr.open_group(str(labels / name), mode="r"))  # raises if invalid
+        datasets = attributes.get("ome", attributes)["multiscales"][0]["datasets"]
+        assert [d["path"] for d in datasets] == ["s0", "s1", "s2"]
+    result = run_fairio("validate-ngff", store)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -114,6 +114,21 @@ def test_linkchecker_finds_no_broken_internal_link(site):
     assert "0 errors found" in result.stdout
 
 
+def test_admin_guide_and_security_page_are_in_the_portal(site):
+    """docs/admin.md and SECURITY.md are portal pages (symlinked into portal/docs), in the nav,
+    and the guide's links into the security page resolve (the build is strict)."""
+    assert (ROOT / "portal/docs/admin.md").resolve() == (ROOT / "docs/admin.md").resolve()
+    admin = (site / "admin.html").read_text()
+    security = (site / "security.html").read_text()
+    for needed in ("job_conf.yml", "GALAXY_SLOTS", "galaxy_packages", "shed-tools install"):
+        assert needed in admin, needed
+    assert 'href="security.html#limits-and-how-to-change-them"' in admin
+    assert 'id="limits-and-how-to-change-them"' in security
+    assert "FAIRIO_ALLOW_MODEL_CODE" in security
+    index = (site / "index.html").read_text()
+    assert 'href="admin.html"' in index and 'href="security.html"' in index
+
+
 def test_tool_page_from_galaxy_xml(site):
     page = (site / "tools" / "fairio_image_info.html").read_text()
     assert "<h1>Image metadata</h1>" in page

@@ -51,6 +51,10 @@ def filesystem(target: str | Path) -> tuple[Any, str]:
     """The fsspec filesystem of ``target`` and the path on it."""
     import fsspec
 
+    from fairio_tools import extras
+
+    extras.require_for_url(target)
+
     return fsspec.core.url_to_fs(str(target))
 
 

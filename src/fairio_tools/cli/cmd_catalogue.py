@@ -129,9 +129,12 @@ def export_command(
     for DALIA, entries without DIF 1.3's required fields are listed and left out."""
     import dataclasses
 
+    from fairio_tools import extras
     from fairio_tools.catalogue.store import load_catalogue
     from fairio_tools.errors import InputError
 
+    if target_format == "dalia":
+        extras.require("catalogue", "fairio catalogue export --format dalia")
     catalogue = load_catalogue(directory)
     if not catalogue.ok:
         raise InputError(

@@ -36,6 +36,9 @@ def command(
     """Review catalogue entry FILES (default: every entry of the catalogue): schema, URL
     policy (https, no shorteners, no private hosts, no javascript:/data:/file:), DOI syntax,
     SPDX licence and duplicates of other entries. Exit 1 when any error is found."""
+    from fairio_tools import extras
+
+    extras.require("catalogue", "fairio catalogue check")
     from fairio_tools.catalogue.review import review_catalogue
     from fairio_tools.catalogue.review_comment import review_markdown
 

@@ -40,6 +40,9 @@ def group() -> None:
 )
 def serve(root: Path, port: int, portal_dir: Path | None, state_dir: Path | None) -> None:
     """Start Galaxy with all tools and workflows and run until Ctrl-C."""
+    from fairio_tools import extras
+
+    extras.require("galaxy", "fairio galaxy")
     from fairio_tools.galaxy.harness import serve_forever
 
     root = root.resolve()
@@ -57,6 +60,9 @@ def serve(root: Path, port: int, portal_dir: Path | None, state_dir: Path | None
 @click.argument("targets", nargs=-1, type=click.Path(path_type=Path))
 def test(root: Path, targets: tuple[Path, ...]) -> None:
     """Start Galaxy, run planemo test on TARGETS (default: all tools and workflows), stop."""
+    from fairio_tools import extras
+
+    extras.require("galaxy", "fairio galaxy")
     from fairio_tools.galaxy.harness import run_planemo_tests
 
     code = run_planemo_tests(root.resolve(), list(targets))
@@ -72,6 +78,9 @@ def test(root: Path, targets: tuple[Path, ...]) -> None:
 )
 def lint(root: Path) -> None:
     """planemo lint (--fail_level warn) every tool, workflow_lint --iwc every workflow."""
+    from fairio_tools import extras
+
+    extras.require("galaxy", "fairio galaxy")
     from fairio_tools.galaxy.harness import run_planemo_lint
 
     raise SystemExit(run_planemo_lint(root.resolve()))

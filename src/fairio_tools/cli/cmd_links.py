@@ -112,6 +112,9 @@ def check_command(
     changed pages, count failing runs and deprecate dead links. Exit 1 when a link fails."""
     import datetime
 
+    from fairio_tools import extras
+
+    extras.require("links", "fairio links check")
     from fairio_tools.catalogue.store import load_catalogue
     from fairio_tools.errors import InputError
     from fairio_tools.links.catalogue_links import deprecated_entry_ids, links_by_url
@@ -196,6 +199,9 @@ def report_command(
 ) -> None:
     """Write the curator report (broken, moved, changed and deprecated materials with dates)
     from the state file, without checking anything (no state file: nothing checked yet)."""
+    from fairio_tools import extras
+
+    extras.require("links", "fairio links report")
     from fairio_tools.catalogue.store import load_catalogue
     from fairio_tools.links.report import curator_report
     from fairio_tools.links.state import read_state

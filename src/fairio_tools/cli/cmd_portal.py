@@ -29,6 +29,9 @@ def group() -> None:
 def build_command(config_file: Path, site_dir: Path | None) -> None:
     """Build the portal strictly (any MkDocs warning fails the build); the previous site
     is replaced only when the new one is complete."""
+    from fairio_tools import extras
+
+    extras.require("portal", "fairio portal build")
     from fairio_tools.portal.build import build_site
 
     click.echo("fairio: building the portal...", err=True)

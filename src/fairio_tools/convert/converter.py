@@ -218,6 +218,9 @@ def _store(planned: list[_Planned], scheduler: str | None, progress: Progress | 
     sources = [level for plan in planned for level in plan.levels]
     targets = [array for plan in planned for array in plan.arrays]
     if scheduler:
+        from fairio_tools import extras
+
+        extras.require("distributed", "--scheduler")
         from distributed import Client
 
         try:

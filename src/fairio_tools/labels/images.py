@@ -133,10 +133,12 @@ def fit_to_image(labels: np.ndarray, axes: list[str], image: OmeZarrImage) -> np
 
 
 def write_labels(image: OmeZarrImage, labels: np.ndarray, name: str) -> str:
-    """Write ``labels`` (already in the parent's axes) as ``labels/<name>``; return its path."""
-    from ome_zarr.format import format_from_version
-    from ome_zarr.writer import write_multiscale_labels
+    """Write ``labels`` (already in the parent's axes) as ``labels/<name>``; return its path.
 
+    One level per parent level (``s0``, ``s1``, ...; nearest neighbour), each with the parent
+    level's coordinate transformations and chunks, in the parent's NGFF version.
+    """
+    fmt = FORMATS[image.version]
     group = image.group
     if "labels" in group and name in group["labels"]:
         raise InputError(f"already has a label image {name!r}", path=image.store, field="--name")
@@ -148,13 +150,35 @@ def write_labels(image: OmeZarrImage, labels: np.ndarray, name: str) -> str:
             for d, s in enumerate(shape)
         ]
         pyramid.append(labels[np.ix_(*index)])
-    write_multiscale_labels(
-        pyramid,
-        group,
-        name,
-        fmt=format_from_version(image.version),
-        axes=image.axes,
-        coordinate_transformations=[d["coordinateTransformations"] for d in image.datasets],
-        label_metadata={"source": {"image": "../../"}},
+    if "labels" in group:
+        labels_group = group["labels"]
+        listed = fmt.unwrap(dict(labels_group.attrs)).get("labels")
+        listed = [str(n) for n in listed] if isinstance(listed, list) else []
+    else:
+        labels_group, listed = group.create_group("labels"), []
+    label_group = labels_group.create_group(name)
+    datasets = []
+    for level, (dataset, data) in enumerate(zip(image.datasets, pyramid, strict=True)):
+        path = f"s{level}"
+        parent_chunks = group[dataset["path"]].chunks
+        array = label_group.create_array(
+            path,
+            shape=data.shape,
+            chunks=tuple(min(c, max(n, 1)) for c, n in zip(parent_chunks, data.shape, strict=True)),
+            dtype=data.dtype,
+            **fmt.array_options(image.axis_names, "blosc"),
+        )
+        array[...] = data
+        datasets.append(
+            {"path": path, "coordinateTransformations": dataset["coordinateTransformations"]}
+        )
+    label_group.attrs.update(
+        fmt.group_attributes(
+            {
+                "multiscales": [fmt.multiscale(image.axes, datasets, name)],
+                "image-label": fmt.image_label({"source": {"image": "../../"}}),
+            }
+        )
     )
+    labels_group.attrs.update(fmt.group_attributes({"labels": [*listed, name]}))
     return str((image.image / "labels" / name).relative_to(image.store))

@@ -111,6 +111,9 @@ def open_root(location: str | Path, *, mode: str = "r", ours: bool = False) -> A
 
     with reading(location):
         if is_url(location):
+            from fairio_tools import extras
+
+            extras.require_for_url(location)
             return zarr.open_group(str(location), mode=mode)
         root = Path(location)
         if not root.is_dir():
