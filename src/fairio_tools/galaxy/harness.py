@@ -219,13 +219,14 @@ def _tool_report(
         str(galaxy_bin / "planemo"), "test_reports", str(results),
         "--test_output", str(reports / "tool_test_output.html"),
     ], stdout=subprocess.DEVNULL)  # fmt: skip
-    tests = json.loads(results.read_text())["tests"]
-    statuses = [test["data"].get("status") for test in tests]
-    foreign = sorted({t["data"]["tool_id"] for t in tests} - {t["id"] for t in installed})
+    tests = [test["data"] for test in json.loads(results.read_text())["tests"]]
+    statuses = [test.get("status") for test in tests]
+    tested = {f"{test['tool_id']}/{test['tool_version']}" for test in tests}
+    foreign = sorted(tested - {tool["id"] for tool in installed})
     failed = len(tests) - statuses.count("success")
     _log(
         f"tool tests: {statuses.count('success')} of {len(tests)} passed, on "
-        f"{len({t['data']['tool_id'] for t in tests})} tools installed from {shed.url}"
+        f"{len(tested)} tools installed from {shed.url}"
     )
     if foreign:
         _log(f"tests of tools not installed from our Tool Shed: {', '.join(foreign)}")
