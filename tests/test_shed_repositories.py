@@ -54,9 +54,9 @@ def test_every_workflow_step_names_the_main_tool_shed_id_of_a_wrapper():
             expected = f"{MAIN_TOOL_SHED}/repos/{owner}/{name}/{short_id}/{version}"
             assert step["tool_id"] == step["content_id"] == expected, path
             assert step["tool_version"] == version
-            assert step["tool_shed_repository"] == {
-                "name": name, "owner": owner, "tool_shed": MAIN_TOOL_SHED
-            }  # fmt: skip
+            # no revision of ours is on the main Tool Shed yet: a `tool_shed_repository` block
+            # would need its changeset_revision (planemo autoupdate adds it once published)
+            assert "tool_shed_repository" not in step
     assert steps >= 10
 
 
