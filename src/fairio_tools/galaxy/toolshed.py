@@ -97,6 +97,15 @@ def running_tool_shed(
         "--workers", "2",
         "--timeout", "600",
     ]  # fmt: skip
+    database = yaml.safe_load(layout.config_file.read_text())["tool_shed"]["database_connection"]
+    # created before the workers start: two workers that both find no database race to
+    # create it, and the loser exits ("database has no version table")
+    subprocess.run(
+        [str(galaxy_bin / "python"), "-c",
+         "import sys; from tool_shed.webapp.model.migrations import verify_database; "
+         "verify_database(sys.argv[1])", database],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     log(f"Starting the Tool Shed (PyPI package galaxy-tool-shed) on {url}; log: {layout.log_file}")
     with running_server(
