@@ -154,7 +154,7 @@ def test_galaxy_memory_bounds_what_is_decoded_whole(tmp_path):
     large = run_bounded("label", tmp_path / "image.tif", tmp_path / "b.tif", "--tiff",
                         env={"GALAXY_MEMORY_MB": "64"})  # fmt: skip
     assert large.returncode == 0, large.stderr
-    explicit = run_bounded("label", tmp_path / "image.tif", tmp_path / "c.tif", "--tiff",
-                           env={"GALAXY_MEMORY_MB": "16", "FAIRIO_MAX_DECODED_BYTES": "1e9"})  # fmt: skip
+    both = {"GALAXY_MEMORY_MB": "16", "FAIRIO_MAX_DECODED_BYTES": "1e9"}
+    explicit = run_bounded("label", tmp_path / "image.tif", tmp_path / "c.tif", "--tiff", env=both)
     assert explicit.returncode == 2  # an admin's explicit limit wins, and must be an integer
     assert "FAIRIO_MAX_DECODED_BYTES" in explicit.stderr

@@ -55,6 +55,7 @@ MAX_MODEL_ZIP_RATIO = _from_env("FAIRIO_MAX_MODEL_ZIP_RATIO", 100)
 
 # Image files (TIFF, PNG, JPEG) and whole-image reads
 
+
 def _job_memory_share(default: int) -> int:
     """A quarter of the job's memory when Galaxy says how much it has (``GALAXY_MEMORY_MB``),
     else ``default``."""
