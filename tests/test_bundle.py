@@ -70,7 +70,7 @@ def test_zip_bundle_holds_stores_reports_metadata_and_provenance(
     result = run_fairio(
         "bundle", "create", crate,
         "--store", camera, "--store", reference / "xyz_8bit__mitotic_plate_calibrated.ome.zarr",
-        "--report", inputs["report"], "--metadata", inputs["study"], "--output", inputs["table"],
+        "--report", inputs["report"], "--metadata", inputs["study"], "--result", inputs["table"],
         "--provenance", inputs["provenance"],
         "--produced-by", camera, "bioformats2raw", "0.7.0",
         "--galaxy-url", "https://usegalaxy.example/", "--galaxy-tool-id", "fairio_bundle",

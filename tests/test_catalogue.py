@@ -28,7 +28,7 @@ def imported(shared_data: Path, tmp_path_factory) -> tuple[Path, dict, str]:
     out = tmp_path_factory.mktemp("import")
     result = run_fairio(
         "catalogue", "import", "--format", "nfdi4bioimage", shared_data / SAMPLE,
-        "--into", out / "catalogue", "--report", out / "report.json",
+        "--into", out / "catalogue", "--json", out / "report.json",
     )  # fmt: skip
     report = json.loads((out / "report.json").read_text())
     return out / "catalogue", report, result.stderr

@@ -261,7 +261,7 @@ def test_overwrite_replaces_store(shared_data, tmp_path):
 def test_cli_convert_writes_report(shared_data, tmp_path):
     source = shared_data / "images" / "bioformats2raw-reference" / "coins.png"
     output, report = tmp_path / "coins.ome.zarr", tmp_path / "report.json"
-    result = run_fairio("convert", source, output, "--ngff-version", "0.4", "--report", report)
+    result = run_fairio("convert", source, output, "--ngff-version", "0.4", "--json", report)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
     data = json.loads(report.read_text())

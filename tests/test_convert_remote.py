@@ -24,7 +24,7 @@ def test_distributed_scheduler(shared_data, tmp_path):
         assert cluster.scheduler_address.startswith("tcp://")
         result = run_fairio(
             "convert", source, output, "--scheduler", cluster.scheduler_address,
-            "--chunks", "5,16,16", "--levels", "2", "--report", tmp_path / "report.json",
+            "--chunks", "5,16,16", "--levels", "2", "--json", tmp_path / "report.json",
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
     group = zarr.open_group(str(output), mode="r")
@@ -67,7 +67,7 @@ def test_s3_output(shared_data, tmp_path, s3_endpoint):
     fs.mkdir("bucket")
     source = shared_data / "images" / "misc" / "res.ome.tiff"  # OME-XML, RGBA, one chunk
     url = "s3://bucket/images/res.ome.zarr"
-    result = run_fairio("convert", source, url, "--report", tmp_path / "report.json")
+    result = run_fairio("convert", source, url, "--json", tmp_path / "report.json")
     assert result.returncode == 0, result.stderr
 
     assert fs.ls("bucket/images", refresh=True) == ["bucket/images/res.ome.zarr"]

@@ -269,7 +269,7 @@ def _entity_bomb(xml: str) -> str:
 def test_hostile_workbook_exits_2_with_one_line(template, tmp_path, name, make, words):
     path = make(template, tmp_path / name)
     report = tmp_path / "report.json"
-    result = run_bounded("validate-metadata", path, "--report-json", report)
+    result = run_bounded("validate-metadata", path, "--json", report)
     assert result.returncode == 2, result.stderr[-2000:]
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"fairio: error: {path}: ") and words in line

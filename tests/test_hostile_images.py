@@ -126,7 +126,7 @@ def test_ome_tiff_never_opens_the_files_it_names(shared_data, tmp_path, where):
     output = tmp_path / "out" / "image.ome.zarr"
     output.parent.mkdir()
     report_path = tmp_path / "report.json"
-    result = _fairio("convert", source, output, "--report", report_path)
+    result = _fairio("convert", source, output, "--json", report_path)
     assert result.exit_code == 0, result.output
     assert CANARY not in _store_values(output)
     level0 = zarr.open_array(str(output / "0" / "0"), mode="r")
@@ -218,7 +218,7 @@ def test_non_finite_calibration_is_dropped_with_a_note(shared_data, tmp_path, ca
 
     output = tmp_path / "out.ome.zarr"
     report_path = tmp_path / "report.json"
-    result = _fairio("convert", source, output, "--report", report_path)
+    result = _fairio("convert", source, output, "--json", report_path)
     assert result.exit_code == 0, result.output
     metadata = _strict_json((output / "0" / "zarr.json").read_text())
     for dataset in metadata["attributes"]["ome"]["multiscales"][0]["datasets"]:

@@ -89,7 +89,7 @@ def _fairio(*args) -> subprocess.CompletedProcess:
 def _validate_cli(store: Path, *options: str) -> tuple[subprocess.CompletedProcess, dict]:
     """Run the CLI (killed after TIMEOUT seconds); its result and its JSON report."""
     report = store.parent / "report.json"
-    result = _fairio("validate-ngff", store, *options, "--report-json", report)
+    result = _fairio("validate-ngff", store, *options, "--json", report)
     assert "Traceback" not in result.stdout + result.stderr
     assert CANARY not in result.stdout + result.stderr
     data = json.loads(report.read_text())

@@ -62,7 +62,7 @@ def test_two_runs_classify_flag_changes_and_deprecate(farm, catalogue, tmp_path)
     assert len(lines) == 6 and lines == sorted(lines)
 
     farm.edit_pages()
-    _, report = links_check(farm, catalogue, tmp_path, "--report", str(tmp_path / "report.md"))
+    _, report = links_check(farm, catalogue, tmp_path, "--markdown", str(tmp_path / "report.md"))
     assert report["changed"] == [farm.url(2, "changing/2")]
     assert sorted(report["newly_deprecated"]) == [farm.url(3, "gone/3"), farm.url(5, "missing/5")]
     # the Zenodo entry still has a working DOI: only the dead workshop is deprecated

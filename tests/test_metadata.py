@@ -189,7 +189,7 @@ def test_cli_reports_and_exit_codes(tmp_path):
     report_json, report_md = tmp_path / "r.json", tmp_path / "r.md"
     result = run_fairio(
         "validate-metadata", DATA / "minimal.yaml", "--profile", "rembi", "--shacl",
-        "--report-json", report_json, "--report-md", report_md,
+        "--json", report_json, "--markdown", report_md,
     )  # fmt: skip
     assert result.returncode == 1
     data = json.loads(report_json.read_text())
@@ -219,7 +219,7 @@ def test_unreadable_documents_exit_2_with_one_line(tmp_path, name, content, mess
     if isinstance(content, str):
         path.write_text(content)
     report_json = tmp_path / "r.json"
-    result = run_fairio("validate-metadata", path, "--report-json", report_json)
+    result = run_fairio("validate-metadata", path, "--json", report_json)
     assert result.returncode == 2, result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and name in lines[0]

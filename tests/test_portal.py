@@ -133,7 +133,7 @@ def test_tool_page_from_galaxy_xml(site):
     page = (site / "tools" / "fairio_image_info.html").read_text()
     assert "<h1>Image metadata</h1>" in page
     assert "<code>fairio_image_info</code>" in page
-    assert "https://edamontology.org/topic_3382" in page
+    assert "https://edamontology.org/topic_3383" in page
     assert "https://doi.org/10.1038/s41592-021-01326-w" in page
     assert "tiff,ome.tiff,png,jpg" in page  # the input's formats
     assert "Training materials" in page and "../catalogue/materials/" in page

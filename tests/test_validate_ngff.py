@@ -119,8 +119,8 @@ def test_cli_exit_1_and_reports_for_invalid_store(valid_stores, tmp_path, defect
     store = _copy(valid_stores[defect.store, "0.4"], tmp_path)
     defect.apply(store)
     report_json, report_md = tmp_path / "report.json", tmp_path / "report.md"
-    result = run_fairio("validate-ngff", store, "--report-json", report_json,
-                        "--report-md", report_md)  # fmt: skip
+    result = run_fairio("validate-ngff", store, "--json", report_json,
+                        "--markdown", report_md)  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "INVALID" in result.stdout and defect.code in result.stdout
@@ -133,7 +133,7 @@ def test_cli_exit_1_and_reports_for_invalid_store(valid_stores, tmp_path, defect
 def test_cli_exit_0_for_valid_store(shared_data, tmp_path):
     store = shared_data / "images" / "bioformats2raw-reference" / "coins.ome.zarr"
     report_json = tmp_path / "report.json"
-    result = run_fairio("validate-ngff", store, "--deep", "--report-json", report_json)
+    result = run_fairio("validate-ngff", store, "--deep", "--json", report_json)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "valid (0 error(s), 0 warning(s))" in result.stdout
     data = json.loads(report_json.read_text())
@@ -161,7 +161,7 @@ def _made(path, text=None):
 def test_cli_exit_2_when_no_store(tmp_path, make, message):
     target = make(tmp_path)
     report_json = tmp_path / "report.json"
-    result = run_fairio("validate-ngff", target, "--report-json", report_json)
+    result = run_fairio("validate-ngff", target, "--json", report_json)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and str(target) in lines[0]
@@ -198,7 +198,7 @@ def test_stores_written_by_fairio_convert_are_valid(shared_data, tmp_path, sourc
     store = tmp_path / "converted.ome.zarr"
     args = ["--ngff-version", version, "--series", "all"]
     run_fairio("convert", shared_data / "images" / source, store, *args, check=True)
-    result = run_fairio("validate-ngff", store, "--deep", "--report-json", tmp_path / "report.json")
+    result = run_fairio("validate-ngff", store, "--deep", "--json", tmp_path / "report.json")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["valid"] and report["findings"] == []

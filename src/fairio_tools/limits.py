@@ -55,12 +55,24 @@ MAX_MODEL_ZIP_RATIO = _from_env("FAIRIO_MAX_MODEL_ZIP_RATIO", 100)
 
 # Image files (TIFF, PNG, JPEG) and whole-image reads
 
-MAX_DECODED_BYTES = _from_env("FAIRIO_MAX_DECODED_BYTES", 256 << 20)
+
+def _job_memory_share(default: int) -> int:
+    """A quarter of the job's memory when Galaxy says how much it has (``GALAXY_MEMORY_MB``),
+    else ``default``."""
+    text = os.environ.get("GALAXY_MEMORY_MB", "").strip()
+    try:
+        megabytes = int(text)
+    except ValueError:
+        return default
+    return megabytes * (1 << 20) // 4 if megabytes > 0 else default
+
+
+MAX_DECODED_BYTES = _from_env("FAIRIO_MAX_DECODED_BYTES", _job_memory_share(256 << 20))
 """Largest image decoded whole into memory, in bytes of pixels: PNG and JPEG (which cannot be
 read by region) everywhere, the TIFF or OME-Zarr level that ``label`` and ``predict`` read at
 once, and one band of rows that ``export-tiff`` reads.
 256 MiB is a 16384 x 16384 8-bit grey image, or 8192 x 8192 RGBA; decoding it stays under
-1 GiB of memory."""
+1 GiB of memory. In a Galaxy job given ``GALAXY_MEMORY_MB``, the default is a quarter of it."""
 
 MAX_IMAGE_PIXELS = _from_env("FAIRIO_MAX_IMAGE_PIXELS", 8192 * 8192)
 """Most pixels (width x height) of a PNG or JPEG. Both compress so well (a 300 KB PNG can

@@ -30,11 +30,22 @@ from fairio_tools.bundle.provenance import (
 )
 from fairio_tools.confined import files_inside
 from fairio_tools.errors import InputError, OutputError
+from fairio_tools.names import file_name, store_name
 from fairio_tools.safe_json import load_json
 
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 RO_CRATE_VERSION = "1.1"
 """The version Process Run Crate 0.5 builds on; ``rocrate`` defaults to a newer one."""
+
+
+@dataclass(frozen=True)
+class NameAs:
+    """Show ``path`` in the crate under ``name`` (e.g. its Galaxy dataset name) with the
+    suffix ``extension`` when the name has none."""
+
+    path: Path
+    name: str
+    extension: str = ""
 
 
 @dataclass
@@ -47,6 +58,7 @@ class BundleRequest:
     provenance: list[Path] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     produced_by: list[ProducedBy] = field(default_factory=list)
+    names: list[NameAs] = field(default_factory=list)
     name: str = "FAIR Image Object"
     description: str = ""
     license: str = DEFAULT_LICENSE
@@ -85,6 +97,8 @@ def create_bundle(
     _check_inputs(request)
     _check_destination(destination, overwrite)
     checks = [check_store(store) for store in request.stores]
+    for store, check in zip(request.stores, checks, strict=True):
+        check.store = _readable(request, store)
     for store, check in zip(request.stores, checks, strict=True):
         if not check.valid and not request.allow_invalid:
             raise InputError(
@@ -145,12 +159,19 @@ def _check_inputs(request: BundleRequest) -> None:
         load_json(path)
     known = {p.resolve() for p in [*request.stores, *request.reports, *request.outputs]}
     known |= {p.resolve() for p in [*request.metadata, *request.provenance]}
+    for item in request.names:
+        if item.path.resolve() not in known:
+            raise InputError(
+                "--name-as names a path that is not bundled",
+                path=item.path,
+                hint="bundle that path too, e.g. with --store or --result",
+            )
     for produced in request.produced_by:
         if produced.path.resolve() not in known:
             raise InputError(
                 "--produced-by names a path that is not bundled",
                 path=produced.path,
-                hint="bundle that path too, e.g. with --store or --output",
+                hint="bundle that path too, e.g. with --store or --result",
             )
 
 
@@ -159,6 +180,17 @@ def _check_destination(destination: Path, overwrite: bool) -> None:
         raise OutputError("already exists", path=destination, hint="pass --overwrite to replace it")
     if not destination.parent.is_dir():
         raise OutputError("parent folder does not exist", path=destination.parent)
+
+
+def _readable(request: BundleRequest, source: Path) -> str:
+    """The name ``source`` gets in the crate: its ``--name-as`` name, made safe (a store
+    keeps its own ``*.zarr`` folder name), else its own name."""
+    item = next((n for n in request.names if n.path.resolve() == source.resolve()), None)
+    if any(store.resolve() == source.resolve() for store in request.stores):
+        return store_name(source, item.name if item else None)
+    if item is None:
+        return source.name or source.resolve().name
+    return file_name(item.name, item.extension, source.name)
 
 
 class _Names:
@@ -206,7 +238,8 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
     entities: dict[str, str] = {}
 
     def add(source: Path, folder: str, kind: str, properties: dict[str, Any]):
-        dest = names.claim(folder, source.name or source.resolve().name)
+        dest = names.claim(folder, _readable(request, source))
+        properties["name"] = dest.removeprefix(folder)
         properties.setdefault("description", kind.capitalize())
         if source.is_dir():
             entity = crate.add_dataset(source.resolve(), dest_path=dest, properties=properties)
@@ -220,7 +253,7 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
 
     store_entities = []
     for store, check in zip(request.stores, checks, strict=True):
-        properties = {"name": store.name or store.resolve().name, "encodingFormat": "OME-Zarr"}
+        properties = {"encodingFormat": "OME-Zarr"}
         if check.ngff_version:
             properties["conformsTo"] = {
                 "@id": f"https://ngff.openmicroscopy.org/{check.ngff_version}/"
@@ -233,18 +266,18 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
         store_entities.append(add(store, "", "ome-zarr store", properties))
     json_file, jsonld_file = "application/json", "application/ld+json"
     given_reports = [
-        add(p, "reports/", "validation report", {"name": p.name, "encodingFormat": json_file})
+        add(p, "reports/", "validation report", {"encodingFormat": json_file})
         for p in request.reports
     ]
     metadata = [
-        add(p, "metadata/", "study metadata", {"name": p.name, "encodingFormat": jsonld_file})
+        add(p, "metadata/", "study metadata", {"encodingFormat": jsonld_file})
         for p in request.metadata
     ]
     provenance = [
-        add(p, "provenance/", "provenance record", {"name": p.name, "encodingFormat": jsonld_file})
+        add(p, "provenance/", "provenance record", {"encodingFormat": jsonld_file})
         for p in request.provenance
     ]
-    outputs = [add(p, "outputs/", "analysis output", {"name": p.name}) for p in request.outputs]
+    outputs = [add(p, "outputs/", "analysis output", {}) for p in request.outputs]
 
     fairio = crate.add(
         ContextEntity(

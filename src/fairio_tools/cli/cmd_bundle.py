@@ -20,7 +20,9 @@ def group() -> None:
 
 @group.command("create")
 @click.argument("crate", type=_file)
-@click.option("--store", "stores", multiple=True, type=_file, help="OME-Zarr store (repeatable).")
+@click.option(
+    "--store", "stores", multiple=True, type=options.store_path, help="OME-Zarr store (repeatable)."
+)
 @click.option(
     "--report",
     "reports",
@@ -42,19 +44,31 @@ def group() -> None:
     type=_file,
     help="Provenance record (JSON-LD), e.g. of a model prediction (repeatable).",
 )
-@click.option(
-    "--output",
+@options.option(
+    "--result",
     "outputs",
     multiple=True,
     type=_file,
-    help="Analysis output to include: table, label image, RDF... (repeatable).",
+    help="Analysis result to include: table, label image, RDF... (repeatable).",
+)
+@options.aliased("--output", dest="outputs")
+@click.option(
+    "--name-as",
+    "names",
+    multiple=True,
+    nargs=3,
+    type=(options.store_path, str, str),
+    metavar="PATH NAME EXT",
+    help="Show the bundled PATH as NAME (e.g. its Galaxy dataset name; characters other than "
+    "letters, digits, '.', '_', '-' become '_'), adding '.EXT' to a file's NAME that has no "
+    "suffix (EXT may be ''). A store whose folder is named *.zarr keeps that name.",
 )
 @click.option(
     "--produced-by",
     "produced_by",
     multiple=True,
     nargs=3,
-    type=(_file, str, str),
+    type=(options.store_path, str, str),
     metavar="PATH TOOL_ID VERSION",
     help="Record that PATH (one of the bundled inputs) was made by this tool version.",
 )
@@ -96,6 +110,7 @@ def create(
     provenance,
     outputs,
     produced_by,
+    names,
     crate_format: str,
     name: str,
     description: str,
@@ -114,7 +129,7 @@ def create(
     check report, plus the given reports, metadata, outputs and provenance.
 
     A store that fails NGFF validation is refused (exit 2) unless --allow-invalid."""
-    from fairio_tools.bundle.create import BundleRequest, create_bundle
+    from fairio_tools.bundle.create import BundleRequest, NameAs, create_bundle
     from fairio_tools.bundle.provenance import GalaxyContext, ProducedBy
 
     request = BundleRequest(
@@ -124,6 +139,7 @@ def create(
         provenance=list(provenance),
         outputs=list(outputs),
         produced_by=[ProducedBy(Path(p), t, v) for p, t, v in produced_by],
+        names=[NameAs(Path(p), n, e) for p, n, e in names],
         name=name,
         description=description,
         license=license_url,

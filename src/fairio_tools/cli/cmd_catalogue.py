@@ -10,8 +10,6 @@ from fairio_tools import exit_codes
 from fairio_tools.cli import options
 from fairio_tools.cli.output import write_json
 
-DEFAULT_CATALOGUE = Path("portal/catalogue")
-
 
 @click.group("catalogue")
 def group() -> None:
@@ -34,14 +32,15 @@ def group() -> None:
     required=True,
     help="Catalogue directory to write (replaced as a whole, one <slug>.yml per entry).",
 )
-@click.option(
-    "--report",
-    "report_path",
+@options.option(
+    "--json",
+    "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the normalisation report (every change, every rejection) as JSON here.",
 )
+@options.aliased("--report", dest="json_path")
 def import_command(
-    source_format: str, source: Path, directory: Path, report_path: Path | None
+    source_format: str, source: Path, directory: Path, json_path: Path | None
 ) -> None:
     """Normalise SOURCE into catalogue entries: valid ones are written, the rest are
     rejected with their reasons (exit 1 when any record was rejected)."""
@@ -53,8 +52,8 @@ def import_command(
         from fairio_tools.catalogue.bioschemas import import_bioschemas as read
     result = read(source)
     write_catalogue(result.entries, directory)
-    if report_path is not None:
-        write_json(result.report(), report_path)
+    if json_path is not None:
+        write_json(result.report(), json_path)
     click.echo(
         f"{source}: {result.records} records, {len(result.entries)} imported into {directory}, "
         f"{len(result.rejected)} rejected, {len(result.changes)} changes",
@@ -69,7 +68,7 @@ def import_command(
 
 @group.command("validate")
 @click.argument(
-    "directory", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CATALOGUE
+    "directory", type=click.Path(file_okay=False, path_type=Path), default=options.DEFAULT_CATALOGUE
 )
 @options.json_output
 def validate_command(directory: Path, json_path: Path | None) -> None:
@@ -112,7 +111,7 @@ def validate_command(directory: Path, json_path: Path | None) -> None:
     "--catalogue",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_CATALOGUE,
+    default=options.DEFAULT_CATALOGUE,
     show_default=True,
     help="Catalogue directory to export.",
 )

@@ -10,8 +10,6 @@ from fairio_tools import exit_codes
 from fairio_tools.cli import options
 from fairio_tools.cli.output import write_json, write_text_atomic
 
-DEFAULT_CATALOGUE = Path("portal/catalogue")
-
 
 @click.command("check")
 @click.argument("files", nargs=-1, type=options.existing_file)
@@ -19,12 +17,12 @@ DEFAULT_CATALOGUE = Path("portal/catalogue")
     "--catalogue",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_CATALOGUE,
+    default=options.DEFAULT_CATALOGUE,
     show_default=True,
     help="The catalogue the entries join (for duplicate detection).",
 )
 @options.json_output
-@click.option(
+@options.option(
     "--markdown",
     "markdown_path",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),

@@ -66,19 +66,19 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 @click.option("--label-name", default="labels", show_default=True, help="Name of the label image.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--scheduler", help="Address of a Dask distributed scheduler (tcp://host:port).")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the conversion report (JSON) here instead of standard output.",
-)
-def command(image: Path, output: str, report_path: Path | None, **choices) -> None:
+@options.jobs
+@options.json_output
+@options.aliased("--report", dest="json_path")
+def command(image: Path, output: str, json_path: Path | None, **choices) -> None:
     """Convert IMAGE (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG) to an OME-Zarr store OUTPUT
-    (a folder, or an s3:// URL). The report lists what was carried over and what was not."""
+    (a folder, or an s3:// URL). The report lists what was carried over and what was not.
+
+    Memory: about --jobs x (a source chunk plus its downsampled levels), chunks of at most
+    --chunks pixels per plane."""
     from fairio_tools.cli.progress import task_progress
     from fairio_tools.convert.converter import ConversionOptions, convert_to_ome_zarr
 
     conversion = ConversionOptions(**choices)
     with task_progress("converting") as progress:
         report = convert_to_ome_zarr(image, output, conversion, progress)
-    write_json(report.to_dict(), report_path)
+    write_json(report.to_dict(), json_path)

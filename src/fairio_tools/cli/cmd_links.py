@@ -12,14 +12,13 @@ from fairio_tools.cli import options
 from fairio_tools.cli.output import write_json, write_text_atomic
 from fairio_tools.links.limits import RUN_DEADLINE, URL_DEADLINE
 
-DEFAULT_CATALOGUE = Path("portal/catalogue")
 DEFAULT_STATE = Path("portal/links-state.jsonl")
 
 catalogue_option = click.option(
     "--catalogue",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_CATALOGUE,
+    default=options.DEFAULT_CATALOGUE,
     show_default=True,
     help="Catalogue directory whose links are checked.",
 )
@@ -88,12 +87,13 @@ def group() -> None:
 )
 @doi_resolver_option
 @options.json_output
-@click.option(
-    "--report",
-    "report_path",
+@options.option(
+    "--markdown",
+    "markdown_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the curator report (Markdown) to this file.",
 )
+@options.aliased("--report", dest="markdown_path")
 def check_command(
     directory: Path,
     state_path: Path,
@@ -106,7 +106,7 @@ def check_command(
     allow_network: tuple[str, ...],
     doi_resolver: str,
     json_path: Path | None,
-    report_path: Path | None,
+    markdown_path: Path | None,
 ) -> None:
     """Check every link of the catalogue (DOIs through the resolver): classify it, detect
     changed pages, count failing runs and deprecate dead links. Exit 1 when a link fails."""
@@ -152,9 +152,9 @@ def check_command(
         previous, results, today, deprecate_after, keep=previous if only else None
     )
     write_state(outcome.state, state_path)
-    if report_path is not None:
+    if markdown_path is not None:
         report = curator_report(outcome.state, catalogue.entries, doi_resolver=doi_resolver)
-        write_text_atomic(report_path, report)
+        write_text_atomic(markdown_path, report)
     deprecated = deprecated_entry_ids(catalogue.entries, outcome.state, doi_resolver)
     counts: dict[str, int] = {}
     for result in results:
@@ -188,14 +188,16 @@ def check_command(
 @catalogue_option
 @state_option
 @doi_resolver_option
-@click.option(
-    "--out",
-    "out_path",
+@options.option(
+    "--output",
+    "-o",
+    "output_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the Markdown page here instead of standard output.",
 )
+@options.aliased("--out", dest="output_path")
 def report_command(
-    directory: Path, state_path: Path, doi_resolver: str, out_path: Path | None
+    directory: Path, state_path: Path, doi_resolver: str, output_path: Path | None
 ) -> None:
     """Write the curator report (broken, moved, changed and deprecated materials with dates)
     from the state file, without checking anything (no state file: nothing checked yet)."""
@@ -208,11 +210,11 @@ def report_command(
 
     catalogue = load_catalogue(directory)
     page = curator_report(read_state(state_path), catalogue.entries, doi_resolver=doi_resolver)
-    if out_path is None:
+    if output_path is None:
         click.echo(page, nl=False)
     else:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(out_path, page)
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(output_path, page)
 
 
 class _progress:

@@ -44,16 +44,18 @@ def template(
 @click.argument("document", type=options.existing_file)
 @options.profile
 @click.option("--shacl", is_flag=True, help="Also run pySHACL with the profile's SHACL shapes.")
-@options.report_json
-@options.report_md
+@options.json_output
+@options.aliased("--report-json", dest="json_path")
+@options.markdown_output
+@options.aliased("--report-md", dest="markdown_path")
 @click.pass_context
 def validate(
     ctx: click.Context,
     document: Path,
     profile: str,
     shacl: bool,
-    report_json: Path | None,
-    report_md: Path | None,
+    json_path: Path | None,
+    markdown_path: Path | None,
 ) -> None:
     """Check a study metadata DOCUMENT (YAML, or the filled-in xlsx template) against a
     profile. Every missing or wrong field is named, explained and given an example; each
@@ -67,10 +69,10 @@ def validate(
         from fairio_tools.metadata.shacl import shacl_verdicts
 
         report.facts["shacl_conforms"] = shacl_verdicts(data, profile)[0]
-    if report_json is not None:
-        write_json(report.to_dict(), report_json)
-    if report_md is not None:
-        write_text_atomic(report_md, _markdown(report))
+    if json_path is not None:
+        write_json(report.to_dict(), json_path)
+    if markdown_path is not None:
+        write_text_atomic(markdown_path, _markdown(report))
     echo_findings(report)
     scores = report.facts["section_completeness_percent"]
     click.echo("  completeness: " + ", ".join(f"{s} {p}%" for s, p in scores.items()))

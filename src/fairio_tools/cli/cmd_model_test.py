@@ -16,6 +16,7 @@ from fairio_tools.cli.output import write_json, write_tsv
 @options.weight_format
 @options.device
 @options.allow_model_code
+@options.jobs
 @options.json_output
 @options.tsv_output
 @click.pass_context
@@ -25,6 +26,7 @@ def command(
     weight_format: str | None,
     device: str,
     allow_model_code: bool,
+    jobs: int,
     json_path: Path | None,
     tsv_path: Path | None,
 ) -> None:
@@ -37,7 +39,7 @@ def command(
 
     allow_code = model_code_allowed(allow_model_code)
     with open_model_package(model) as package:
-        report = run_model_test(package, weight_format, device, allow_code)
+        report = run_model_test(package, weight_format, device, allow_code, jobs)
     write_json(report.to_dict(), json_path)
     if tsv_path is not None:
         rows = [[c.name, c.status, " | ".join(c.errors)] for c in report.checks]

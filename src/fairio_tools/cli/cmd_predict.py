@@ -14,13 +14,14 @@ _SUFFIX_FORMATS = {".zarr": "ome-zarr", ".tif": "tiff", ".tiff": "tiff"}
 
 @click.command("predict")
 @click.argument("model", type=options.existing_file)
-@click.argument("image", type=options.existing_file)
+@click.argument("image", type=options.store_path)
 @click.argument("output", type=click.Path(path_type=Path))
 @options.weight_format
 @click.option("--tile", metavar="Y,X", help="Tile size per spatial axis of the model, "
               "e.g. 512,512 (default: the model's fixed size, or up to 1024).")  # fmt: skip
 @options.device
 @options.allow_model_code
+@options.jobs
 @click.option("--axes", metavar="AXES", help="Axes of IMAGE, e.g. yx or cyx, when the file "
               "does not say (.npy) or says wrongly.")  # fmt: skip
 @click.option("--level", type=click.IntRange(min=0), default=0, show_default=True,
@@ -37,6 +38,7 @@ def command(
     tile: str | None,
     device: str,
     allow_model_code: bool,
+    jobs: int,
     axes: str | None,
     level: int,
     output_format: str | None,
@@ -45,7 +47,9 @@ def command(
     """Predict IMAGE (TIFF, PNG, .npy or OME-Zarr) with MODEL (a bioimage.io zip or folder)
     and write OUTPUT as OME-Zarr or OME-TIFF, carrying the input's pixel size and the
     prediction's provenance. The model's own pre- and post-processing is applied; large
-    images are tiled without seams. Offline: nothing is downloaded."""
+    images are tiled without seams, the model running on --jobs threads. Offline: nothing
+    is downloaded. Memory: the image level read whole (FAIRIO_MAX_DECODED_BYTES) and the
+    prediction of the same size."""
     from fairio_tools.errors import InputError
     from fairio_tools.models.descriptions import model_code_allowed
     from fairio_tools.models.predict import predict_with_model
@@ -63,7 +67,7 @@ def command(
             model, image, output,
             output_format=output_format, weight_format=weight_format, tile=tile,
             device=device, axes=axes, level=level, provenance_path=provenance_path,
-            progress=progress, allow_code=model_code_allowed(allow_model_code),
+            progress=progress, allow_code=model_code_allowed(allow_model_code), threads=jobs,
         )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from fairio_tools.cli import options
 from fairio_tools.cli.output import write_json, write_tsv
 
 
@@ -18,16 +19,17 @@ from fairio_tools.cli.output import write_json, write_tsv
     nargs=2,
     type=(str, click.Path(path_type=Path)),
     metavar="NAME REPORT",
-    help="Image name and its validate-ngff JSON report (repeatable).",
+    help="Image name (e.g. the Galaxy dataset's; characters other than letters, digits, '.', "
+    "'_', '-' become '_') and its validate-ngff JSON report (repeatable).",
 )
-@click.option(
+@options.option(
     "--tsv",
     "tsv_path",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
     help="Write the table (one row per image) here.",
 )
-@click.option(
+@options.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),

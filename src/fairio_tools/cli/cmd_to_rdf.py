@@ -11,7 +11,7 @@ from fairio_tools.cli.output import write_text_atomic
 
 
 @click.command("to-rdf")
-@click.argument("inputs", nargs=-1, required=True, type=options.existing_file)
+@click.argument("inputs", nargs=-1, required=True, type=options.store_path)
 @click.option(
     "--format",
     "fmt",
@@ -20,20 +20,16 @@ from fairio_tools.cli.output import write_text_atomic
     show_default=True,
     help="JSON-LD (with the fairio-tools context: schema.org, PROV, OME terms) or Turtle.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the graph here instead of standard output.",
-)
-def command(inputs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+@options.output_path
+def command(inputs: tuple[Path, ...], fmt: str, output_path: Path | None) -> None:
     """Describe INPUTS as one RDF graph: image metadata (image-info JSON, OME-XML, an OME-Zarr
-    folder or its .zattrs/zarr.json) and at most one study metadata document (.yaml, .xlsx)."""
+    folder or its .zattrs/zarr.json) and at most one study metadata document (YAML or the
+    xlsx template). Each input is recognised by its content, whatever its name."""
     from fairio_tools.rdf.graph import build_graph
     from fairio_tools.rdf.vocabulary import serialize
 
     text = serialize(build_graph(list(inputs)), fmt)
-    if output is None:
+    if output_path is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
-        write_text_atomic(output, text)
+        write_text_atomic(output_path, text)

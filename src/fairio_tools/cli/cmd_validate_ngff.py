@@ -12,45 +12,44 @@ from fairio_tools.cli.output import echo_findings, write_json, write_text_atomic
 
 
 @click.command("validate-ngff")
-@click.argument("store", type=options.existing_file)
+@click.argument("store", type=options.store_path)
 @click.option(
     "--deep",
     is_flag=True,
     help="Read and decode every chunk (default: metadata and a sample of chunks).",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    help="Chunks decoded at once under --deep (default: one per CPU core).",
-)
+@options.jobs
 @click.option("--name", help="Name of the store in the reports (default: its folder name).")
-@options.report_json
-@options.report_md
+@options.json_output
+@options.aliased("--report-json", dest="json_path")
+@options.markdown_output
+@options.aliased("--report-md", dest="markdown_path")
 @click.pass_context
 def command(
     ctx: click.Context,
     store: Path,
     deep: bool,
-    jobs: int | None,
+    jobs: int,
     name: str | None,
-    report_json: Path | None,
-    report_md: Path | None,
+    json_path: Path | None,
+    markdown_path: Path | None,
 ) -> None:
     """Validate the OME-Zarr STORE (NGFF 0.4 or 0.5: image, labels, plate, well).
 
     Checks the official NGFF JSON Schemas (offline) and what they cannot express: dataset
     paths, array ranks, scales, pyramid order, axis order, omero channels, labels, plate
-    layout and chunks. Exit 0 valid, 1 invalid (errors found), 2 not readable as a store.
+    layout and chunks; --deep decodes every chunk on --jobs processes. Exit 0 valid,
+    1 invalid (errors found), 2 not readable as a store.
     """
     from fairio_tools.ngff.validate import validate_ngff
 
     report = validate_ngff(store, deep=deep, workers=jobs)
     if name:
         report.subject = name
-    if report_json is not None:
-        write_json(report.to_dict(), report_json)
-    if report_md is not None:
-        write_text_atomic(report_md, report.to_markdown("OME-NGFF validation"))
+    if json_path is not None:
+        write_json(report.to_dict(), json_path)
+    if markdown_path is not None:
+        write_text_atomic(markdown_path, report.to_markdown("OME-NGFF validation"))
     echo_findings(report)
     if not report.valid:
         ctx.exit(exit_codes.INVALID)

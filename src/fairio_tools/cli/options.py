@@ -9,32 +9,133 @@ import click
 existing_file = click.Path(exists=False, dir_okay=True, path_type=Path)
 """Input paths are checked by the library, which gives the one-line error users see."""
 
-json_output = click.option(
+DEFAULT_CATALOGUE = Path("portal/catalogue")
+"""The training catalogue of this repository, the default of every catalogue command."""
+
+_output_file = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+class StorePath(click.Path):
+    """A path, or a Zarr store as Galaxy names it: ``$input.extra_files_path/$store_root``.
+
+    Galaxy leaves ``store_root`` empty, or renders it ``None``, when the store fills the
+    dataset's folder: ``FOLDER/None`` that does not exist then means ``FOLDER``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(exists=False, path_type=Path)
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        path = super().convert(value, param, ctx)
+        if path.name == "None" and not path.exists() and path.parent.is_dir():
+            return path.parent
+        return path
+
+
+store_path = StorePath()
+
+
+def _absent(value: object) -> bool:
+    return value is None or value == ()
+
+
+def aliased(*aliases: str, dest: str):
+    """Hidden old spellings of the option whose value is ``dest``, kept for one release.
+
+    Apply below the option itself. Using an alias works as before and prints a warning
+    naming the new spelling.
+    """
+    key = f"fairio_alias_{dest}"
+
+    def remember(ctx: click.Context, param: click.Parameter, value: object) -> None:
+        if _absent(value):
+            return
+        new = next(p for p in ctx.command.params if p.name == dest)
+        click.echo(
+            f"fairio: warning: {param.opts[0]} is deprecated and will be removed in the next "
+            f"release; use {new.opts[0]}",
+            err=True,
+        )
+        ctx.meta[key] = value
+        if _absent(ctx.params.get(dest)):
+            ctx.params[dest] = value
+
+    def decorate(function):
+        function = click.option(
+            *aliases, key, hidden=True, expose_value=False, callback=remember,
+            **_ALIAS_SHAPES.get(dest, {}),
+        )(function)  # fmt: skip
+        return function
+
+    return decorate
+
+
+def _take_alias(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Callback of an option with aliases: its own value, else an alias's."""
+    if _absent(value):
+        return ctx.meta.get(f"fairio_alias_{param.name}", value)
+    return value
+
+
+_ALIAS_SHAPES: dict[str, dict] = {}
+"""Type, arity and multiplicity of each aliased option, so an alias parses alike."""
+
+
+def option(*decls: str, **attrs):
+    """``click.option`` for an option that may get hidden aliases (see :func:`aliased`)."""
+    dest = next(d for d in decls if not d.startswith("-"))
+    _ALIAS_SHAPES[dest] = {
+        k: attrs[k] for k in ("type", "multiple", "nargs", "metavar") if k in attrs
+    }
+    return click.option(*decls, callback=_take_alias, **attrs)
+
+
+json_output = option(
     "--json",
     "json_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=_output_file,
     help="Write the JSON report to this file instead of standard output.",
 )
 
-tsv_output = click.option(
+tsv_output = option(
     "--tsv",
     "tsv_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=_output_file,
     help="Also write a tab-separated table (for Galaxy's display).",
 )
 
-report_json = click.option(
-    "--report-json",
-    "report_json",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the findings as JSON to this file.",
+markdown_output = option(
+    "--markdown",
+    "markdown_path",
+    type=_output_file,
+    help="Also write the report as Markdown to this file.",
 )
 
-report_md = click.option(
-    "--report-md",
-    "report_md",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the findings as a Markdown report to this file.",
+output_path = option(
+    "--output",
+    "-o",
+    "output_path",
+    type=_output_file,
+    help="Write the result here instead of standard output.",
+)
+
+
+def _apply_jobs(ctx: click.Context, param: click.Parameter, value: int | None) -> int:
+    from fairio_tools.threads import default_jobs, limit_threads
+
+    if value is None:
+        return default_jobs()
+    limit_threads(value)
+    return value
+
+
+jobs = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    callback=_apply_jobs,
+    help="Threads (or processes) the command may use; in Galaxy ${GALAXY_SLOTS} "
+    "[default: one per CPU core].",
 )
 
 profile = click.option(

@@ -8,7 +8,6 @@ sibling and moved into place at the end.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from fairio_tools.images.reading import decoding, open_tiff
 from fairio_tools.ngff import pyramid, writer
 from fairio_tools.ngff.axes import NGFF_ORDER
 from fairio_tools.ngff.format import DEFAULT_VERSION, NgffFormat, format_for_version
+from fairio_tools.threads import default_jobs
 
 _GROUP_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -49,6 +49,8 @@ class ConversionOptions:
     label_name: str = "labels"
     overwrite: bool = False
     scheduler: str | None = None
+    jobs: int | None = None
+    """Threads that read, downsample and write chunks (default: one per CPU core)."""
 
 
 @dataclass
@@ -92,7 +94,7 @@ def convert_to_ome_zarr(
             if label_source is not None:
                 planned.append(_plan_labels(group, fmt, label_source, options))
         try:
-            _store(planned, options.scheduler, progress)
+            _store(planned, options.scheduler, options.jobs, progress)
         except OSError as error:  # disk full, permission lost, connection dropped, ...
             reason = error.strerror or str(error)
             raise OutputError(f"writing failed: {reason}", path=output) from error
@@ -210,8 +212,11 @@ def _plan_labels(
     return plan
 
 
-def _store(planned: list[_Planned], scheduler: str | None, progress: Progress | None) -> None:
-    """Write every level of every image in one pass over the source chunks."""
+def _store(
+    planned: list[_Planned], scheduler: str | None, jobs: int | None, progress: Progress | None
+) -> None:
+    """Write every level of every image in one pass over the source chunks, on ``jobs``
+    threads (or on the Dask ``scheduler``'s workers)."""
     import dask
     import dask.array as da
 
@@ -234,7 +239,7 @@ def _store(planned: list[_Planned], scheduler: str | None, progress: Progress | 
     # Our own pool: on a failure, leaving the block waits for the chunks still being written,
     # so the partial store is removed only once nothing writes into it any more.
     with (
-        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+        ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool,
         dask.config.set(scheduler="threads", pool=pool),
         _ProgressCallback(progress),
     ):

@@ -29,8 +29,10 @@ def export_ome_tiff(
     series: int = 0,
     compression: str = "zlib",
     overwrite: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Write image ``series`` of ``store`` to ``output`` as OME-TIFF; return a summary."""
+    """Write image ``series`` of ``store`` to ``output`` as OME-TIFF, compressing tiles on
+    ``jobs`` threads (default: tifffile's choice); return a summary."""
     import tifffile
 
     if compression not in COMPRESSIONS:
@@ -59,6 +61,7 @@ def export_ome_tiff(
                         subifds=len(image.levels) - 1 if index == 0 else None,
                         subfiletype=1 if index else 0,
                         metadata=metadata if index == 0 else None,
+                        maxworkers=jobs,
                     )
         except OSError as error:
             raise OutputError(f"cannot write: {error.strerror or error}", path=output) from error

@@ -41,10 +41,6 @@ class SourceImage:
     units: dict[str, str]
     dropped_axes: list[str] = field(default_factory=list)
 
-    @property
-    def channel_count(self) -> int:
-        return int(self.pixels.shape[1])
-
 
 def open_series(path: Path, info: SeriesInfo, chunks: tuple[int, int, int]) -> SourceImage:
     """The pixels of ``info`` as a 5-D Dask array chunked (1, 1, z, y, x), read lazily."""

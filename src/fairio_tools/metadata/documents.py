@@ -9,7 +9,7 @@ XML entity bombs and external entities are refused too.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,12 +144,3 @@ def _document(rows: list[tuple]) -> dict[str, Any]:
             value = value.strip()
         document.setdefault(section, {})[name] = value
     return document
-
-
-def document_text(value: Any) -> str:
-    """A value as one spreadsheet cell."""
-    if isinstance(value, list):
-        return f"{LIST_SEPARATOR} ".join(str(v) for v in value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

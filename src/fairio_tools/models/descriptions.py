@@ -254,18 +254,26 @@ def verify_weight_files(
 
 
 def load_adapter(
-    package: ModelPackage, descr: ModelDescr, weights: WeightsAvailability, device: str
+    package: ModelPackage,
+    descr: ModelDescr,
+    weights: WeightsAvailability,
+    device: str,
+    threads: int | None = None,
 ) -> Any:
-    """bioimageio.core's model adapter for exactly ``weights`` (no other format is tried)."""
+    """bioimageio.core's model adapter for exactly ``weights`` (no other format is tried),
+    running on ``threads`` CPU threads (None: the runtime's default)."""
     if weights.format == "pytorch_state_dict":
         _require_safe_torch_load()
     quiet_bioimageio()
     from bioimageio.core.backends import create_model_adapter
 
+    from fairio_tools.threads import model_threads
+
     try:
-        return create_model_adapter(
-            descr, devices=[device], weight_format_priority_order=[weights.format]
-        )
+        with model_threads(weights.format, threads):
+            return create_model_adapter(
+                descr, devices=[device], weight_format_priority_order=[weights.format]
+            )
     except Exception as error:
         while isinstance(error, BaseExceptionGroup) and error.exceptions:
             error = error.exceptions[0]  # the first device's reason, not "2 sub-exceptions"

@@ -55,8 +55,10 @@ class Predictor:
         weight_format: str | None = None,
         device: str = "cpu",
         allow_code: bool = False,
+        threads: int | None = None,
     ) -> None:
-        """Load ``package``'s weights (``weight_format``, or the preferred runnable one).
+        """Load ``package``'s weights (``weight_format``, or the preferred runnable one) to
+        run on ``threads`` CPU threads (default: the runtime's own choice).
 
         Weights that run the package's own Python code, and custom processing, are refused
         unless ``allow_code``.
@@ -76,7 +78,7 @@ class Predictor:
         self.input = self.descr.inputs[0]
         self.output = self.descr.outputs[0]
         self.weights_sha256 = verify_weight_files(package, self.descr, self.weights)
-        self.adapter = load_adapter(package, self.descr, self.weights, device)
+        self.adapter = load_adapter(package, self.descr, self.weights, device, threads)
         self._spatial = [a for a in self.input.axes if a.type in ("space", "time")]
         self._halo = {str(a.id): _output_halo(self.descr, str(a.id)) for a in self._spatial}
         self._pipeline = self._create_pipeline()
@@ -313,8 +315,10 @@ def predict_with_model(
     provenance_path: Path | None = None,
     progress: Progress | None = None,
     allow_code: bool = False,
+    threads: int | None = None,
 ) -> Prediction:
-    """Predict IMAGE with MODEL and write OUTPUT (``ome-zarr`` or ``tiff``) with provenance."""
+    """Predict IMAGE with MODEL and write OUTPUT (``ome-zarr`` or ``tiff``) with provenance;
+    the model runs on ``threads`` CPU threads."""
     import json
 
     from fairio_tools.models.image_io import (
@@ -331,7 +335,7 @@ def predict_with_model(
     source = read_image(image, level)
     image_axes = list(axes) if axes else source.axes
     with open_model_package(model) as package:
-        predictor = Predictor(package, weight_format, device, allow_code)
+        predictor = Predictor(package, weight_format, device, allow_code, threads)
         sizes = parse_tile(tile, predictor.tiled_axes)
         prediction = predictor.predict(source.data, image_axes, image, sizes, progress)
     scale = {a: source.scale[a] for a in prediction.axes if a in source.scale}

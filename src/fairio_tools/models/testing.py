@@ -48,10 +48,12 @@ def run_model_test(
     weight_format: str | None = None,
     device: str = "cpu",
     allow_code: bool = False,
+    threads: int | None = None,
 ) -> ModelTestReport:
     """Run bioimageio.core's test of ``package`` with every locally runnable weight format
     (or only ``weight_format``), without network access. Weights that run the package's own
-    code are tested only with ``allow_code``; their files' sha256 are checked first."""
+    code are tested only with ``allow_code``; their files' sha256 are checked first. Models
+    run on ``threads`` CPU threads (None: the runtime's default)."""
     descr = load_model(package)
     refuse_custom_processing(package, descr, allow_code)
     available = weights_availability(package, descr, allow_code)
@@ -80,21 +82,26 @@ def run_model_test(
     for weights in available:
         if weights.format in runnable:  # corrupt files are refused, not reported as failed
             verify_weight_files(package, descr, weights)
-            load_adapter(package, descr, weights, device).unload()
+            load_adapter(package, descr, weights, device, threads).unload()
 
     quiet_bioimageio()
     from bioimageio.core import test_description
     from bioimageio.spec import ValidationContext
 
+    from fairio_tools.threads import model_threads
+
     content, known_files = offline_test_content(package)
     checks: list[Check] = []
     passed = True
     for name in runnable:
-        with ValidationContext(
-            root=package.description.parent,
-            file_name=package.description.name,
-            perform_io_checks=True,
-            known_files=dict(known_files),
+        with (
+            model_threads(name, threads),
+            ValidationContext(
+                root=package.description.parent,
+                file_name=package.description.name,
+                perform_io_checks=True,
+                known_files=dict(known_files),
+            ),
         ):
             summary = test_description(
                 content, weight_format=name, devices=[device], expected_type="model"

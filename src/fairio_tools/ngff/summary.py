@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fairio_tools.errors import InputError
+from fairio_tools.names import safe_name
 from fairio_tools.safe_json import load_json
 
 COLUMNS = [
@@ -44,7 +45,9 @@ class SummaryRow:
 
 
 def summarize_reports(reports: list[tuple[str, Path]]) -> list[SummaryRow]:
-    """A row per (image name, report path); InputError if a report is not a validation report."""
+    """A row per (image name, report path), the name made safe for a table cell and a file
+    name (see :func:`fairio_tools.names.safe_name`); InputError if a report is not a
+    validation report."""
     return [_row(name, path) for name, path in reports]
 
 
@@ -66,7 +69,7 @@ def _row(name: str, path: Path) -> SummaryRow:
         if len(errors) > _PROBLEMS_LISTED:
             problems += f"; and {len(errors) - _PROBLEMS_LISTED} more"
         return SummaryRow(
-            image=name,
+            image=safe_name(name, path.name),
             valid=bool(valid),
             ngff_version=str(report.get("ngff_version", "")),
             zarr_format=str(report.get("zarr_format", "")),

@@ -47,6 +47,7 @@ from fairio_tools.ngff.zarr_metadata import (
     has_zarr_metadata,
     read_node,
 )
+from fairio_tools.threads import default_jobs
 
 HUGE_PIXEL_COUNT = 2**50
 """Above this (about 10^15 pixels, a petabyte of uint8) a declared shape is called suspicious."""
@@ -101,7 +102,7 @@ def validate_ngff(store: Path, *, deep: bool = False, workers: int | None = None
             path=store,
             hint="give the folder that holds the root metadata of the store",
         )
-    validator = _StoreValidator(store, deep=deep, workers=workers or os.cpu_count() or 1)
+    validator = _StoreValidator(store, deep=deep, workers=workers or default_jobs())
     return validator.run()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from fairio_tools.rdf.vocabulary import PROV, SCHEMA, new_graph
 from fairio_tools.safe_json import parse_json
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
-STUDY_SUFFIXES = (".yaml", ".yml", ".xlsx")
+_SNIFF_BYTES = 4096
+_YAML_KEY = re.compile(rb"[\w-]+\s*:(\s|$)")
 
 
 def build_graph(inputs: list[Path]) -> Graph:
@@ -34,7 +36,7 @@ def build_graph(inputs: list[Path]) -> Graph:
         raise InputError("no input given", hint="give image metadata and/or study metadata")
     graph = new_graph()
     dataset = BNode()
-    studies = [p for p in inputs if Path(p).suffix.lower() in STUDY_SUFFIXES]
+    studies = [p for p in inputs if is_study_document(Path(p))]
     if len(studies) > 1:
         raise InputError(
             f"{len(studies)} study metadata documents given; one graph describes one study",
@@ -55,6 +57,26 @@ def build_graph(inputs: list[Path]) -> Graph:
         for image in read_images(path):
             graph.add((dataset, SCHEMA.hasPart, add_image(graph, image)))
     return graph
+
+
+def is_study_document(path: Path) -> bool:
+    """Whether ``path`` holds study metadata, told by content, not by name: a spreadsheet
+    (zip) or a YAML mapping (``section:`` first) is a study; a folder (a store), XML
+    (OME-XML) or JSON (image-info, NGFF attributes) describes images."""
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    if head.startswith(b"PK\x03\x04"):
+        return True
+    for line in head.removeprefix(b"\xef\xbb\xbf").splitlines():
+        line = line.strip()
+        if line and not line.startswith((b"#", b"---", b"%")):
+            return _YAML_KEY.match(line) is not None
+    return False
 
 
 def _provenance(graph: Graph) -> BNode:
@@ -121,7 +143,7 @@ def read_images(path: Path) -> list[ImageDescription]:
     except InputError:
         raise InputError(
             "not image metadata: expected image-info JSON, NGFF attributes (JSON), OME-XML, "
-            "an OME-Zarr folder, or study metadata (.yaml, .xlsx)",
+            "an OME-Zarr folder, or study metadata (YAML, xlsx)",
             path=path,
         ) from None
     if isinstance(data, dict) and "series" in data and "format" in data:

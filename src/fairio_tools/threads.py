@@ -1,0 +1,86 @@
+"""One bound on the threads a command uses (``--jobs``, Galaxy's ``${GALAXY_SLOTS}``).
+
+Our own pools take the bound as an argument; :func:`limit_threads` passes it to the pools of
+the libraries underneath (OpenMP/BLAS, Blosc, Zarr), and :func:`onnx_session_threads` to
+onnxruntime sessions that bioimageio.core opens without options.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "BLOSC_NTHREADS",
+    "ZARR_THREADING__MAX_WORKERS",
+)
+"""Read by OpenMP and BLAS builds (numpy, torch), c-blosc and Zarr when they start."""
+
+
+def default_jobs() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def limit_threads(jobs: int) -> None:
+    """Bound every thread pool of this process's libraries to ``jobs`` threads."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(jobs)
+    if "zarr" in sys.modules:  # imported already: its configuration was read
+        import zarr
+
+        zarr.config.set({"threading.max_workers": jobs})
+    if "numcodecs" in sys.modules:
+        from numcodecs import blosc
+
+        blosc.set_nthreads(jobs)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(jobs)
+
+
+@contextmanager
+def onnx_session_threads(jobs: int | None) -> Iterator[None]:
+    """Within the block, onnxruntime sessions opened without options run ``jobs`` threads
+    (one operator at a time, each on at most ``jobs`` threads); ``None`` changes nothing."""
+    if jobs is None:
+        yield
+        return
+    import onnxruntime
+
+    original = onnxruntime.InferenceSession
+
+    class BoundedSession(original):  # type: ignore[misc, valid-type]
+        def __init__(self, path_or_bytes, sess_options=None, *args, **kwargs) -> None:
+            if sess_options is None:
+                sess_options = onnxruntime.SessionOptions()
+                sess_options.intra_op_num_threads = jobs
+                sess_options.inter_op_num_threads = 1
+                sess_options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+            super().__init__(path_or_bytes, sess_options, *args, **kwargs)
+
+    onnxruntime.InferenceSession = BoundedSession  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        onnxruntime.InferenceSession = original  # type: ignore[misc]
+
+
+@contextmanager
+def model_threads(weight_format: str, jobs: int | None) -> Iterator[None]:
+    """Bound the runtime of ``weight_format`` weights to ``jobs`` threads: onnxruntime
+    sessions opened within the block, torch for the rest of the process."""
+    if jobs is not None and weight_format in ("torchscript", "pytorch_state_dict"):
+        import torch
+
+        torch.set_num_threads(jobs)
+    with onnx_session_threads(jobs if weight_format == "onnx" else None):
+        yield

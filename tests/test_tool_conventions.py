@@ -1,0 +1,47 @@
+"""Galaxy conventions every wrapper follows, read from the tool XML as Galaxy loads it
+(macros expanded): cores from GALAXY_SLOTS, Zarr datasets of the image-analysis suite, EDAM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from galaxy.util import xml_macros
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = sorted(p for p in (ROOT / "tools").glob("*/*.xml") if p.name != "macros.xml")
+MULTI_CORE = {
+    "convert_to_ome_zarr", "export_ome_tiff", "validate_ngff", "predict_with_model",
+    "label_image", "model_test",
+}  # fmt: skip
+MEMORY_HUNGRY = {"convert_to_ome_zarr", "export_ome_tiff", "predict_with_model", "label_image"}
+
+
+def _tool(path: Path):
+    return xml_macros.load(str(path)).getroot()
+
+
+@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
+def test_conventions(path: Path):
+    tool = _tool(path)
+    command = tool.find("command").text
+    name = path.stem
+    assert ("${GALAXY_SLOTS:-1}" in command) == (name in MULTI_CORE), name
+    help_text = tool.find("help").text
+    assert ("GALAXY_MEMORY_MB" in help_text) == (name in MEMORY_HUNGRY), name
+    topics = [t.text for t in tool.iter("edam_topic")]
+    assert "topic_3383" in topics, name
+    for param in tool.iter("param"):
+        formats = (param.get("format") or "").split(",")
+        if "ome_zarr" in formats:  # what reads a store reads the suite's zarr datasets too
+            assert "zarr" in formats, f"{name}: {param.get('name')}"
+            assert ".metadata.store_root" in command, name
+
+
+def test_metadata_tools_are_not_image_analysis():
+    analysis = {p.stem for p in TOOLS if "operation_3443" in
+                [o.text for o in _tool(p).iter("edam_operation")]}  # fmt: skip
+    assert analysis == {"convert_to_ome_zarr", "export_ome_tiff", "predict_with_model",
+                        "label_image"}  # fmt: skip
+    label = _tool(ROOT / "tools" / "label_image" / "label_image.xml")
+    assert "10.1038/s41592-019-0686-2" in [c.text for c in label.iter("citation")]  # SciPy
