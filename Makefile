@@ -32,7 +32,7 @@ lint: setup galaxy-env
 pytest: setup galaxy-env browser
 	$(BIN)/pytest -n 2 --dist loadfile
 
-galaxy-test: setup galaxy-env
+galaxy-test: setup galaxy-env browser
 	$(FAIRIO) galaxy test
 
 test: lint pytest galaxy-test

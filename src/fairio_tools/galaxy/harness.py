@@ -28,6 +28,7 @@ from fairio_tools.galaxy.artifacts import (
 )
 from fairio_tools.galaxy.config import TOOL_SECTION, GalaxyLayout, write_config
 from fairio_tools.galaxy.environment import ensure_galaxy_venv
+from fairio_tools.galaxy.served import served_galaxy_problems
 from fairio_tools.galaxy.server import RunningGalaxy, free_port, running_galaxy
 from fairio_tools.galaxy.toolshed import (
     RunningToolShed,
@@ -74,6 +75,8 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
     with installed_galaxy(root, galaxy_bin, state, reports, timings) as (galaxy, shed, installed):
         started = time.monotonic()
         running: dict[str, subprocess.Popen] = {}
+        imported = _import_workflows(galaxy, find_workflows(root / "workflows"))  # as serve does
+        _log(f"imported {imported} workflows, as make run does")
         try:
             if tools:
                 ids = _tool_shed_ids(tools, installed) if targets != _all(root) else []
@@ -86,6 +89,8 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
                     "workflow", _workflow_test_command(galaxy_bin, galaxy, reports, workflows),
                     root, reports,
                 )  # fmt: skip
+            # meanwhile: what a biologist meets in the Galaxy that make run serves
+            served = served_galaxy_problems(galaxy, installed, root, root / "build/screenshots")
             codes = {kind: process.wait() for kind, process in running.items()}
         finally:  # Ctrl-C or an error: no test runner outlives the Galaxy it talks to
             for process in running.values():
@@ -99,6 +104,9 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
         codes["tool"] = _tool_report(galaxy_bin, reports, shed, installed, codes["tool"])
     for kind, code in codes.items():
         _log(f"{kind} tests: exit code {code}; report {reports / f'{kind}_test_output.html'}")
+    for problem in served:
+        _log(f"served Galaxy: {problem}")
+    codes["served"] = 1 if served else 0
     (reports / "timings.json").write_text(json.dumps({k: round(v, 1) for k, v in timings.items()}))
     _log("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return next((code for code in codes.values() if code), 0)  # a signal's code is negative

@@ -1,0 +1,80 @@
+"""What a biologist meets in the Galaxy that ``make run`` serves, checked on the Galaxy that
+``fairio galaxy test`` starts the same way: our tools in the panel as Tool Shed installs, the
+workflows imported with every step resolved, the tool search, the pages rendered in Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from xml.etree import ElementTree
+
+import requests
+
+from fairio_tools.galaxy.artifacts import find_tools
+from fairio_tools.galaxy.server import RunningGalaxy
+
+SEARCH_WAIT_S = 300  # Galaxy builds its tool search index in the background after start-up
+
+
+def served_galaxy_problems(
+    galaxy: RunningGalaxy, installed: list[dict], root: Path, screenshots: Path
+) -> list[str]:
+    """Everything wrong with the served Galaxy, one line each (empty when all is well)."""
+    problems = []
+    by_short_id = {tool["id"].split("/")[-2]: tool for tool in installed}
+    wrappers = {ElementTree.parse(path).getroot().get("id") for path in find_tools(root / "tools")}
+    if missing := sorted(wrappers - set(by_short_id)):
+        problems.append(f"not installed from the Tool Shed: {', '.join(missing)}")
+    headers = {"x-api-key": galaxy.user_key}
+    workflows = requests.get(f"{galaxy.url}/api/workflows", headers=headers, timeout=60).json()
+    for workflow in workflows:
+        shown = requests.get(
+            f"{galaxy.url}/api/workflows/{workflow['id']}/download",
+            params={"style": "editor"}, headers=headers, timeout=60,
+        ).json()  # fmt: skip
+        for step in shown["steps"].values():
+            if step["type"] == "tool" and (step.get("errors") or not step.get("tool_id")):
+                problems.append(f"workflow {workflow['name']!r} step {step['id']}: {step}")
+    tool = by_short_id.get("fairio_image_info")
+    if tool is None:
+        return problems
+    deadline, found = time.monotonic() + SEARCH_WAIT_S, []
+    while tool["id"] not in found and time.monotonic() < deadline:
+        found = requests.get(f"{galaxy.url}/api/tools", params={"q": "image"}, timeout=60).json()
+        time.sleep(3)
+    if tool["id"] not in found:
+        problems.append(f"the tool search does not find {tool['id']} for 'image'")
+    problems += _browser_problems(galaxy.url, tool, screenshots)
+    return problems
+
+
+def _browser_problems(url: str, tool: dict, screenshots: Path) -> list[str]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        return ["Debian's chromium is not installed: run `make browser` first"]
+    screenshots.mkdir(parents=True, exist_ok=True)
+    screenshot = screenshots / "galaxy-home.png"
+    screenshot.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        base = [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--window-size=1400,900",
+            "--virtual-time-budget=20000",
+        ]  # fmt: skip
+        subprocess.run([*base, f"--screenshot={screenshot}", url], capture_output=True, timeout=180)
+        dom = subprocess.run(
+            [*base, "--dump-dom", f"{url}/?tool_id={tool['id']}"],
+            capture_output=True, text=True, timeout=180,
+        ).stdout  # fmt: skip
+    problems = []
+    if not screenshot.is_file() or screenshot.stat().st_size < 20_000:
+        problems.append(f"Galaxy's home page did not render (screenshot {screenshot})")
+    if json.dumps(tool["name"])[1:-1] not in dom:
+        problems.append(f"the form of {tool['id']} did not render ({tool['name']!r} missing)")
+    return problems
