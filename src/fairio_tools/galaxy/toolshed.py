@@ -157,7 +157,12 @@ def publish(
     """
     repositories = shed_repositories(tools_dir)
     ensure_categories(shed, {c for repository in repositories for c in repository.categories})
-    tools = [repository for repository in repositories if not repository.suite]
+    # the largest first: the Tool Shed runs one `hg add` per file, so a repository's upload
+    # takes about as long as it has files, and a big one started last would run alone
+    tools = sorted(
+        (repository for repository in repositories if not repository.suite),
+        key=lambda repository: -sum(1 for p in repository.folder.rglob("*") if p.is_file()),
+    )
     suites = [repository for repository in repositories if repository.suite]
     started = time.monotonic()
     log(f"planemo shed_update: {len(tools)} tool repositories, then {len(suites)} suite(s)")
