@@ -100,12 +100,14 @@ def running_tool_shed(
     database = yaml.safe_load(layout.config_file.read_text())["tool_shed"]["database_connection"]
     # created before the workers start: two workers that both find no database race to
     # create it, and the loser exits ("database has no version table")
-    subprocess.run(
+    created = subprocess.run(
         [str(galaxy_bin / "python"), "-c",
          "import sys; from tool_shed.webapp.model.migrations import verify_database; "
          "verify_database(sys.argv[1])", database],
-        check=True, stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    if created.returncode:
+        raise FairioError(f"could not create the Tool Shed database:\n{created.stdout[-2000:]}")
     url = f"http://127.0.0.1:{port}/"
     log(f"Starting the Tool Shed (PyPI package galaxy-tool-shed) on {url}; log: {layout.log_file}")
     with running_server(
