@@ -38,8 +38,11 @@ def served_galaxy_problems(
             params={"style": "editor"}, headers=headers, timeout=60,
         ).json()  # fmt: skip
         for step in shown["steps"].values():
-            if step["type"] == "tool" and (step.get("errors") or not step.get("tool_id")):
-                problems.append(f"workflow {workflow['name']!r} step {step['id']}: {step}")
+            # the editor names a step whose tool Galaxy cannot resolve in its `errors`
+            if step["type"] == "tool" and step.get("errors"):
+                problems.append(
+                    f"workflow {workflow['name']!r} step {step['id']}: {step['errors']}"
+                )
     tool = by_short_id.get("fairio_image_info")
     if tool is None:
         return problems
