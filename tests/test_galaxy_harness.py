@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
@@ -13,7 +14,7 @@ from fairio_tools import __version__
 from fairio_tools.errors import FairioError
 from fairio_tools.galaxy.artifacts import find_tools
 from fairio_tools.galaxy.config import GalaxyLayout, write_config
-from fairio_tools.galaxy.server import running_galaxy
+from fairio_tools.galaxy.server import RunningGalaxy, running_galaxy
 from tests.conftest import ROOT
 
 
@@ -36,6 +37,11 @@ def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
     assert galaxy["database_connection"].startswith("sqlite:///")
     assert galaxy["job_config"]["execution"]["default"] == "local"
     assert galaxy["conda_auto_install"] is False
+    # metadata and uploads go to the Celery worker the harness starts beside Galaxy
+    assert galaxy["enable_celery_tasks"] is True
+    assert galaxy["metadata_strategy"] == "directory_celery"
+    assert str(layout.state) in galaxy["amqp_internal_connection"]
+    assert str(layout.state) in galaxy["celery_conf"]["result_backend"]
 
 
 def test_every_tool_requires_this_package_version():
@@ -63,3 +69,14 @@ def test_failed_start_reports_the_log_tail(tmp_path):
     ):
         pass
     assert "exited with code 3" in str(raised.value)
+
+
+def test_a_dead_celery_worker_fails_the_run_with_its_log(tmp_path):
+    log = tmp_path / "celery.log"
+    log.write_text("kombu.exceptions.OperationalError: no such table: kombu_queue\n")
+    worker = subprocess.Popen(["sh", "-c", "exit 4"])
+    worker.wait()
+    galaxy = RunningGalaxy("http://127.0.0.1:1", "a", "u", 1.0, worker, log)
+    with pytest.raises(FairioError, match="exited with code 4") as raised:
+        galaxy.check_celery()
+    assert "no such table" in str(raised.value)

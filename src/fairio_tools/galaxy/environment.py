@@ -31,12 +31,29 @@ def ensure_galaxy_venv(venv: Path, log=print) -> Path:
     if marker.is_file() and marker.read_text() == wanted:
         return venv / "bin"
     log(f"Installing {', '.join(PINS)} from PyPI into {venv} (first run only) ...")
-    _run([sys.executable, "-m", "venv", "--clear", str(venv)])
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-    _run([*pip, "install", "--quiet", "--upgrade", "pip", "wheel"])
-    _run([*pip, "install", "--quiet", *PINS])
+    python = str(venv / "bin" / "python")
+    uv = _uv()
+    if uv:  # resolves and installs Galaxy's ~300 packages in seconds rather than minutes
+        _run([uv, "venv", "--quiet", "--seed", "--clear", "--python", sys.executable, str(venv)])
+        # compiled now: where PYTHONDONTWRITEBYTECODE is set, every Galaxy process and job
+        # would otherwise compile Galaxy's sources again
+        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *PINS])
+    else:
+        _run([sys.executable, "-m", "venv", "--clear", str(venv)])
+        pip = [python, "-m", "pip", "--disable-pip-version-check"]
+        _run([*pip, "install", "--quiet", "--upgrade", "pip", "wheel"])
+        _run([*pip, "install", "--quiet", *PINS])
     marker.write_text(wanted)
     return venv / "bin"
+
+
+def _uv() -> str | None:
+    """The ``uv`` of our environment (the ``dev`` extra installs it), else None."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    return find_uv_bin()
 
 
 def _run(command: list[str]) -> None:

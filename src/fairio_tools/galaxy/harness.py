@@ -91,7 +91,7 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
                 )  # fmt: skip
             # meanwhile: what a biologist meets in the Galaxy that make run serves
             served = served_galaxy_problems(galaxy, installed, root, root / "build/screenshots")
-            codes = {kind: process.wait() for kind, process in running.items()}
+            codes = _wait_for(running, galaxy)
         finally:  # Ctrl-C or an error: no test runner outlives the Galaxy it talks to
             for process in running.values():
                 if process.poll() is None:
@@ -110,6 +110,15 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
     (reports / "timings.json").write_text(json.dumps({k: round(v, 1) for k, v in timings.items()}))
     _log("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return next((code for code in codes.values() if code), 0)  # a signal's code is negative
+
+
+def _wait_for(running: dict[str, subprocess.Popen], galaxy: RunningGalaxy) -> dict[str, int]:
+    """Each test runner's exit code; fail at once if Galaxy's Celery worker dies (jobs
+    would wait for their metadata forever)."""
+    while any(process.poll() is None for process in running.values()):
+        galaxy.check_celery()
+        time.sleep(5)
+    return {kind: process.returncode for kind, process in running.items()}
 
 
 def _all(root: Path) -> list[Path]:

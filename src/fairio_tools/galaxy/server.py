@@ -26,6 +26,16 @@ class RunningGalaxy:
     admin_key: str
     user_key: str
     startup_s: float
+    celery: subprocess.Popen
+    celery_log: Path
+
+    def check_celery(self) -> None:
+        """Fail with the worker's last log lines if Galaxy's Celery worker has exited."""
+        if self.celery.poll() is not None:
+            raise FairioError(
+                f"Galaxy's Celery worker exited with code {self.celery.returncode}; last lines "
+                f"of {self.celery_log}:\n{log_tail(self.celery_log)}"
+            )
 
 
 def free_port() -> int:
@@ -59,22 +69,30 @@ def running_galaxy(
     url = f"http://127.0.0.1:{port}"
     log(f"Starting Galaxy (PyPI package, {galaxy_bin.parent}) on {url}; log: {layout.log_file}")
     with running_server("Galaxy", command, env, layout.state, layout.log_file, url) as startup_s:
-        log(f"Galaxy is up after {startup_s:.1f} s")
-        user_key = _bootstrap_user(url, admin_key)
-        yield RunningGalaxy(url, admin_key, user_key, startup_s)
+        log(f"Galaxy is up after {startup_s:.1f} s; Celery worker log: {layout.celery_log_file}")
+        # started once Galaxy has created its database, which the worker expects to exist
+        celery_log = layout.celery_log_file
+        with running_process(_celery_command(galaxy_bin), env, layout.state, celery_log) as celery:
+            user_key = _bootstrap_user(url, admin_key)
+            yield RunningGalaxy(url, admin_key, user_key, startup_s, celery, celery_log)
     log("Galaxy stopped")
 
 
-@contextmanager
-def running_server(
-    name: str, command: list[str], env: dict[str, str], cwd: Path, log_file: Path, url: str
-) -> Iterator[float]:
-    """Run one server process until the block ends; yield how long it took to answer.
+def _celery_command(galaxy_bin: Path) -> list[str]:
+    """Galaxy's Celery worker as gravity starts it: metadata, uploads and other tasks."""
+    return [
+        str(galaxy_bin / "celery"), "--app", "galaxy.celery", "worker",
+        "--concurrency", "2", "--pool", "threads", "--loglevel", "INFO",
+        "--queues", "celery,galaxy.internal,galaxy.external",
+    ]  # fmt: skip
 
-    The server answers ``{url}/api/version`` when it is up. It is always stopped (its whole
-    process group), also on errors and Ctrl-C.
-    """
-    started = time.monotonic()
+
+@contextmanager
+def running_process(
+    command: list[str], env: dict[str, str], cwd: Path, log_file: Path
+) -> Iterator[subprocess.Popen]:
+    """Run one process (in its own session) until the block ends; it is always stopped (its
+    whole process group), also on errors and Ctrl-C."""
     with log_file.open("ab") as log_handle:
         process = subprocess.Popen(
             command,
@@ -91,12 +109,26 @@ def running_server(
         for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        _wait_until_up(name, url, process, log_file)
-        yield time.monotonic() - started
+        yield process
     finally:
         _stop(process)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextmanager
+def running_server(
+    name: str, command: list[str], env: dict[str, str], cwd: Path, log_file: Path, url: str
+) -> Iterator[float]:
+    """Run one server process until the block ends; yield how long it took to answer.
+
+    The server answers ``{url}/api/version`` when it is up. It is always stopped (its whole
+    process group), also on errors and Ctrl-C.
+    """
+    started = time.monotonic()
+    with running_process(command, env, cwd, log_file) as process:
+        _wait_until_up(name, url, process, log_file)
+        yield time.monotonic() - started
 
 
 def _raise_keyboard_interrupt(signum, frame) -> None:
