@@ -1,0 +1,72 @@
+"""Validate an OME-Zarr store (NGFF 0.4 and 0.5): images, labels, HCS plates and wells.
+
+Two layers of checks, both offline:
+
+1. the official NGFF JSON Schemas on every group's attributes;
+2. what the schemas cannot express: dataset paths stay inside the store and point at arrays,
+   array ranks match the axes, scales have one value per axis, pyramid levels shrink, axes are in
+   the order the spec requires, ``omero`` channels and label images match their image, plate
+   wells exist where rows and columns say, and chunks decode (a sample, or all with ``deep``).
+
+The words of the spec decide the severity: a MUST broken is an error, a SHOULD broken or a
+suspicious value is a named warning. Zarr metadata is read as plain JSON, so a broken store
+yields findings, never a traceback.
+
+A store may be hostile: every document and chunk is read only if it is a regular file inside
+the store (see :mod:`fairio_tools.confined`), metadata is bounded in size, and the lists the
+walk follows (multiscales, datasets, labels, wells, fields, series) and the number of groups and
+arrays it reads are bounded, so that a crafted store yields an error finding, never a hang.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fairio_tools.errors import InputError
+from fairio_tools.findings import Report
+from fairio_tools.ngff.validate.bioformats2raw import Bioformats2rawChecks
+from fairio_tools.ngff.validate.labels import LabelChecks
+from fairio_tools.ngff.validate.multiscales import MultiscaleChecks
+from fairio_tools.ngff.validate.plate import PlateChecks
+from fairio_tools.ngff.validate.transformations import TransformationChecks
+from fairio_tools.ngff.validate.traversal import (
+    MAX_FINDINGS_PER_CODE,
+    MAX_LIST_ENTRIES,
+    MAX_LISTED,
+    MAX_VISITS,
+    Traversal,
+)
+from fairio_tools.ngff.zarr_metadata import has_zarr_metadata
+from fairio_tools.threads import default_jobs
+
+__all__ = ["MAX_FINDINGS_PER_CODE", "MAX_LISTED", "MAX_LIST_ENTRIES", "MAX_VISITS", "validate_ngff"]
+
+
+def validate_ngff(store: Path, *, deep: bool = False, workers: int | None = None) -> Report:
+    """Check ``store`` and return every finding; raise :class:`InputError` if it is no store."""
+    store = Path(store)
+    if not store.exists():
+        raise InputError("no such file or directory", path=store)
+    if not store.is_dir():
+        raise InputError(
+            "not a directory", path=store, hint="an OME-Zarr store is a folder; unzip it first"
+        )
+    if not has_zarr_metadata(store):
+        raise InputError(
+            "not a Zarr store (no zarr.json, .zgroup, .zattrs or .zarray)",
+            path=store,
+            hint="give the folder that holds the root metadata of the store",
+        )
+    validator = StoreValidator(store, deep=deep, workers=workers or default_jobs())
+    return validator.run()
+
+
+class StoreValidator(
+    Traversal,
+    MultiscaleChecks,
+    TransformationChecks,
+    LabelChecks,
+    PlateChecks,
+    Bioformats2rawChecks,
+):
+    """Every check of the spec, one mixin per spec object, over one walk of a store."""
