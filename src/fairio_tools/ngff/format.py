@@ -1,6 +1,6 @@
 """What each OME-NGFF version means on disk: Zarr format, attribute nesting, codecs.
 
-Every difference between NGFF 0.4 (Zarr v2) and 0.5 (Zarr v3) lives here, so readers and
+Every difference between NGFF 0.4 (Zarr v2), 0.5 and 0.6rc0 (Zarr v3) lives here, so readers and
 writers never test a version number themselves.
 """
 
@@ -100,6 +100,17 @@ NGFF_0_4 = NgffFormat("0.4", 2)
 NGFF_0_5 = NgffFormat("0.5", 3)
 FORMATS = {f.version: f for f in (NGFF_0_4, NGFF_0_5)}
 DEFAULT_VERSION = "0.5"
+
+ZARR_FORMAT_OF_VERSION = {"0.4": 2, "0.5": 3, "0.6rc0": 3}
+"""Every NGFF version the validator reads, and the Zarr format each is stored in (``FORMATS``
+are the versions the writer writes)."""
+
+COORDINATE_SYSTEM_VERSIONS = ("0.6rc0",)
+"""Versions whose multiscales name ``coordinateSystems`` (with the axes) and whose
+transformations map ``input`` to ``output``, instead of one ``axes`` list."""
+
+DIMENSION_NAMES_VERSIONS = ("0.5",)
+"""Versions whose arrays MUST name their dimensions (``dimension_names``) after the axes."""
 
 
 def format_for_version(version: str) -> NgffFormat:

@@ -20,11 +20,13 @@ arrays it reads are bounded, so that a crafted store yields an error finding, ne
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fairio_tools.errors import InputError
 from fairio_tools.findings import Report
 from fairio_tools.ngff.validate.bioformats2raw import Bioformats2rawChecks
+from fairio_tools.ngff.validate.coordinate_systems import CoordinateSystemChecks
 from fairio_tools.ngff.validate.labels import LabelChecks
 from fairio_tools.ngff.validate.multiscales import MultiscaleChecks
 from fairio_tools.ngff.validate.plate import PlateChecks
@@ -34,16 +36,35 @@ from fairio_tools.ngff.validate.traversal import (
     MAX_LIST_ENTRIES,
     MAX_LISTED,
     MAX_VISITS,
+    Options,
     Traversal,
 )
-from fairio_tools.ngff.zarr_metadata import has_zarr_metadata
+from fairio_tools.ngff.zarr_metadata import MetadataError, ZarrNode, has_zarr_metadata, read_json
 from fairio_tools.threads import default_jobs
 
-__all__ = ["MAX_FINDINGS_PER_CODE", "MAX_LISTED", "MAX_LIST_ENTRIES", "MAX_VISITS", "validate_ngff"]
+__all__ = [
+    "MAX_FINDINGS_PER_CODE",
+    "MAX_LISTED",
+    "MAX_LIST_ENTRIES",
+    "MAX_VISITS",
+    "validate_attributes",
+    "validate_ngff",
+]
 
 
-def validate_ngff(store: Path, *, deep: bool = False, workers: int | None = None) -> Report:
-    """Check ``store`` and return every finding; raise :class:`InputError` if it is no store."""
+def validate_ngff(
+    store: Path,
+    *,
+    deep: bool = False,
+    workers: int | None = None,
+    strict: bool = False,
+    metadata_only: bool = False,
+) -> Report:
+    """Check ``store`` and return every finding; raise :class:`InputError` if it is no store.
+
+    ``strict`` makes SHOULD-level rules errors; ``metadata_only`` checks the root group's
+    metadata alone (the paths it names are checked, not followed).
+    """
     store = Path(store)
     if not store.exists():
         raise InputError("no such file or directory", path=store)
@@ -57,14 +78,37 @@ def validate_ngff(store: Path, *, deep: bool = False, workers: int | None = None
             path=store,
             hint="give the folder that holds the root metadata of the store",
         )
-    validator = StoreValidator(store, deep=deep, workers=workers or default_jobs())
-    return validator.run()
+    options = Options(deep, workers or default_jobs(), strict, metadata_only)
+    return StoreValidator(store, options).run()
+
+
+def validate_attributes(document: Path, *, strict: bool = False) -> Report:
+    """Check one attributes document (a JSON file holding a group's attributes, as the
+    ``attributes`` of a ``zarr.json`` or a ``.zattrs``) as the root group of a store: NGFF
+    0.5 and later nest them under ``"ome"`` (Zarr v3), 0.4 does not (Zarr v2)."""
+    document = Path(document)
+    if not document.is_file():
+        what = "no such file" if not os.path.lexists(document) else "not a regular file"
+        raise InputError(what, path=document, hint="give a JSON attributes document")
+    options = Options(strict=strict, metadata_only=True)
+    try:
+        attributes = read_json(document, document.name, document.parent)
+    except MetadataError as error:
+        validator = StoreValidator(document, options, root_node=False)
+        validator.error(error.code, error.message, error.file, error.pointer)
+        return validator.run()
+    if not isinstance(attributes, dict):
+        attributes = {"": attributes}  # not an object: the schemas say so
+    zarr_format = 3 if isinstance(attributes.get("ome"), dict) else 2
+    node = ZarrNode("", zarr_format, "group", attributes, document.name)
+    return StoreValidator(document, options, root_node=node).run()
 
 
 class StoreValidator(
     Traversal,
     MultiscaleChecks,
     TransformationChecks,
+    CoordinateSystemChecks,
     LabelChecks,
     PlateChecks,
     Bioformats2rawChecks,

@@ -15,6 +15,8 @@ class Bioformats2rawChecks:
 
     def bioformats2raw(self, rel: str, node: ZarrNode, ome: dict, pointer: str) -> None:
         self.schema(node, "bf2raw")
+        if self.metadata_only:
+            return
         series: list = []
         ome_rel = f"{rel}/OME" if rel else "OME"
         ome_node = self.node(ome_rel) if (self.root / ome_rel).is_dir() else None

@@ -104,7 +104,23 @@ class LabelChecks:
                     pointer,
                     "store labels as an unsigned integer type (uint8, uint16, uint32)",
                 )
-        colors = (ome.get("image-label") or {}).get("colors")
+        self.label_metadata(node, ome, pointer)
+
+    def label_metadata(self, node: ZarrNode, ome: dict, pointer: str) -> None:
+        """The ``image-label`` object itself: its colours."""
+        label = ome.get("image-label")
+        if not isinstance(label, dict):
+            return
+        colors = label.get("colors")
+        self.version_should(node, label, "image-label", f"{pointer}/image-label")
+        if "colors" not in label:
+            self.should(
+                "label-colors-missing",
+                "'image-label' has no 'colors'; the spec says it SHOULD list one per label value",
+                node.metadata_file,
+                f"{pointer}/image-label",
+                'add "colors": [{"label-value": 1, "rgba": [255, 0, 0, 255]}, ...]',
+            )
         if isinstance(colors, list):
             values = [c.get("label-value") for c in colors if isinstance(c, dict)]
             counts = Counter(map(json.dumps, values))

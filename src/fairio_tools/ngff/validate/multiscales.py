@@ -12,6 +12,7 @@ from fairio_tools.ngff.chunks import (
     ChunkScan,
     decoded_chunk_bytes,
 )
+from fairio_tools.ngff.format import COORDINATE_SYSTEM_VERSIONS, DIMENSION_NAMES_VERSIONS
 from fairio_tools.ngff.zarr_metadata import (
     ArrayMetadata,
     ZarrNode,
@@ -52,24 +53,42 @@ class MultiscaleChecks:
             return None
         first = images[0]
         self.omero(node, ome.get("omero"), pointer, first)
-        if (self.root / rel / "labels").is_dir():
+        if not self.metadata_only and (self.root / rel / "labels").is_dir():
             self.labels(rel, first)
         return first
 
     def multiscale(self, rel: str, node: ZarrNode, m: dict, pointer: str) -> Image:
         file = node.metadata_file
-        axes = self.axes(m.get("axes"), file, f"{pointer}/axes")
+        missing = [key for key in ("name", "type", "metadata") if key not in m]
+        if missing:
+            self.should(
+                "multiscale-incomplete",
+                f"the multiscale has no {', '.join(missing)}; the spec says it SHOULD have a "
+                "name, the type of downscaling and its metadata",
+                file,
+                pointer,
+                'add "name", "type" (e.g. "gaussian") and "metadata" (e.g. {"method": ...})',
+            )
+        version = self.versions.get(node.path)
+        with_systems = version in COORDINATE_SYSTEM_VERSIONS
+        if with_systems:
+            axes = self.coordinate_systems(rel, m, file, pointer)
+        else:
+            axes = self.axes(m.get("axes"), file, f"{pointer}/axes")
         n_axes = len(axes) if axes is not None else None
         datasets = m.get("datasets") if isinstance(m.get("datasets"), list) else []
-        self.transformations(m.get("coordinateTransformations"), n_axes, file, pointer)
+        if not with_systems:
+            self.transformations(m.get("coordinateTransformations"), n_axes, file, pointer)
         levels: list[tuple[str, ArrayMetadata]] = []
         for j, dataset in enumerate(datasets):
             if not isinstance(dataset, dict) or "path" not in dataset:
                 continue
             dpointer = f"{pointer}/datasets/{j}"
-            self.transformations(dataset.get("coordinateTransformations"), n_axes, file, dpointer)
+            if not with_systems:
+                transformations = dataset.get("coordinateTransformations")
+                self.transformations(transformations, n_axes, file, dpointer)
             arel = self.follow(rel, dataset["path"], "dataset", file, f"{dpointer}/path")
-            if arel is None:
+            if arel is None or self.metadata_only:
                 continue
             array_node = self.node(arel)
             if array_node is False:
@@ -94,10 +113,26 @@ class MultiscaleChecks:
                     "/shape",
                     "write one axis per array dimension, in the array's order",
                 )
+            if version in DIMENSION_NAMES_VERSIONS and axes is not None:
+                self.dimension_names(array_node, [name for name, _ in axes])
             self.chunks(arel, array)
             levels.append((str(dataset["path"]), array))
         self.pyramid(levels, axes, file, pointer)
         return Image(rel, axes, levels, len(datasets))
+
+    def dimension_names(self, node: ZarrNode, names: list) -> None:
+        """A Zarr v3 level names its dimensions after the axes (NGFF 0.5: MUST)."""
+        declared = node.array.raw.get("dimension_names") if node.array else None
+        if declared == names:
+            return
+        found = "has no 'dimension_names'" if declared is None else f"names {declared!r}"
+        self.error(
+            "dimension-names",
+            f"array {node.path!r} {found}; they MUST be included and match the axes {names}",
+            node.metadata_file,
+            "/dimension_names",
+            "write the array with dimension_names equal to the axis names, in order",
+        )
 
     def axes(self, axes: Any, file: str, pointer: str) -> list[tuple[str, str | None]] | None:
         """Check the axes; return (name, type) pairs, or None when unusable."""
@@ -144,7 +179,7 @@ class MultiscaleChecks:
         if set(space) <= set("zyx") and len(set(space)) == len(space):
             expected = [n for n in "zyx" if n in space]
             if space != expected:
-                self.warn(
+                self.should(
                     "space-axis-order",
                     f"space axes are {''.join(space)}; the spec says they SHOULD be in "
                     f"{''.join(expected)} order",
@@ -160,7 +195,7 @@ class MultiscaleChecks:
                 and known is not None
                 and (not isinstance(unit, str) or unit not in known)
             ):
-                self.warn(
+                self.should(
                     "unknown-unit",
                     f"unit {unit!r} of axis {axis.get('name')!r} is not a UDUNITS-2 {kind} "
                     "unit name",

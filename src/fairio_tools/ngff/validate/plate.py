@@ -17,6 +17,7 @@ class PlateChecks:
         if not isinstance(plate, dict):
             return
         pointer = f"{pointer}/plate"
+        self.plate_shoulds(node, plate, pointer)
         names: dict[str, list] = {}
         for key in ("rows", "columns"):
             entries = plate.get(key) if isinstance(plate.get(key), list) else []
@@ -66,7 +67,7 @@ class PlateChecks:
                     "write the path as '<row name>/<column name>'",
                 )
             well_rel = self.follow(rel, well.get("path"), "well", file, f"{where}/path")
-            if well_rel is None:
+            if well_rel is None or self.metadata_only:
                 continue
             well_node = self.node(well_rel)
             if well_node is False:
@@ -92,6 +93,7 @@ class PlateChecks:
                 self.error("missing-well", "group has no 'well' metadata", node.metadata_file)
             return
         file, pointer = node.metadata_file, f"{pointer}/well"
+        self.version_should(node, well, "well", pointer)
         for index, field_of_view in enumerate(well["images"]):
             if not isinstance(field_of_view, dict):
                 continue
@@ -110,6 +112,35 @@ class PlateChecks:
                     "use an 'id' from the plate's 'acquisitions'",
                 )
             image_rel = self.follow(rel, field_of_view.get("path"), "field", file, f"{where}/path")
-            if image_rel is None:
+            if image_rel is None or self.metadata_only:
                 continue
             self.nested_image(image_rel, file, f"{where}/path", "field of view")
+
+    def plate_shoulds(self, node: ZarrNode, plate: dict, pointer: str) -> None:
+        """What a plate SHOULD have: a name, acquisitions with a name and a field count."""
+        file = node.metadata_file
+        self.version_should(node, plate, "plate", pointer)
+        if "name" not in plate:
+            self.should(
+                "plate-name-missing",
+                "the plate has no 'name'; the spec says it SHOULD",
+                file,
+                pointer,
+                'add "name": "<plate name>"',
+            )
+        acquisitions = plate.get("acquisitions")
+        if not isinstance(acquisitions, list):
+            return
+        for index, acquisition in enumerate(acquisitions):
+            if not isinstance(acquisition, dict):
+                continue
+            missing = [key for key in ("name", "maximumfieldcount") if key not in acquisition]
+            if missing:
+                self.should(
+                    "acquisition-incomplete",
+                    f"acquisition {acquisition.get('id')!r} has no {' or '.join(missing)}; the "
+                    "spec says it SHOULD",
+                    file,
+                    f"{pointer}/acquisitions/{index}",
+                    "name each acquisition and give its maximum number of fields per well",
+                )

@@ -5,21 +5,20 @@ the store, the NGFF version of each group and the dispatch by kind of group.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fairio_tools.atomic import INCOMPLETE_MARKER
 from fairio_tools.confined import ConfinementError, resolve_inside, unsafe_path_reason
 from fairio_tools.findings import Finding, Report, Severity, json_pointer
+from fairio_tools.ngff.format import COORDINATE_SYSTEM_VERSIONS, ZARR_FORMAT_OF_VERSION
 from fairio_tools.ngff.schemas import SUPPORTED_VERSIONS, schema_errors
 from fairio_tools.ngff.zarr_metadata import (
     MetadataError,
     ZarrNode,
     read_node,
 )
-
-HUGE_PIXEL_COUNT = 2**50
-"""Above this (about 10^15 pixels, a petabyte of uint8) a declared shape is called suspicious."""
 
 MAX_LISTED = {"multiscales": 100, "datasets": 1_000}
 """The most multiscales of an image and levels of a multiscale the walk follows: real images
@@ -49,19 +48,36 @@ _METADATA_HINTS = {
     "symlink-escape": "replace the link by the document it points to, so the store is "
     "self-contained",
     "metadata-not-a-file": "a metadata document is a regular file: replace what is there",
+    "metadata-symlink": "replace the link by a copy of the document it points to",
     "metadata-too-large": "real metadata documents are far smaller: check their writer",
 }
 
-ZARR_FORMAT_OF_VERSION = {"0.4": 2, "0.5": 3}
+
+@dataclass(frozen=True)
+class Options:
+    """How one validation runs."""
+
+    deep: bool = False
+    """Read every chunk (else a sample)."""
+    workers: int = 1
+    strict: bool = False
+    """SHOULD-level rules broken are errors (else named warnings)."""
+    metadata_only: bool = False
+    """Check the root group's metadata document alone: paths it names are checked as paths
+    but not followed (no array, label, well, field or series is read)."""
 
 
 class Traversal:
     """The walk and its report; the checks of each spec object are mixed in."""
 
-    def __init__(self, root: Path, *, deep: bool, workers: int) -> None:
+    def __init__(
+        self, root: Path, options: Options, root_node: ZarrNode | bool | None = None
+    ) -> None:
         self.root = root
-        self.deep = deep
-        self.workers = workers
+        self.deep = options.deep
+        self.workers = options.workers
+        self.strict = options.strict
+        self.metadata_only = options.metadata_only
         self.report = Report(subject=root.name or str(root))
         self.version: str | None = None
         self.arrays = 0
@@ -69,7 +85,9 @@ class Traversal:
         self.versions: dict[str, str] = {}
         """NGFF version each group declares, by its path (schemas are chosen by it)."""
         self.visits = 0
-        self._nodes: dict[str, ZarrNode | None | bool] = {}
+        self._nodes: dict[str, ZarrNode | None | bool] = (
+            {} if root_node is None else {"": root_node}
+        )
         self._chunked: set[str] = set()
         self._schemas: set[tuple[str, str]] = set()
         self._per_code: dict[str, int] = {}
@@ -81,6 +99,11 @@ class Traversal:
 
     def warn(self, code: str, message: str, path: str = "", pointer: str = "", hint: str = ""):
         self._add(Finding(Severity.WARNING, code, message, path, pointer, hint))
+
+    def should(self, code: str, message: str, path: str = "", pointer: str = "", hint: str = ""):
+        """A SHOULD of the spec broken: a named warning, an error in strict mode."""
+        severity = Severity.ERROR if self.strict else Severity.WARNING
+        self._add(Finding(severity, code, message, path, pointer, hint))
 
     def _add(self, finding: Finding) -> None:
         seen = self._per_code[finding.code] = self._per_code.get(finding.code, 0) + 1
@@ -187,7 +210,7 @@ class Traversal:
     # -- entry -----------------------------------------------------------------------------
 
     def run(self) -> Report:
-        if os.path.lexists(self.root / INCOMPLETE_MARKER):
+        if self.root.is_dir() and os.path.lexists(self.root / INCOMPLETE_MARKER):
             self.error(
                 "incomplete",
                 "incomplete: a write into this store was interrupted",
@@ -202,7 +225,15 @@ class Traversal:
             facts["ngff_version"] = self.version or ""
             if ome is not None:
                 facts["kind"] = self.dispatch("", node, ome, prefix)
-        facts["mode"] = "deep (every chunk read)" if self.deep else "metadata and sample chunks"
+        facts["mode"] = (
+            "metadata of the root group only"
+            if self.metadata_only
+            else "deep (every chunk read)"
+            if self.deep
+            else "metadata and sample chunks"
+        )
+        if self.strict:
+            facts["mode"] += ", strict"
         facts["arrays_checked"] = self.arrays
         facts["chunks_read"] = self.chunks_read
         self._add_truncation_notes()
@@ -229,7 +260,7 @@ class Traversal:
                 f"({', '.join(SUPPORTED_VERSIONS)})",
                 node.metadata_file,
                 version_pointer,
-                "write the store as NGFF 0.4 (Zarr v2) or 0.5 (Zarr v3)",
+                "write the store as NGFF 0.4 (Zarr v2), 0.5 or 0.6rc0 (Zarr v3)",
             )
             return None, pointer
         expected_format = ZARR_FORMAT_OF_VERSION[version]
@@ -256,23 +287,52 @@ class Traversal:
         self.versions[node.path] = version
         return ome, pointer
 
+    def version_should(self, node: ZarrNode, metadata: dict, key: str, pointer: str) -> None:
+        """NGFF 0.4 keeps the version inside ``plate``, ``well`` and ``image-label``, where it
+        SHOULD be."""
+        if node.zarr_format == 2 and "version" not in metadata:
+            self.should(
+                "version-missing",
+                f"'{key}' does not say its NGFF version; the spec says it SHOULD",
+                node.metadata_file,
+                pointer,
+                f'add "version": "0.4" to \'{key}\'',
+            )
+
     def dispatch(self, rel: str, node: ZarrNode, ome: dict, pointer: str) -> str:
+        if "plate" in ome:  # a plate takes precedence over the bioformats2raw layout
+            if "bioformats2raw.layout" in ome:
+                self.schema(node, "bf2raw")
+            self.plate(rel, node, ome, pointer)
+            return "plate"
         if "bioformats2raw.layout" in ome:
             self.bioformats2raw(rel, node, ome, pointer)
             return "bioformats2raw"
-        if "plate" in ome:
-            self.plate(rel, node, ome, pointer)
-            return "plate"
         if "well" in ome:
             self.well(rel, node, ome, pointer, None)
             return "well"
         if "multiscales" in ome:
             self.image(rel, node, ome, pointer)
             return "image"
+        if "image-label" in ome:
+            self.schema(node, "label")
+            self.label_metadata(node, ome, pointer)
+            if not self.metadata_only:
+                self.error(
+                    "missing-multiscales",
+                    "a label image MUST contain 'multiscales' metadata",
+                    node.metadata_file,
+                    pointer,
+                    "write the label image as a multiscale image",
+                )
+            return "label"
+        if "scene" in ome and self.versions.get(node.path) in COORDINATE_SYSTEM_VERSIONS:
+            self.scene(rel, node, ome, pointer)
+            return "scene"
         self.error(
             "not-ngff",
             "no NGFF metadata: the attributes hold none of multiscales, plate, well, "
-            "bioformats2raw.layout",
+            "image-label, bioformats2raw.layout (or scene, from 0.6rc0)",
             node.metadata_file,
             pointer,
             "validate the store's root folder, or write NGFF metadata with ome-zarr",
