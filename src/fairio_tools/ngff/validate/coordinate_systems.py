@@ -220,20 +220,13 @@ class CoordinateSystemChecks:
             if n_in is not None and n_out is not None and n_in != n_out:
                 self.dimensions(f"identity between {n_in} and {n_out} dimensions", file, pointer)
         elif kind == "sequence" and isinstance(t.get("transformations"), list):
-            inner = [x for x in t["transformations"] if isinstance(x, dict)]
-            for index, step in enumerate(inner):
-                step_in = n_in if index == 0 else None
-                step_out = n_out if index == len(inner) - 1 else None
-                if (
-                    n_in is not None
-                    and n_in == n_out
-                    and all(
-                        x.get("type") not in ("mapAxis", "affine", "byDimension") for x in inner
-                    )
-                ):
-                    step_in = step_out = n_in  # fmt: skip
-                self.transformation(rel, step, step_in, step_out, file,
+            steps = [x for x in t["transformations"] if isinstance(x, dict)]
+            current = n_in
+            for index, step in enumerate(steps):
+                out = n_out if index == len(steps) - 1 else _output_size(step, current)
+                self.transformation(rel, step, current, out, file,
                                     f"{pointer}/transformations/{index}", depth + 1)  # fmt: skip
+                current = out
         elif kind == "bijection":
             for key, (a, b) in (("forward", (n_in, n_out)), ("inverse", (n_out, n_in))):
                 if isinstance(t.get(key), dict):
@@ -345,6 +338,17 @@ class CoordinateSystemChecks:
                 pointer,
                 "write the parameter array, or give the parameters inline",
             )
+
+
+def _output_size(t: dict, n_in: int | None) -> int | None:
+    """The dimensions a step of a sequence maps ``n_in`` dimensions to, where it says."""
+    if t.get("type") in ("scale", "translation", "rotation", "mapAxis", "identity"):
+        return n_in
+    rows = t.get("affine")
+    if t.get("type") == "affine" and isinstance(rows, list) and rows:
+        homogeneous = rows[-1] == [0] * (len(rows[-1]) - 1) + [1]
+        return len(rows) - 1 if homogeneous else len(rows)
+    return None
 
 
 def _number(value: Any) -> bool:
