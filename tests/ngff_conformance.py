@@ -160,14 +160,19 @@ class _Inline:
         return future
 
 
-def run_conformance(runner: Path, mode: str, strict: bool) -> dict[str, str]:
+def run_conformance(
+    runner: Path, mode: str, strict: bool, metadata_only: bool = True
+) -> dict[str, str]:
     """Run the spec's runner over the ``mode`` cases (``zarr`` or ``attributes``) of one
-    strictness, calling ``fairio validate-ngff`` in this process; return each case's status
+    strictness, calling ``fairio validate-ngff`` in this process (on the root group's
+    metadata, or the whole store where not ``metadata_only``); return each case's status
     (``pass``, ``fail`` or ``error``) as the runner prints it."""
     module = _load_runner(runner)
     command = [*COMMAND, "--strict"] if strict else list(COMMAND)
     if mode == "attributes":
         command[command.index("--metadata-only")] = "--attributes"
+    elif not metadata_only:
+        command.remove("--metadata-only")
     selection = ["-p", "^strict/"] if strict else ["-S"]
     output = io.StringIO()
     module.sp = types.SimpleNamespace(run=_in_process)

@@ -195,6 +195,9 @@ class Defect:
     store: str = "image"
     deep: bool = False
     versions: tuple[str, ...] = ("0.4", "0.5")
+    should: bool = False
+    """A warning for a SHOULD of the spec broken (an error with ``--strict``), not merely a
+    suspicious value."""
 
 
 def _symlink_level_outside(store: Path) -> None:
@@ -356,7 +359,7 @@ DEFECTS: list[Defect] = [
            store="plate"),
     # SHOULD or suspicious → named warning, store stays valid
     Defect("space-axes-not-zyx", lambda s: _rename_everywhere(s, "cxyz"),
-           "space-axis-order", "warning"),
+           "space-axis-order", "warning", should=True),
     Defect("dtype-changes-across-levels", lambda s: _retype_level(s, "s1", "uint16"),
            "dtype-changes", "warning"),
     Defect("omero-channels-not-c-axis", lambda s: edit_ome(s, "", lambda o: o["omero"][
@@ -368,10 +371,73 @@ DEFECTS: list[Defect] = [
     Defect("shape-of-1e18-pixels-deep", lambda s: edit_array(s, "s0", _huge), "huge-shape",
            "warning", deep=True),
     Defect("unit-abbreviated", lambda s: edit_ome(s, "", lambda o: _axes(o)[3].update(
-        unit="um")), "unknown-unit", "warning"),
+        unit="um")), "unknown-unit", "warning", should=True),
+    Defect("multiscale-without-type", lambda s: edit_ome(s, "", lambda o: _multiscale(o).pop(
+        "type")), "multiscale-incomplete", "warning", should=True),
+    Defect("plate-without-name", lambda s: edit_ome(s, "", lambda o: o["plate"].pop("name")),
+           "plate-name-missing", "warning", store="plate", should=True),
+    Defect("acquisition-without-field-count", lambda s: edit_ome(s, "", lambda o: o["plate"][
+        "acquisitions"][0].pop("maximumfieldcount")), "acquisition-incomplete", "warning",
+           store="plate", should=True),
+    Defect("label-colors-missing", lambda s: edit_ome(s, "labels/cells", lambda o: o[
+        "image-label"].pop("colors")), "label-colors-missing", "warning", should=True),
     Defect("label-bigger-than-image", lambda s: edit_array(s, "labels/cells/s0", lambda d: d[
         "shape"].__setitem__(2, 128)), "label-shape-mismatch", "warning"),
     Defect("label-without-image-label", lambda s: edit_ome(s, "labels/cells", lambda o: o.pop(
         "image-label")), "label-metadata-missing", "warning"),
 ]
 # fmt: on
+
+
+def export_corpus(target: Path) -> int:
+    """Write the valid stores and every one-defect store of :data:`DEFECTS`, for 0.4 and 0.5,
+    in the layout of the NGFF specification's conformance runner, under ``target/tests/zarr``:
+    ``{spec,strict}/{valid,invalid}/<kind>/<case>.ome.zarr``. A broken MUST is
+    ``spec/invalid``; a broken SHOULD is ``strict/invalid`` (valid to the spec); a suspicious
+    value is ``spec/valid``; the valid stores are ``spec/valid`` and ``strict/valid``. Defects
+    found only by reading every chunk are left out: the runner runs one command for all. The
+    runner itself is copied to ``target/conformance``; return the number of cases."""
+    from tests.ngff_conformance import RUNNER
+
+    cases = target / "tests" / "zarr"
+    written = 0
+
+    def place(source: Path, folder: str, kind: str, name: str) -> Path:
+        nonlocal written
+        store = cases / folder / kind / f"{name}.ome.zarr"
+        store.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, store, symlinks=True)
+        written += 1
+        return store
+
+    valid: dict[tuple[str, str], Path] = {}
+    for version in ("0.4", "0.5"):
+        tag = "v" + version.replace(".", "")  # the runner cuts a case's name at its first dot
+        for kind, write in (("image", write_image_store), ("plate", write_plate_store)):
+            valid[kind, version] = write(target / "sources" / f"{kind}-{tag}.ome.zarr", version)
+            for folder in ("spec/valid", "strict/valid"):
+                place(valid[kind, version], folder, kind, f"complete-{tag}")
+    for defect in DEFECTS:
+        if defect.deep:
+            continue
+        for version in defect.versions:
+            tag = "v" + version.replace(".", "")
+            folder = ("spec/invalid" if defect.severity == "error" else
+                      "strict/invalid" if defect.should else "spec/valid")  # fmt: skip
+            name = f"{defect.name.replace('.', '')}-{tag}"
+            defect.apply(place(valid[defect.store, version], folder, defect.store, name))
+    shutil.rmtree(target / "sources")
+    runner = target / "conformance" / RUNNER.name
+    runner.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(RUNNER, runner)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    count = export_corpus(Path(sys.argv[1]))
+    print(
+        f"{count} cases in {sys.argv[1]}/tests/zarr; run {sys.argv[1]}/conformance/"
+        "ome_zarr_conformance.py zarr -- <your validator>"
+    )

@@ -19,6 +19,7 @@ from tests.ngff_conformance import (
     build_suite_cases,
     run_conformance,
 )
+from tests.ngff_corpus import DEFECTS, export_corpus
 
 RUNS = [("0.4", "zarr"), ("0.5", "zarr"), ("0.6rc0", "zarr"), ("0.6rc0", "attributes")]
 
@@ -112,3 +113,19 @@ def test_should_rules_are_named_warnings_and_errors_when_strict(tmp_path, strict
     assert line.split()[0] == severity, result.stdout
     document.write_text(json.dumps(_plate_attributes(name="named")))
     assert run_fairio("validate-ngff", "--attributes", document, *args).returncode == 0
+
+
+def test_our_defect_corpus_exported_for_the_runner(tmp_path):
+    """The one-defect corpus in the runner's layout: every verdict as the corpus says, for the
+    whole store (arrays and chunks read), plain and strict."""
+    runner = tmp_path / "conformance" / "ome_zarr_conformance.py"
+    count = export_corpus(tmp_path)
+    cases = list((tmp_path / "tests" / "zarr").rglob("*.ome.zarr"))
+    assert len(cases) == count
+    listed = [(d, v) for d in DEFECTS if not d.deep for v in d.versions]
+    folders = [str(case.relative_to(tmp_path / "tests" / "zarr").parent.parent) for case in cases]
+    assert folders.count("spec/invalid") == sum(d.severity == "error" for d, _ in listed)
+    assert folders.count("strict/invalid") == sum(d.should for d, _ in listed) >= 10
+    for strict in (False, True):
+        statuses = run_conformance(runner, "zarr", strict, metadata_only=False)
+        assert statuses and set(statuses.values()) == {"pass"}, statuses
