@@ -172,3 +172,28 @@ def test_a_parameter_array_must_exist_in_a_full_walk(tmp_path):
     _steps(attributes)[2] = {"type": "affine", "path": "../outside"}
     zarr.open_group(store, mode="r+", zarr_format=3).attrs.update(attributes)
     assert "path-unsafe" in validate_ngff(store, metadata_only=True).codes(Severity.ERROR)
+
+
+def test_convert_writes_06_that_the_spec_schemas_accept_and_readers_read(shared_data, tmp_path):
+    import subprocess
+    import sys
+
+    import tifffile
+
+    from tests.conftest import run_fairio
+    from tests.ngff_conformance import CONFORMANCE
+
+    store, tiff = tmp_path / "zcyx.ome.zarr", tmp_path / "zcyx.ome.tif"
+    source = shared_data / "images" / "misc" / "zcyx.tiff"
+    run_fairio("convert", source, store, "--ngff-version", "0.6", check=True)
+    dingus = CONFORMANCE / "0.6rc0" / "conformance" / "jsonschema_dingus.py"
+    checked = subprocess.run([sys.executable, dingus, "zarr", store / "0"], capture_output=True,
+                             text=True, check=True)  # fmt: skip
+    assert json.loads(checked.stdout) == {"valid": True}  # the spec's own schema check
+    report = validate_ngff(store, deep=True)
+    assert report.findings == [] and report.facts["ngff_version"] == "0.6rc0", report.findings
+    run_fairio("export-tiff", store, tiff, check=True)  # the one reader reads 0.6rc0
+    with tifffile.TiffFile(tiff) as exported:
+        assert exported.series[0].axes.endswith("CZYX")  # a time axis of 1 may be squeezed
+        written = np.squeeze(exported.series[0].asarray())
+    np.testing.assert_array_equal(written, tifffile.imread(source).transpose(1, 0, 2, 3))
