@@ -129,3 +129,14 @@ def test_our_defect_corpus_exported_for_the_runner(tmp_path):
     for strict in (False, True):
         statuses = run_conformance(runner, "zarr", strict, metadata_only=False)
         assert statuses and set(statuses.values()) == {"pass"}, statuses
+
+
+@pytest.mark.parametrize(("text", "code"), [("[1, 2]", "invalid-zarr-metadata"),
+                                            ('{"ome": NaN}', "invalid-json")])  # fmt: skip
+def test_an_unusable_attributes_document_is_an_invalid_verdict(tmp_path, text, code):
+    document = tmp_path / "attributes.json"
+    document.write_text(text)
+    result = run_fairio("validate-ngff", "--attributes", "--conformance", document)
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["valid"] is False and code in verdict["message"]

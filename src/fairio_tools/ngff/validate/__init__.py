@@ -93,12 +93,12 @@ def validate_attributes(document: Path, *, strict: bool = False) -> Report:
     options = Options(strict=strict, metadata_only=True)
     try:
         attributes = read_json(document, document.name, document.parent)
+        if not isinstance(attributes, dict):
+            raise MetadataError(document.name, "is not a JSON object")
     except MetadataError as error:
         validator = StoreValidator(document, options, root_node=False)
         validator.error(error.code, error.message, error.file, error.pointer)
         return validator.run()
-    if not isinstance(attributes, dict):
-        attributes = {"": attributes}  # not an object: the schemas say so
     zarr_format = 3 if isinstance(attributes.get("ome"), dict) else 2
     node = ZarrNode("", zarr_format, "group", attributes, document.name)
     return StoreValidator(document, options, root_node=node).run()
