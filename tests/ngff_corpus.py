@@ -42,6 +42,7 @@ def write_image_store(path: Path, version: str) -> Path:
         axes_units={"z": "micrometer", "y": "micrometer", "x": "micrometer"},
     )  # fmt: skip
     edit_ome(path, "", lambda ome: ome.update(omero=json.loads(json.dumps(OMERO))))
+    edit_ome(path, "", _complete_multiscale)
     cells = np.ones((4, 64, 64), dtype=np.uint16)  # no empty chunk: none is left unwritten
     cells[:, 10:20, 10:20] = 2
     write_labels(
@@ -49,6 +50,7 @@ def write_image_store(path: Path, version: str) -> Path:
         storage_options={"chunks": (2, 32, 32)},
         label_metadata={"colors": [{"label-value": 2, "rgba": [255, 0, 0, 255]}]},
     )  # fmt: skip
+    edit_ome(path, "labels/cells", _complete_multiscale)
     return path
 
 
@@ -58,7 +60,8 @@ def write_plate_store(path: Path, version: str) -> Path:
     root = zarr.open_group(path, mode="w", zarr_format=fmt.zarr_format)
     write_plate_metadata(
         root, ["A"], ["1", "2"], ["A/1", "A/2"], fmt=fmt,
-        acquisitions=[{"id": 0, "name": "first"}], field_count=1, name="tiny plate",
+        acquisitions=[{"id": 0, "name": "first", "maximumfieldcount": 1}], field_count=1,
+        name="tiny plate",
     )  # fmt: skip
     for column in ("1", "2"):
         well = root.require_group("A").require_group(column)
@@ -66,7 +69,16 @@ def write_plate_store(path: Path, version: str) -> Path:
         image = well.require_group("0")
         data = np.full((8, 8), int(column), dtype=np.uint8)
         write_image(data, image, scale_factors=(), axes="yx", fmt=fmt)
+        edit_ome(path, f"A/{column}/0", _complete_multiscale)
     return path
+
+
+def _complete_multiscale(ome: dict) -> None:
+    """What the spec says a multiscale SHOULD have and ome-zarr leaves out without a scaler."""
+    for multiscale in ome["multiscales"]:
+        multiscale.setdefault("name", "image")
+        multiscale.setdefault("type", "mean")
+        multiscale.setdefault("metadata", {"method": "ome_zarr.writer.write_image"})
 
 
 # -- editing helpers -------------------------------------------------------------------------
@@ -134,6 +146,14 @@ def _rename_axes(names: str) -> Callable[[dict], None]:
     return change
 
 
+def _rename_everywhere(store: Path, names: str) -> None:
+    """Rename the axes in the metadata and, on Zarr v3, the levels' dimension names."""
+    edit_ome(store, "", _rename_axes(names))
+    for level in ("s0", "s1"):
+        if (store / level / "zarr.json").exists():
+            edit_array(store, level, lambda doc: doc.update(dimension_names=list(names)))
+
+
 def _six_axes(store: Path) -> None:
     """Two more leading dimensions in the data and the metadata: a 6-D image."""
 
@@ -175,6 +195,9 @@ class Defect:
     store: str = "image"
     deep: bool = False
     versions: tuple[str, ...] = ("0.4", "0.5")
+    should: bool = False
+    """A warning for a SHOULD of the spec broken (an error with ``--strict``), not merely a
+    suspicious value."""
 
 
 def _symlink_level_outside(store: Path) -> None:
@@ -212,6 +235,8 @@ def _retype_level(store: Path, level: str, dtype: str) -> None:
     fmt = 3 if (folder / "zarr.json").exists() else 2
     shutil.rmtree(folder)
     kwargs = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if fmt == 2 else {}
+    if fmt == 3:
+        kwargs = {"dimension_names": source.metadata.dimension_names}
     target = zarr.create_array(
         folder, shape=data.shape, chunks=source.chunks, dtype=dtype, zarr_format=fmt, **kwargs
     )
@@ -231,6 +256,23 @@ def _replace_in_attrs(store: Path, old: str, new: str) -> None:
     file.write_text(text.replace(old, new))
 
 
+def in_bioformats2raw_root(store: Path) -> Path:
+    """Make a plate store's root a bioformats2raw root too, with an ``OME`` group listing its
+    fields as series (bioformats2raw writes plates so)."""
+    edit_ome(store, "", lambda ome: ome.update({"bioformats2raw.layout": 3}))
+    series = ["A/1/0", "A/2/0"]
+    group = store / "OME"
+    group.mkdir()
+    if (store / "zarr.json").exists():
+        attributes = {"ome": {"version": "0.5", "series": series}}
+        doc = {"zarr_format": 3, "node_type": "group", "attributes": attributes}
+        (group / "zarr.json").write_text(json.dumps(doc))
+    else:
+        (group / ".zgroup").write_text(json.dumps({"zarr_format": 2}))
+        (group / ".zattrs").write_text(json.dumps({"series": series}))
+    return store
+
+
 def _huge(doc: dict) -> None:
     doc["shape"] = [2, 4, 10**9, 10**9]
 
@@ -240,23 +282,24 @@ DEFECTS: list[Defect] = [
     # MUST → error
     Defect("missing-dataset", lambda s: shutil.rmtree(s / "s1"), "missing-dataset"),
     Defect("axes-not-t-c-space", lambda s: edit_ome(s, "", lambda o: _axes(o).insert(
-        1, _axes(o).pop(0))), "axes-order"),
+        1, _axes(o).pop(0))), "axes-order", also={"dimension-names"}),
     Defect("duplicate-axis-name", lambda s: edit_ome(s, "", _rename_axes("cyyx")),
-           "duplicate-axis-name", also={"schema"}),
+           "duplicate-axis-name", also={"schema", "dimension-names"}),
     Defect("ragged-scale", lambda s: edit_ome(s, "", lambda o: _scales(o)[1].pop()),
            "scale-length"),
     Defect("ndim-not-axes", lambda s: edit_ome(s, "", lambda o: (
         _axes(o).pop(0), [sc.pop(0) for sc in _scales(o)], _drop_translations(o))),
-           "ndim-mismatch"),
+           "ndim-mismatch", also={"dimension-names"}),
     Defect("levels-not-largest-first", lambda s: edit_ome(s, "", _swap_first_levels),
            "level-order"),
     Defect("dotdot-dataset-path", lambda s: edit_ome(s, "", lambda o: _multiscale(o)[
         "datasets"][1].update(path="../s1")), "path-unsafe"),
     Defect("absolute-dataset-path", lambda s: edit_ome(s, "", lambda o: _multiscale(o)[
         "datasets"][1].update(path=str(s / "s1"))), "path-unsafe"),
-    Defect("six-axes", _six_axes, "axis-count", also={"schema"}),
+    Defect("six-axes", _six_axes, "axis-count", also={"schema", "dimension-names"}),
     Defect("zarr-v3-claims-0.4", _v3_claims_04, "zarr-format-mismatch", versions=("0.5",)),
-    Defect("zarr-v2-claims-0.5", _v2_claims_05, "zarr-format-mismatch", versions=("0.4",)),
+    Defect("zarr-v2-claims-0.5", _v2_claims_05, "zarr-format-mismatch", also={"dimension-names"},
+           versions=("0.4",)),
     Defect("symlink-out-of-store", _symlink_level_outside, "symlink-escape"),
     Defect("invalid-json-root", lambda s: attrs_file(s).write_text('{"multiscales": ['),
            "invalid-json"),
@@ -289,6 +332,10 @@ DEFECTS: list[Defect] = [
     Defect("infinite-translation", lambda s: edit_ome(s, "", lambda o: _multiscale(o)[
         "datasets"][1]["coordinateTransformations"][1]["translation"].__setitem__(
         3, float("inf"))), "invalid-json"),
+    Defect("dimension-names-missing", lambda s: edit_array(s, "s0", lambda d: d.pop(
+        "dimension_names")), "dimension-names", versions=("0.5",)),
+    Defect("dimension-names-not-axes", lambda s: edit_array(s, "s1", lambda d: d.update(
+        dimension_names=["c", "z", "a", "b"])), "dimension-names", versions=("0.5",)),
     # plates and wells
     Defect("well-path-not-row-column", lambda s: edit_ome(s, "", lambda o: o["plate"]["wells"][
         1].update(columnIndex=0)), "well-path-mismatch", store="plate"),
@@ -302,9 +349,17 @@ DEFECTS: list[Defect] = [
         0].update(acquisition=7)), "well-acquisition", store="plate"),
     Defect("duplicate-row-name", lambda s: edit_ome(s, "", lambda o: o["plate"]["rows"].append(
         {"name": "A"})), "plate-duplicate-name", also={"schema"}, store="plate"),
+    Defect("bioformats2raw-plate-duplicate-column", lambda s: edit_ome(in_bioformats2raw_root(
+        s), "", lambda o: o["plate"]["columns"].append({"name": "1"})), "plate-duplicate-name",
+           also={"schema"}, store="plate"),
+    Defect("bioformats2raw-plate-missing-well", lambda s: shutil.rmtree(in_bioformats2raw_root(
+        s) / "A" / "2"), "missing-well", store="plate"),
+    Defect("bioformats2raw-plate-unknown-acquisition", lambda s: edit_ome(in_bioformats2raw_root(
+        s), "A/1", lambda o: o["well"]["images"][0].update(acquisition=7)), "well-acquisition",
+           store="plate"),
     # SHOULD or suspicious → named warning, store stays valid
-    Defect("space-axes-not-zyx", lambda s: edit_ome(s, "", _rename_axes("cxyz")),
-           "space-axis-order", "warning"),
+    Defect("space-axes-not-zyx", lambda s: _rename_everywhere(s, "cxyz"),
+           "space-axis-order", "warning", should=True),
     Defect("dtype-changes-across-levels", lambda s: _retype_level(s, "s1", "uint16"),
            "dtype-changes", "warning"),
     Defect("omero-channels-not-c-axis", lambda s: edit_ome(s, "", lambda o: o["omero"][
@@ -316,10 +371,73 @@ DEFECTS: list[Defect] = [
     Defect("shape-of-1e18-pixels-deep", lambda s: edit_array(s, "s0", _huge), "huge-shape",
            "warning", deep=True),
     Defect("unit-abbreviated", lambda s: edit_ome(s, "", lambda o: _axes(o)[3].update(
-        unit="um")), "unknown-unit", "warning"),
+        unit="um")), "unknown-unit", "warning", should=True),
+    Defect("multiscale-without-type", lambda s: edit_ome(s, "", lambda o: _multiscale(o).pop(
+        "type")), "multiscale-incomplete", "warning", should=True),
+    Defect("plate-without-name", lambda s: edit_ome(s, "", lambda o: o["plate"].pop("name")),
+           "plate-name-missing", "warning", store="plate", should=True),
+    Defect("acquisition-without-field-count", lambda s: edit_ome(s, "", lambda o: o["plate"][
+        "acquisitions"][0].pop("maximumfieldcount")), "acquisition-incomplete", "warning",
+           store="plate", should=True),
+    Defect("label-colors-missing", lambda s: edit_ome(s, "labels/cells", lambda o: o[
+        "image-label"].pop("colors")), "label-colors-missing", "warning", should=True),
     Defect("label-bigger-than-image", lambda s: edit_array(s, "labels/cells/s0", lambda d: d[
         "shape"].__setitem__(2, 128)), "label-shape-mismatch", "warning"),
     Defect("label-without-image-label", lambda s: edit_ome(s, "labels/cells", lambda o: o.pop(
         "image-label")), "label-metadata-missing", "warning"),
 ]
 # fmt: on
+
+
+def export_corpus(target: Path) -> int:
+    """Write the valid stores and every one-defect store of :data:`DEFECTS`, for 0.4 and 0.5,
+    in the layout of the NGFF specification's conformance runner, under ``target/tests/zarr``:
+    ``{spec,strict}/{valid,invalid}/<kind>/<case>.ome.zarr``. A broken MUST is
+    ``spec/invalid``; a broken SHOULD is ``strict/invalid`` (valid to the spec); a suspicious
+    value is ``spec/valid``; the valid stores are ``spec/valid`` and ``strict/valid``. Defects
+    found only by reading every chunk are left out: the runner runs one command for all. The
+    runner itself is copied to ``target/conformance``; return the number of cases."""
+    from tests.ngff_conformance import RUNNER
+
+    cases = target / "tests" / "zarr"
+    written = 0
+
+    def place(source: Path, folder: str, kind: str, name: str) -> Path:
+        nonlocal written
+        store = cases / folder / kind / f"{name}.ome.zarr"
+        store.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, store, symlinks=True)
+        written += 1
+        return store
+
+    valid: dict[tuple[str, str], Path] = {}
+    for version in ("0.4", "0.5"):
+        tag = "v" + version.replace(".", "")  # the runner cuts a case's name at its first dot
+        for kind, write in (("image", write_image_store), ("plate", write_plate_store)):
+            valid[kind, version] = write(target / "sources" / f"{kind}-{tag}.ome.zarr", version)
+            for folder in ("spec/valid", "strict/valid"):
+                place(valid[kind, version], folder, kind, f"complete-{tag}")
+    for defect in DEFECTS:
+        if defect.deep:
+            continue
+        for version in defect.versions:
+            tag = "v" + version.replace(".", "")
+            folder = ("spec/invalid" if defect.severity == "error" else
+                      "strict/invalid" if defect.should else "spec/valid")  # fmt: skip
+            name = f"{defect.name.replace('.', '')}-{tag}"
+            defect.apply(place(valid[defect.store, version], folder, defect.store, name))
+    shutil.rmtree(target / "sources")
+    runner = target / "conformance" / RUNNER.name
+    runner.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(RUNNER, runner)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    count = export_corpus(Path(sys.argv[1]))
+    print(
+        f"{count} cases in {sys.argv[1]}/tests/zarr; run {sys.argv[1]}/conformance/"
+        "ome_zarr_conformance.py zarr -- <your validator>"
+    )

@@ -81,6 +81,35 @@ def test_validate_deep_decodes_on_jobs_workers(jobs, shared_data, monkeypatch, r
     assert threads and sizes and set(sizes) == {jobs}  # a pool per array, each of --jobs
 
 
+def test_validate_deep_decodes_large_arrays_in_jobs_processes(
+    shared_data, monkeypatch, restore_threads
+):
+    """Arrays of many chunks are decoded by a pool of --jobs processes, not in this one."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from fairio_tools.ngff import chunks
+
+    sizes: list[int] = []
+    workers: set[int] = set()
+
+    class Recording(ProcessPoolExecutor):
+        def __init__(self, max_workers=None, *args, **kwargs):
+            sizes.append(max_workers)
+            super().__init__(max_workers, *args, **kwargs)
+
+        def submit(self, fn, /, *args, **kwargs):
+            future = super().submit(fn, *args, **kwargs)
+            workers.update(self._processes or ())  # the processes started for the work
+            return future
+
+    monkeypatch.setattr(chunks, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(chunks, "PROCESS_POOL_MIN_CHUNKS", 1)  # coins has few chunks
+    result = invoke_fairio("validate-ngff", shared_data / COINS, "--deep", "-j", 2)
+    assert result.returncode == 0, result.stdout
+    assert sizes and set(sizes) == {2}  # a pool per array, each of --jobs processes
+    assert workers and os.getpid() not in workers
+
+
 def test_predict_opens_onnx_sessions_with_jobs_threads(tmp_path, monkeypatch, restore_threads):
     import onnxruntime
 

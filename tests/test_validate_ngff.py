@@ -14,7 +14,9 @@ from fairio_tools.ngff.validate import validate_ngff
 from tests.conftest import run_fairio
 from tests.ngff_corpus import (
     DEFECTS,
+    edit_array,
     edit_ome,
+    in_bioformats2raw_root,
     write_image_store,
     write_plate_store,
 )
@@ -47,7 +49,10 @@ def _copy(store, tmp_path):
 def test_bioformats2raw_reference_stores_are_valid(shared_data, name, levels):
     store = shared_data / "images" / "bioformats2raw-reference" / name
     report = validate_ngff(store, deep=True)
-    assert report.findings == []
+    assert report.valid, report.findings
+    multiscale = json.loads((store / "0" / ".zattrs").read_text())["multiscales"][0]
+    assert "type" not in multiscale  # bioformats2raw writes none: a SHOULD of the spec
+    assert report.codes() == {"multiscale-incomplete"}, report.findings
     assert report.facts["kind"] == "bioformats2raw"
     assert report.facts["ngff_version"] == "0.4"
     assert report.facts["arrays_checked"] == levels
@@ -77,8 +82,21 @@ def test_custom_axis_type_is_allowed(valid_stores, tmp_path, version):
         del ome["omero"]  # omero describes channels; this image has none
 
     edit_ome(store, "", lifetime_axis)
+    if version == "0.5":  # Zarr v3 levels name their dimensions after the axes
+        for level in ("s0", "s1"):
+            edit_array(store, level, lambda doc: doc["dimension_names"].__setitem__(0, "tau"))
     report = validate_ngff(store)
     assert report.findings == []
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_plate_in_a_bioformats2raw_root_is_checked_as_a_plate(valid_stores, tmp_path, version):
+    """The plate key takes precedence: its wells are the images, not OME/series."""
+    store = in_bioformats2raw_root(_copy(valid_stores["plate", version], tmp_path))
+    report = validate_ngff(store, deep=True)
+    assert report.findings == [], report.findings
+    assert report.facts["kind"] == "plate"
+    assert report.facts["arrays_checked"] == 2  # one level of each well's field
 
 
 CASES = [
@@ -135,7 +153,7 @@ def test_cli_exit_0_for_valid_store(shared_data, tmp_path):
     report_json = tmp_path / "report.json"
     result = run_fairio("validate-ngff", store, "--deep", "--json", report_json)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "valid (0 error(s), 0 warning(s))" in result.stdout
+    assert "valid (0 error(s), 1 warning(s))" in result.stdout  # no multiscale "type"
     data = json.loads(report_json.read_text())
     assert data["valid"] is True and data["kind"] == "bioformats2raw"
     assert data["mode"] == "deep (every chunk read)"

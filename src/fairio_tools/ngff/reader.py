@@ -10,7 +10,7 @@ from typing import Any
 from fairio_tools import limits
 from fairio_tools.confined import unsafe_path_reason
 from fairio_tools.errors import InputError
-from fairio_tools.ngff.format import FORMATS, NgffFormat, detect_format
+from fairio_tools.ngff.format import NGFF_0_5, READ_FORMATS, NgffFormat, detect_format
 from fairio_tools.ngff.store import open_root, reading
 
 
@@ -122,20 +122,20 @@ def _image(
 ) -> NgffImage:
     try:
         multiscale = attributes["multiscales"][0]
-        axes = multiscale["axes"]
+        axes = fmt.axes_of(multiscale)
         datasets = multiscale["datasets"]
     except (KeyError, IndexError, TypeError) as error:
         raise InputError(f"incomplete multiscales metadata ({error})", path=location) from error
     version = multiscale.get("version", fmt.version)
-    if str(version) not in FORMATS:
+    if str(version) not in READ_FORMATS:
         raise InputError(f"NGFF version {version!r} is not supported", path=location)
     axes = checked_axes(axes, location)
-    datasets = checked_datasets(datasets, len(axes), location)
+    datasets = checked_datasets(datasets, len(axes), location, fmt)
     levels, scales = [], []
     for dataset in datasets:
         levels.append(checked_level(group, dataset["path"], len(axes), location))
         scale = next(
-            (t["scale"] for t in dataset.get("coordinateTransformations", []) if "scale" in t),
+            (t["scale"] for t in fmt.level_transformations(dataset) if "scale" in t),
             [1.0] * len(axes),
         )
         scales.append([float(value) for value in scale])
@@ -180,7 +180,9 @@ def checked_axes(axes: Any, location: str | Path) -> list[dict[str, Any]]:
     return axes
 
 
-def checked_datasets(datasets: Any, ndim: int, location: str | Path) -> list[dict[str, Any]]:
+def checked_datasets(
+    datasets: Any, ndim: int, location: str | Path, fmt: NgffFormat = NGFF_0_5
+) -> list[dict[str, Any]]:
     """A multiscales' datasets: at least one, at most ``limits.MAX_LEVELS``, each with a safe
     path and transformations that give one finite number per axis (scales positive)."""
     if not isinstance(datasets, list) or not datasets:
@@ -190,7 +192,7 @@ def checked_datasets(datasets: Any, ndim: int, location: str | Path) -> list[dic
         if not isinstance(dataset, dict) or not isinstance(dataset.get("path"), str):
             raise InputError(f"dataset {dataset!r} has no path", path=location)
         _safe_name(dataset["path"], str(location))
-        transforms = dataset.get("coordinateTransformations", [])
+        transforms = fmt.level_transformations(dataset)
         if not isinstance(transforms, list):
             raise InputError(
                 f"dataset {dataset['path']!r}: transformations are not a list", path=location

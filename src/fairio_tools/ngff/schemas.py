@@ -1,4 +1,4 @@
-"""The official OME-NGFF JSON Schemas (0.4, 0.5), shipped with the package and used offline."""
+"""The official OME-NGFF JSON Schemas (0.4, 0.5, 0.6rc0), shipped in the package, used offline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-SUPPORTED_VERSIONS = ("0.4", "0.5")
+from fairio_tools.ngff.format import ZARR_FORMAT_OF_VERSION
+
+SUPPORTED_VERSIONS = tuple(ZARR_FORMAT_OF_VERSION)
 SCHEMA_KINDS = ("image", "label", "plate", "well", "bf2raw", "ome")
 _BASE = "https://ngff.openmicroscopy.org"
 

@@ -60,8 +60,7 @@ def multiscales_attributes(
 ) -> dict[str, Any]:
     """The ``multiscales`` attribute for ``level_count`` levels of factor 2 in y and x."""
     datasets = [
-        {"path": str(index), "coordinateTransformations": [{"type": "scale", "scale": s}]}
-        for index, s in enumerate(level_scales(scale, level_count))
+        fmt.dataset(str(index), s) for index, s in enumerate(level_scales(scale, level_count))
     ]
     multiscale = fmt.multiscale(axes, datasets, name)
     multiscale["type"] = method

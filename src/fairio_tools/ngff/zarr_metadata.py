@@ -105,6 +105,10 @@ def read_json(file: Path, name: str, root: Path | None = None) -> Any:
         raise MetadataError(
             name, "is a symbolic link that leads outside the store", "symlink-escape"
         ) from None
+    if os.path.islink(file):
+        raise MetadataError(
+            name, "is a symbolic link where a metadata document must be", "metadata-symlink"
+        )
     try:
         data = read_inside(root, rel, MAX_METADATA_BYTES)
     except ConfinementError as error:
