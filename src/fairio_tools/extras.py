@@ -20,7 +20,7 @@ from fairio_tools.errors import FairioError
 MODULES: dict[str, tuple[str, ...]] = {
     "portal": ("mkdocs", "material", "pymdownx", "docutils", "galaxy.tool_util", "aiohttp"),
     "links": ("aiohttp",),
-    "catalogue": ("dalia_dif", "rapidfuzz", "aiohttp"),
+    "catalogue": ("dalia_dif", "rapidfuzz"),
     "galaxy": ("requests",),
     "distributed": ("distributed",),
     "s3": ("s3fs",),
