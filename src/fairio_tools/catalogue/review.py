@@ -1,9 +1,12 @@
 """Review catalogue submissions the way a curator would, before they become visible.
 
 ``review_catalogue`` checks the entries a pull request adds or changes (or every entry) for
-schema validity (the one schema in ``schema.json``), URL policy, DOI syntax, SPDX licence and
-duplicates of any other entry of the catalogue. The result renders as a Markdown review comment
-and as JSON.
+schema validity (the one schema in ``schema.json``), URL policy, DOI syntax, SPDX licence,
+placeholder text, bot authors, generic titles and duplicates of any other entry of the
+catalogue. Given the base branch's catalogue it also names what the change does to existing
+materials (overwritten by a different material, removed, no longer valid so they would leave
+the catalogue), and shows problems the base already had as information, never as errors.
+The result renders as a Markdown review comment and as JSON.
 """
 
 from __future__ import annotations
@@ -15,25 +18,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fairio_tools.catalogue.duplicates import DuplicateIndex, Material
-from fairio_tools.catalogue.model import Finding, normalise_yaml_values
-from fairio_tools.catalogue.review_findings import ReviewFinding, error
-from fairio_tools.catalogue.store import ReadBudget, entry_files, entry_from_data, read_entry_data
+from fairio_tools.catalogue.base_changes import (
+    changes_against_base,
+    left_the_catalogue,
+)
+from fairio_tools.catalogue.content_rules import check_content
+from fairio_tools.catalogue.duplicates import DuplicateIndex
+from fairio_tools.catalogue.model import Finding
+from fairio_tools.catalogue.review_findings import ReviewFinding, as_info, error
+from fairio_tools.catalogue.snapshot import Record, Snapshot, read_snapshot
 from fairio_tools.catalogue.url_policy import check_license, check_urls_and_doi
 from fairio_tools.errors import InputError
 
 
 @dataclass
 class EntryReview:
-    """The findings for one entry file."""
+    """The findings for one entry (a file of a folder, or a record of a training file)."""
 
     path: Path
     name: str
     findings: list[ReviewFinding] = field(default_factory=list)
+    id: str = ""
 
     @property
     def entry_id(self) -> str:
-        return self.path.stem
+        return self.id or self.path.stem
+
+    @property
+    def label(self) -> str:
+        """The file, and the record's id when the file holds many."""
+        stem = self.path.name.removesuffix(".yml").removesuffix(".yaml")
+        return self.path.name if stem == self.entry_id else f"{self.path.name}: {self.entry_id}"
 
     @property
     def errors(self) -> list[ReviewFinding]:
@@ -42,6 +57,10 @@ class EntryReview:
     @property
     def warnings(self) -> list[ReviewFinding]:
         return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def infos(self) -> list[ReviewFinding]:
+        return [f for f in self.findings if f.severity == "info"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,10 +73,11 @@ class EntryReview:
 
 @dataclass
 class Review:
-    """The review of a set of entry files against a catalogue."""
+    """The review of a set of entries against a catalogue (and its base, when given)."""
 
     catalogue: Path
     entries: list[EntryReview]
+    base: Path | None = None
 
     @property
     def error_count(self) -> int:
@@ -68,38 +88,114 @@ class Review:
         return sum(len(e.warnings) for e in self.entries)
 
     @property
+    def info_count(self) -> int:
+        return sum(len(e.infos) for e in self.entries)
+
+    @property
     def ok(self) -> bool:
         return self.error_count == 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "catalogue": str(self.catalogue),
+            "base": str(self.base) if self.base else None,
             "checked": len(self.entries),
             "errors": self.error_count,
             "warnings": self.warning_count,
+            "infos": self.info_count,
             "entries": [e.to_dict() for e in self.entries],
         }
 
 
-def review_catalogue(catalogue: Path, files: Iterable[Path] = ()) -> Review:
-    """Review ``files`` (default: every entry of ``catalogue``) against the whole catalogue.
+def review_catalogue(
+    catalogue: Path, files: Iterable[Path] = (), base: Path | None = None
+) -> Review:
+    """Review ``files`` of the ``catalogue`` folder (default: every entry, or with ``base``
+    every entry that differs from it) against the whole catalogue.
 
-    Each file must be in the catalogue folder itself; every file is read once, without
-    leaving the folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`).
+    ``catalogue`` and ``base`` are catalogue folders or NFDI4BIOIMAGE training files. Each
+    file must be in the catalogue folder itself; every file is read once, without leaving the
+    folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`).
     """
     catalogue = Path(catalogue)
-    every = entry_files(catalogue)
-    files = [_entry_of(catalogue, Path(f)) for f in files] or every
-    checked = {path.name for path in files}
-    others = [path for path in every if path.name not in checked]
-    budget = ReadBudget(catalogue)
-    read = {path: read_entry_data(catalogue, path.name, budget) for path in [*files, *others]}
-    materials = {path: Material.from_data(path.stem, _normalised(data)) for path, (data, _)
-                 in read.items()}  # fmt: skip
-    index = DuplicateIndex(list(materials.values()))
-    return Review(
-        catalogue, [_review_entry(path, *read[path], materials[path], index) for path in files]
-    )
+    head = read_snapshot(catalogue)
+    previous = read_snapshot(Path(base)) if base is not None else None
+    files = list(files)
+    if files and not head.is_folder:
+        raise InputError(
+            "entry files are checked in a catalogue folder",
+            path=catalogue,
+            hint="give the training file alone to check its changed records",
+        )
+    if files:
+        targets = [head.add_file(_entry_of(catalogue, Path(f))).id for f in files]
+    elif previous is not None:
+        targets = [i for i, r in head.records.items() if _changed(r, previous)]
+    else:
+        targets = list(head.records)
+    reviewer = _Reviewer(head, targets)
+    before = _Reviewer(previous, []) if previous is not None else None
+    entries = []
+    for entry_id in targets:
+        record = head.records[entry_id]
+        findings = reviewer.findings(record)
+        if previous is not None and before is not None:
+            old = previous.counterpart(record)
+            if old is not None:
+                known = {_key(f) for f in before.findings(old, report_cluster=True)}
+                findings = [as_info(f) if _key(f) in known else f for f in findings]
+            findings = changes_against_base(record, head, previous) + findings
+        findings.sort(key=lambda f: (_severity_rank(f), _field_order(f.field), f.code))
+        entries.append(EntryReview(record.path, record.material.name, findings, record.id))
+    if previous is not None:
+        for path, entry_id, name, findings in left_the_catalogue(head, previous):
+            entries.append(EntryReview(path, name, findings, entry_id))
+    return Review(catalogue, entries, Path(base) if base is not None else None)
+
+
+class _Reviewer:
+    """The rules for one record of a snapshot, with duplicates reported once per cluster."""
+
+    def __init__(self, snapshot: Snapshot, targets: list[str]) -> None:
+        self.index = DuplicateIndex([r.material for r in snapshot.records.values()])
+        self.targets = set(targets)
+        self.titled: dict[str, set[str]] = {}
+
+    def findings(self, record: Record, report_cluster: bool = False) -> list[ReviewFinding]:
+        data = record.normalised
+        schema = [_from_schema(f) for f in record.schema_findings]
+        if not isinstance(data, dict):
+            return schema
+        precise = check_urls_and_doi(data) + check_license(data)
+        covered = {f.field for f in precise if f.severity == "error"}
+        found = [f for f in schema if f.field not in covered] + precise + check_content(data)
+        cluster = self.index.cluster(record.material)
+        reporter = next((m.id for m in cluster if m.id in self.targets), record.id)
+        if (report_cluster or reporter == record.id) and (
+            duplicate := self.index.cluster_finding(record.material)
+        ):
+            found.append(duplicate)
+        exclude = {m.id for m in cluster} | {
+            other for other, seen in self.titled.items() if record.id in seen
+        }
+        if similar := self.index.similar_titles(record.material, exclude):
+            found.append(similar)
+            self.titled[record.id] = set(re.findall(r"`([^`]+)` \(", similar.message))
+        return found
+
+
+def _changed(record: Record, base: Snapshot) -> bool:
+    old = base.counterpart(record)
+    return old is None or old.id != record.id or old.same_content_key != record.same_content_key
+
+
+def _key(finding: ReviewFinding) -> tuple[str, str, str]:
+    """What makes two findings the same problem (list positions do not count)."""
+    return (finding.code, re.sub(r"\[\d+\]", "[]", finding.field), finding.message)
+
+
+def _severity_rank(finding: ReviewFinding) -> int:
+    return ("error", "warning", "info").index(finding.severity)
 
 
 def _entry_of(catalogue: Path, path: Path) -> Path:
@@ -113,27 +209,6 @@ def _entry_of(catalogue: Path, path: Path) -> Path:
             hint="check entries of the catalogue given with --catalogue",
         )
     return path
-
-
-def _review_entry(
-    path: Path, data: Any, unreadable: Finding | None, material: Material, index: DuplicateIndex
-) -> EntryReview:
-    review = EntryReview(path, material.name)
-    _, schema_findings = entry_from_data(path.stem, data, unreadable)
-    data = _normalised(data)
-    if not isinstance(data, dict):
-        review.findings = [_from_schema(f) for f in schema_findings]
-        return review
-    precise = check_urls_and_doi(data) + check_license(data)
-    covered = {f.field for f in precise if f.severity == "error"}
-    review.findings = [_from_schema(f) for f in schema_findings if f.field not in covered]
-    review.findings += precise + index.findings_for(material)
-    review.findings.sort(key=lambda f: (f.severity != "error", _field_order(f.field), f.code))
-    return review
-
-
-def _normalised(data: Any) -> Any:
-    return normalise_yaml_values(data) if isinstance(data, dict) else data
 
 
 def _from_schema(finding: Finding) -> ReviewFinding:
