@@ -25,9 +25,12 @@ from fairio_tools.catalogue.base_changes import (
 from fairio_tools.catalogue.content_rules import check_content
 from fairio_tools.catalogue.duplicates import DuplicateIndex
 from fairio_tools.catalogue.model import Finding
+from fairio_tools.catalogue.peer_review import check_reviews, review_files
 from fairio_tools.catalogue.review_findings import ReviewFinding, as_info, error
 from fairio_tools.catalogue.snapshot import Record, Snapshot, read_snapshot
+from fairio_tools.catalogue.store import MAX_ENTRY_BYTES
 from fairio_tools.catalogue.url_policy import check_license, check_urls_and_doi
+from fairio_tools.confined import ConfinementError, read_inside
 from fairio_tools.errors import InputError
 
 
@@ -48,7 +51,9 @@ class EntryReview:
     def label(self) -> str:
         """The file, and the record's id when the file holds many."""
         stem = self.path.name.removesuffix(".yml").removesuffix(".yaml")
-        return self.path.name if stem == self.entry_id else f"{self.path.name}: {self.entry_id}"
+        if stem == self.entry_id or self.entry_id.endswith(f"/{self.path.name}"):
+            return self.entry_id if "/" in self.entry_id else self.path.name
+        return f"{self.path.name}: {self.entry_id}"
 
     @property
     def errors(self) -> list[ReviewFinding]:
@@ -108,14 +113,20 @@ class Review:
 
 
 def review_catalogue(
-    catalogue: Path, files: Iterable[Path] = (), base: Path | None = None
+    catalogue: Path,
+    files: Iterable[Path] = (),
+    base: Path | None = None,
+    reviews: Path | None = None,
+    base_reviews: Path | None = None,
 ) -> Review:
     """Review ``files`` of the ``catalogue`` folder (default: every entry, or with ``base``
     every entry that differs from it) against the whole catalogue.
 
     ``catalogue`` and ``base`` are catalogue folders or NFDI4BIOIMAGE training files. Each
     file must be in the catalogue folder itself; every file is read once, without leaving the
-    folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`).
+    folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`). ``reviews`` is the
+    peer-review folder (``<material-id>/<orcid>.yml``): its files are checked too (with
+    ``base_reviews``, those that differ from the base's).
     """
     catalogue = Path(catalogue)
     head = read_snapshot(catalogue)
@@ -150,7 +161,31 @@ def review_catalogue(
     if previous is not None:
         for path, entry_id, name, findings in left_the_catalogue(head, previous):
             entries.append(EntryReview(path, name, findings, entry_id))
+    if reviews is not None:
+        entries += _review_files(head, Path(reviews), base_reviews)
     return Review(catalogue, entries, Path(base) if base is not None else None)
+
+
+def _review_files(head: Snapshot, root: Path, base_root: Path | None) -> list[EntryReview]:
+    """The findings for each peer-review file that is not valid (changed ones, with a base)."""
+    materials = {i: r.normalised for i, r in head.records.items() if r.valid}
+    only = None
+    if base_root is not None:
+        only = {f.path for f in review_files(root) if not _same_file(root, Path(base_root), f.rel)}
+    checked = check_reviews(root, materials, only)
+    return [
+        EntryReview(path, "peer review", findings, path.relative_to(root).as_posix())
+        for path, findings in sorted(checked.findings.items())
+    ]
+
+
+def _same_file(root: Path, base_root: Path, rel: str) -> bool:
+    """Whether review file ``rel`` is byte for byte the base's (both read confined)."""
+    try:
+        ours = read_inside(root, rel, MAX_ENTRY_BYTES)
+        return ours is not None and ours == read_inside(base_root, rel, MAX_ENTRY_BYTES)
+    except (ConfinementError, OSError):
+        return False
 
 
 class _Reviewer:

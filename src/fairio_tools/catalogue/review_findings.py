@@ -33,6 +33,13 @@ RULES = {
     "CAT050": "overwrites a different material",
     "CAT051": "material removed",
     "CAT052": "material would leave the catalogue",
+    "CAT060": "review file is not a review",
+    "CAT061": "ORCID iD invalid",
+    "CAT062": "review filed under another reviewer's ORCID iD",
+    "CAT063": "reviewed material does not exist",
+    "CAT064": "second review of one version by one reviewer",
+    "CAT065": "review by an author of the material",
+    "CAT066": "scores not on the published criteria",
 }
 """Every rule the review applies; codes are stable so curators can refer to them."""
 

@@ -30,6 +30,14 @@ from fairio_tools.cli.output import write_json, write_text_atomic
     "and materials that would leave the catalogue, show problems it already had as "
     "information, and without FILES check what differs from it.",
 )
+@click.option(
+    "--reviews",
+    "reviews",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The peer-review folder (<material-id>/<orcid>.yml) [default: reviews/ beside a "
+    "catalogue folder, when there is one]; with --base, the files that differ from the "
+    "base's are checked.",
+)
 @options.json_output
 @options.option(
     "--markdown",
@@ -41,6 +49,7 @@ def command(
     files: tuple[Path, ...],
     directory: Path,
     base: Path | None,
+    reviews: Path | None,
     json_path: Path | None,
     markdown_path: Path | None,
 ) -> None:
@@ -54,7 +63,12 @@ def command(
     from fairio_tools.catalogue.review import review_catalogue
     from fairio_tools.catalogue.review_comment import review_markdown
 
-    review = review_catalogue(directory, files, base)
+    if reviews is None and (directory.parent / "reviews").is_dir() and directory.is_dir():
+        reviews = directory.parent / "reviews"
+    base_reviews = None
+    if base is not None and reviews is not None:
+        base_reviews = base.parent / "reviews" if base.is_dir() else None
+    review = review_catalogue(directory, files, base, reviews, base_reviews)
     write_json(review.to_dict(), json_path)
     if markdown_path is not None:
         write_text_atomic(markdown_path, review_markdown(review))
