@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from fairio_tools.catalogue.model import Entry
+from fairio_tools.links.history import read_history
 from fairio_tools.links.issue import MARKER, curator_issue
 from fairio_tools.links.state import RunOutcome, UrlState
 from fairio_tools.links.status import LinkResult, LinkStatus
@@ -42,7 +43,7 @@ def _run(farm, directory, tmp_path, name):
     result = run_fairio(
         "links", "check", "--catalogue", directory, "--state", tmp_path / "state.jsonl",
         "--allow-network", "127.0.0.0/8", "--timeout", "2", "--deprecate-after", "2",
-        "--issue", tmp_path / name,
+        "--issue", tmp_path / name, "--history", tmp_path / "history.jsonl",
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr
     return json.loads((tmp_path / name).read_text())
@@ -80,6 +81,8 @@ def test_second_run_reports_dead_changed_recovered_deprecated_and_unfinished(far
     assert "None." in _section(body, "Recovered")
     assert body.index("## Since the last run") < body.index("## Full report")
     assert second["title"] == "Link health of the training catalogue"
+    runs = read_history(tmp_path / "history.jsonl")  # one run a day: the same day replaces
+    assert len(runs) == 1 and runs[0].checked == 4 and runs[0].counts["rate-limited"] == 1
     assert second["label"] == "link-health"
 
 

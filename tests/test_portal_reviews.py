@@ -4,6 +4,7 @@ reviewer pages, and an invalid review file stopping the build."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -12,6 +13,7 @@ import rdflib
 import yaml
 
 from fairio_tools.errors import InputError
+from fairio_tools.links.history import Run, add_run, read_history
 from fairio_tools.links.state import UrlState
 from fairio_tools.portal.site import PortalSources, generated_pages
 
@@ -52,8 +54,10 @@ def _sources(tmp_path, reviews: dict) -> PortalSources:
     state = tmp_path / "links.jsonl"
     dead = UrlState("https://example.org/omero", "broken", "2026-02-02", failures=1)
     state.write_text(dead.to_line() + "\n")
-    return PortalSources(catalogue, tmp_path / "tools", tmp_path / "workflows", state, root,
-                         "https://github.com/example/portal/discussions")  # fmt: skip
+    return PortalSources(
+        catalogue, tmp_path / "tools", tmp_path / "workflows", state, reviews=root,
+        discussions="https://github.com/example/portal/discussions",
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -135,3 +139,35 @@ def test_a_self_review_stops_the_build(tmp_path):
     reviews = {("napari-course", REVIEWER): _review("Lovelace, Ada", REVIEWER, "Mine.")}
     with pytest.raises(InputError, match="CAT065"):
         generated_pages(_sources(tmp_path, reviews))
+
+
+def test_curator_dashboard(tmp_path):
+    reviews = {("napari-course", REVIEWER): _review("Josiah Carberry", REVIEWER, "Good.")}
+    sources = _sources(tmp_path, reviews)
+    history = tmp_path / "history.jsonl"
+    add_run(history, Run("2026-02-02", {"ok": 3}))
+    add_run(history, Run("2026-02-09", {"ok": 1, "broken": 1, "gone": 1, "not-checked": 1}))
+    sources = dataclasses.replace(sources, links_history=history)
+    page = generated_pages(sources)["curation/dashboard.md"]
+    sections = dict(
+        re.findall(r"<h2>([^<(]+?)(?: \([^<]*\))?</h2>(.*?)(?=<h2>|$)", page.body, re.S)
+    )
+    # the rules applied to the whole catalogue: two materials give no licence (CAT031)
+    assert "CAT031" in sections["Open problems by rule"]
+    assert "Image analysis glossary" in sections["Without licence"]
+    assert "Segmenting nuclei" not in sections["Without licence"]
+    assert sections["Without level"].count("<li>") == 3
+    assert "Segmenting nuclei with napari</a></td><td>1<" in sections["Reviews per material"]
+    trend = sections["Link health between runs"]
+    assert "<td>2026-02-09</td><td>4</td><td>2</td><td>+2</td><td>1</td>" in trend
+
+
+def test_history_keeps_one_run_per_date_and_refuses_garbage(tmp_path):
+    path = tmp_path / "history.jsonl"
+    add_run(path, Run("2026-02-02", {"ok": 3}))
+    add_run(path, Run("2026-02-02", {"ok": 2, "broken": 1}))  # the same day, run again
+    (run,) = read_history(path)
+    assert (run.checked, run.failing) == (3, 1)
+    path.write_text('{"date": "yesterday", "counts": {}}\n')
+    with pytest.raises(InputError, match="line 1"):
+        read_history(path)

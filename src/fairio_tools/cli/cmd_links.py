@@ -95,6 +95,13 @@ def group() -> None:
 )
 @options.aliased("--report", dest="markdown_path")
 @options.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also add this run's counts by status to this history file (one JSON line per run; "
+    "the curator dashboard shows the trends).",
+)
+@options.option(
     "--issue",
     "issue_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -114,6 +121,7 @@ def check_command(
     doi_resolver: str,
     json_path: Path | None,
     markdown_path: Path | None,
+    history_path: Path | None,
     issue_path: Path | None,
 ) -> None:
     """Check every link of the catalogue (DOIs through the resolver): classify it, detect
@@ -163,6 +171,13 @@ def check_command(
     if markdown_path is not None:
         report = curator_report(outcome.state, catalogue.entries, doi_resolver=doi_resolver)
         write_text_atomic(markdown_path, report)
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[str(result.status)] = counts.get(str(result.status), 0) + 1
+    if history_path is not None:
+        from fairio_tools.links.history import Run, add_run
+
+        add_run(history_path, Run(today, counts))
     if issue_path is not None:
         from fairio_tools.links.issue import curator_issue
 
@@ -170,9 +185,6 @@ def check_command(
                               today=today, doi_resolver=doi_resolver)  # fmt: skip
         write_json(issue, issue_path)
     deprecated = deprecated_entry_ids(catalogue.entries, outcome.state, doi_resolver)
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[str(result.status)] = counts.get(str(result.status), 0) + 1
     write_json(
         {
             "checked": len(results),

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from fairio_tools.catalogue.model import Entry
 from fairio_tools.catalogue.peer_review import PeerReview, check_reviews
+from fairio_tools.catalogue.review import review_catalogue
 from fairio_tools.catalogue.store import load_catalogue
 from fairio_tools.errors import InputError
 from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
+from fairio_tools.links.history import read_history
 from fairio_tools.links.state import UrlState, read_state
-from fairio_tools.portal import galaxy_pages, html, materials, review_pages
+from fairio_tools.portal import dashboard, galaxy_pages, html, materials, review_pages
 from fairio_tools.portal.html import GeneratedPage
 
 
@@ -29,6 +31,8 @@ class PortalSources:
     links_state: Path
     """The link-health state (``fairio links check --state``); missing means no checks yet."""
     reviews: Path | None = None
+    links_history: Path | None = None
+    """One line per link-health run (``fairio links check --history``): the dashboard's trends."""
     """The peer-review folder (``<material-id>/<orcid>.yml``); missing means no reviews."""
     discussions: str | None = None
     """The repository's discussions, where material pages send endorsements."""
@@ -42,6 +46,7 @@ class PortalSources:
             workflows=root / settings.get("workflows", "workflows"),
             links_state=root / settings.get("links_state", "portal/links-state.jsonl"),
             reviews=root / settings.get("reviews", "portal/reviews"),
+            links_history=root / settings.get("links_history", "portal/links-history.jsonl"),
             discussions=settings.get("discussions"),
         )
 
@@ -101,6 +106,10 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
         materials.catalogue_pages(entries, related, deprecated, extras, review_pages.MARK_LABELS)
     )
     pages.update(review_pages.reviewer_pages(entries, reviews))
+    history = read_history(sources.links_history) if sources.links_history else []
+    pages[dashboard.PATH] = dashboard.dashboard_page(
+        entries, review_catalogue(sources.catalogue), deprecated, reviews, history
+    )
     return pages
 
 
