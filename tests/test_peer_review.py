@@ -156,3 +156,15 @@ def test_with_a_base_only_changed_review_files_are_checked(portal, tmp_path):
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert [e["id"] for e in report["entries"]] == [f"omero-slides/{OTHER}.yml"]
+
+
+def test_review_files_given_as_files_are_checked_alone(portal, tmp_path):
+    catalogue, root = portal
+    write(root, "napari-course", AUTHOR, review(AUTHOR, "Ada Lovelace"))
+    write(root, "omero-slides", REVIEWER, review(scores={"accuracy": 5}))
+    chosen = root / "omero-slides" / f"{REVIEWER}.yml"
+    result = run_fairio("catalogue", "check", chosen, "--catalogue", catalogue)
+    assert result.returncode == 1, result.stderr
+    (entry,) = json.loads(result.stdout)["entries"]
+    assert entry["id"] == f"omero-slides/{REVIEWER}.yml"
+    assert [f["code"] for f in entry["findings"]] == ["CAT066"]

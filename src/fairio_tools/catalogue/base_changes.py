@@ -28,7 +28,8 @@ IMPORTER_DUPLICATE = re.compile(r"^(uuid|doi): (\S+) duplicates entry (\S+)$")
 
 def same_material(old: Record, new: Record) -> bool:
     """Whether ``new`` is a version of ``old``: a shared DOI, record or URL, or a similar
-    title. Records too broken to tell (no title, no links) count as the same."""
+    title (a shared author is not enough: authors make many materials). Records too broken
+    to tell (no title, no links) count as the same."""
     a, b = old.material, new.material
     if not (a.name or a.urls or a.doi) or not (b.name or b.urls or b.doi):
         return True

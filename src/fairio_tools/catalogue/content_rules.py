@@ -18,7 +18,7 @@ TEXT_FIELDS = (
     "license", "language", "file_formats", "event", "related_tools",
 )  # fmt: skip
 BOT = re.compile(
-    r"(?:\[bot\]|[-_ ]bot)$|^(?:dependabot|renovate|github-actions|pre-commit-ci|"
+    r"(?:\[bot\]|[-_]bot)$|^(?:dependabot|renovate|github-actions|pre-commit-ci|"
     r"allcontributors|codecov|greenkeeper|snyk|imgbot|mergify|web-flow|copilot)\b",
     re.IGNORECASE,
 )

@@ -131,15 +131,17 @@ def review_catalogue(
     catalogue = Path(catalogue)
     head = read_snapshot(catalogue)
     previous = read_snapshot(Path(base)) if base is not None else None
-    files = list(files)
+    files = [Path(f) for f in files]
+    chosen_reviews = {f for f in files if reviews is not None and _in_reviews(Path(reviews), f)}
+    files = [f for f in files if f not in chosen_reviews]
     if files and not head.is_folder:
         raise InputError(
             "entry files are checked in a catalogue folder",
             path=catalogue,
             hint="give the training file alone to check its changed records",
         )
-    if files:
-        targets = [head.add_file(_entry_of(catalogue, Path(f))).id for f in files]
+    if files or chosen_reviews:
+        targets = [head.add_file(_entry_of(catalogue, f)).id for f in files]
     elif previous is not None:
         targets = [i for i, r in head.records.items() if _changed(r, previous)]
     else:
@@ -162,21 +164,35 @@ def review_catalogue(
         for path, entry_id, name, findings in left_the_catalogue(head, previous):
             entries.append(EntryReview(path, name, findings, entry_id))
     if reviews is not None:
-        entries += _review_files(head, Path(reviews), base_reviews)
+        entries += _review_files(head, Path(reviews), base_reviews, chosen_reviews)
     return Review(catalogue, entries, Path(base) if base is not None else None)
 
 
-def _review_files(head: Snapshot, root: Path, base_root: Path | None) -> list[EntryReview]:
-    """The findings for each peer-review file that is not valid (changed ones, with a base)."""
+def _in_reviews(root: Path, path: Path) -> bool:
+    """Whether ``path`` names a file ``<material>/<orcid>.yml`` of the reviews folder."""
+    return os.path.abspath(path.parent.parent) == os.path.abspath(root)
+
+
+def _review_files(
+    head: Snapshot, root: Path, base_root: Path | None, chosen: set[Path]
+) -> list[EntryReview]:
+    """The findings for each peer-review file that is not valid: the ``chosen`` ones, else
+    those that differ from the base's, else all."""
     materials = {i: r.normalised for i, r in head.records.items() if r.valid}
     only = None
-    if base_root is not None:
+    if chosen:
+        only = {f.path for f in review_files(root) if any(_same_path(f.path, c) for c in chosen)}
+    elif base_root is not None:
         only = {f.path for f in review_files(root) if not _same_file(root, Path(base_root), f.rel)}
     checked = check_reviews(root, materials, only)
     return [
         EntryReview(path, "peer review", findings, path.relative_to(root).as_posix())
         for path, findings in sorted(checked.findings.items())
     ]
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _same_file(root: Path, base_root: Path, rel: str) -> bool:
