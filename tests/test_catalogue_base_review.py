@@ -12,6 +12,7 @@ import shutil
 import pytest
 import yaml
 
+from fairio_tools.catalogue.content_rules import check_content
 from fairio_tools.catalogue.review import review_catalogue
 from fairio_tools.catalogue.review_comment import review_markdown
 from tests.catalogue_replay import CASES, Base, build, check_arguments, tally
@@ -133,3 +134,32 @@ def test_no_change_against_the_base_checks_nothing_and_passes(base):
     result = run_fairio("catalogue", "check", "--catalogue", made.folder, "--base", made.folder)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["checked"] == 0
+
+
+def test_content_rules_on_the_whole_real_sample_flag_only_its_bot_author(shared_data, tmp_path):
+    """The real catalogue holds one entry credited to ``dependabot[bot]``, and no placeholder
+    or one-word generic title: the rules must find exactly that."""
+    made = Base.make(tmp_path, shared_data / "catalogue" / "nfdi4bioimage-training-sample.yml")
+    review = review_catalogue(made.folder)
+    content = [(e.entry_id, f.code, f.field) for e in review.entries for f in e.findings
+               if f.code in {"CAT004", "CAT005", "CAT006"}]  # fmt: skip
+    assert content == [("qupath-workshop", "CAT005", "authors[1]")]
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"authors": [{"name": "renovate-bot"}]}, "CAT005"),
+        ({"authors": [{"name": "github-actions"}]}, "CAT005"),
+        ({"authors": [{"name": "Jan Bot"}, {"name": "Ann Talbot"}]}, None),
+        ({"description": "Lorem ipsum dolor sit amet."}, "CAT004"),
+        ({"urls": ["https://example.org/xxx"]}, "CAT004"),
+        ({"event": {"date": "TBD"}}, "CAT004"),
+        ({"description": "Sizes XXL and todolist apps are fine."}, None),
+        ({"name": "Slides"}, "CAT006"),
+        ({"name": "Napari"}, None),
+    ],
+)
+def test_content_rules(change, code):
+    data = {"name": "Segmenting organoids", "urls": ["https://example.org/a"]} | change
+    assert [f.code for f in check_content(data)] == ([code] if code else [])
