@@ -163,3 +163,19 @@ def test_content_rules_on_the_whole_real_sample_flag_only_its_bot_author(shared_
 def test_content_rules(change, code):
     data = {"name": "Segmenting organoids", "urls": ["https://example.org/a"]} | change
     assert [f.code for f in check_content(data)] == ([code] if code else [])
+
+
+def test_a_dropped_record_with_a_hostile_name_stays_inert_in_the_comment(base, tmp_path):
+    made, _ = base
+    hostile = "<img src=x onerror=alert(1)> @maintainers [x](javascript:alert(1)) #1 \u202e"
+    records = [*made.records, {"name": hostile, "type": ["Tutorial"]}]  # no url: dropped
+    head = tmp_path / "head.yml"
+    head.write_text(yaml.safe_dump({"resources": records}, allow_unicode=True))
+    review = review_catalogue(head, base=made.file)
+    (entry,) = review.entries
+    assert [f.code for f in entry.findings] == ["CAT052"]
+    markdown = review_markdown(review, max_chars=3000)
+    assert len(markdown) <= 3000
+    assert not re.search(r"(?<!\\)[<&]", markdown.split("\n", 1)[1])
+    assert "@maintainers" not in markdown and "\u202e" not in markdown
+    assert "](javascript" not in markdown
