@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fairio_tools.addresses import host_name_problem
 from fairio_tools.links.check import CheckSettings, run_check
-from fairio_tools.links.guard import AddressPolicy, host_name_problem
+from fairio_tools.links.guard import AddressPolicy
 from fairio_tools.links.status import LinkStatus
 from tests.linkfarm import FarmProcess
 

@@ -18,9 +18,17 @@ from urllib.parse import urlsplit
 from fairio_tools.errors import FairioError
 
 MODULES: dict[str, tuple[str, ...]] = {
-    "portal": ("mkdocs", "material", "pymdownx", "docutils", "galaxy.tool_util", "aiohttp"),
+    "portal": (
+        "mkdocs",
+        "material",
+        "pymdownx",
+        "docutils",
+        "galaxy.tool_util",
+        "aiohttp",
+        "rapidfuzz",
+    ),
     "links": ("aiohttp",),
-    "catalogue": ("dalia_dif", "rapidfuzz", "aiohttp"),
+    "catalogue": ("dalia_dif", "rapidfuzz"),
     "galaxy": ("requests",),
     "distributed": ("distributed",),
     "s3": ("s3fs",),

@@ -110,7 +110,7 @@ def parse_yaml(text: str | bytes, path: str | Path) -> Any:
         return yaml.load(text, Loader=_Loader)  # _Loader is a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or getattr(error, "reason", None) or error
         problem = " ".join(str(problem).split())  # one line, whatever the parser wrote
         raise InputError(f"invalid YAML{where}: {problem}", path=path) from None

@@ -2,7 +2,7 @@
 // Data: window.fairioCatalogue (assets/catalogue-index.js, generated at build time).
 // Ranking: every query word must match somewhere; matches in the name weigh most, then
 // tags, type, authors and the description; whole words beat prefixes. Facets (type, level,
-// licence, tag) combine with AND across facets and OR within one, and their counts show
+// licence, tag, curation: community reviewed, persistently available) combine with AND across facets and OR within one, and their counts show
 // what each choice would give. Deprecated materials (every link dead, "x" in the index)
 // are left out unless "Include deprecated" is ticked. State lives in the URL
 // (?q=...&type=...&deprecated=1), so links work.
@@ -17,6 +17,8 @@
     { key: "level", field: "l", title: "Level", label: function (v) { return data.levels[v] || v; } },
     { key: "license", field: "c", title: "Licence", label: function (v) { return v; } },
     { key: "tag", field: "g", title: "Tag", label: function (v) { return v; } },
+    { key: "curation", field: "q", title: "Curation",
+      label: function (v) { return (data.marks || {})[v] || v; } },
   ];
   var TAGS_SHOWN = 15;
   var PAGE = 50;

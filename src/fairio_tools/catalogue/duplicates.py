@@ -49,7 +49,7 @@ class Material:
             surnames=frozenset(_surnames(authors if isinstance(authors, list) else [])),
         )
 
-    def keys(self) -> list[tuple[int, str, str, str]]:
+    def identifier_keys(self) -> list[tuple[int, str, str, str]]:
         """(priority, field, key, what) for every identifier; lower priority wins."""
         keys = []
         if self.uuid:
@@ -82,47 +82,84 @@ def _record_keys(field: str, text: str) -> list[tuple[int, str, str, str]]:
 
 
 class DuplicateIndex:
-    """Every material of a catalogue, indexed by identifier and by normalised title."""
+    """Every material of a catalogue, indexed by identifier and by normalised title.
+
+    Materials that share an identifier, directly or through another one, form a cluster:
+    four entries with one link are one cluster, reported once, not six pairs.
+    """
 
     def __init__(self, materials: list[Material]) -> None:
         self.materials = materials
         self.by_key: dict[str, list[Material]] = defaultdict(list)
         for material in materials:
-            for key in {key for _, _, key, _ in material.keys()}:  # noqa: SIM118
+            for key in {key for _, _, key, _ in material.identifier_keys()}:
                 self.by_key[key].append(material)
         self.titles = [normalise_title(m.name) for m in materials]
+        self._root = {m.id: m.id for m in materials}
+        for members in self.by_key.values():
+            for other in members[1:]:
+                self._join(members[0].id, other.id)
+        self._clusters: dict[str, list[Material]] = defaultdict(list)
+        for material in sorted(materials, key=lambda m: m.id):
+            self._clusters[self._find(material.id)].append(material)
 
-    def findings_for(self, material: Material) -> list[ReviewFinding]:
-        """One finding per other entry that duplicates ``material``, strongest reason first."""
-        found: dict[str, ReviewFinding] = {}
-        for priority, field, key, what in sorted(material.keys()):
-            for other in self.by_key.get(key, ()):
-                if other.id == material.id or other.id in found:
-                    continue
-                found[other.id] = error(
-                    CODES[priority], field, f"{what} is already in the catalogue as "
-                    f"`{other.id}` ({_short(other.name)})",
-                    f"update `{other.id}` instead of adding a new entry, or remove this one",
-                )  # fmt: skip
+    def _find(self, entry_id: str) -> str:
+        while self._root[entry_id] != entry_id:
+            self._root[entry_id] = self._root[self._root[entry_id]]
+            entry_id = self._root[entry_id]
+        return entry_id
+
+    def _join(self, a: str, b: str) -> None:
+        self._root[self._find(a)] = self._find(b)
+
+    def cluster(self, material: Material) -> list[Material]:
+        """Every material sharing an identifier with ``material`` (transitively), by id."""
+        return self._clusters[self._find(material.id)]
+
+    def cluster_finding(self, material: Material) -> ReviewFinding | None:
+        """One error naming every other member of ``material``'s cluster, strongest reason."""
+        others = [m for m in self.cluster(material) if m.id != material.id]
+        if not others:
+            return None
+        ids = {m.id for m in others}
+        shared = [
+            (priority, field, what)
+            for priority, field, key, what in material.identifier_keys()
+            if any(m.id in ids for m in self.by_key.get(key, ()))
+        ]
+        priority, field, what = min(shared) if shared else (3, "", "an identifier")
+        names = ", ".join(f"`{m.id}` ({_short(m.name)})" for m in others)
+        return error(
+            CODES[priority], field, f"{what} is already in the catalogue: same material as "
+            f"{names}", "keep one entry per material: update the existing entry instead of "
+            "adding one, or remove the copies",
+        )  # fmt: skip
+
+    def similar_titles(self, material: Material, exclude: set[str]) -> ReviewFinding | None:
+        """One warning naming the entries with a near-identical title and a shared author."""
         title = normalise_title(material.name)
         if not title:
-            return list(found.values())
+            return None
+        similar = []
         for _, score, position in process.extract(
             title, self.titles, scorer=fuzz.ratio, score_cutoff=TITLE_SIMILARITY, limit=None
         ):
             other = self.materials[position]
-            if other.id == material.id or other.id in found:
+            if other.id == material.id or other.id in exclude:
                 continue
             shared = material.surnames & other.surnames
             anonymous = not material.surnames or not other.surnames
             if shared or (anonymous and score == 100):
-                who = f"shared authors: {', '.join(sorted(shared)[:3])}" if shared else ""
-                found[other.id] = warning(
-                    "CAT044", "name", f"title is near-identical to `{other.id}` "
-                    f"({_short(other.name)}; {score:.0f}% similar{'; ' + who if who else ''})",
-                    "if it is a new version of the same material, update that entry instead",
-                )  # fmt: skip
-        return list(found.values())
+                who = f"; shared authors: {', '.join(sorted(shared)[:3])}" if shared else ""
+                similar.append((other.id, f"`{other.id}` ({_short(other.name)}; "
+                                          f"{score:.0f}% similar{who})"))  # fmt: skip
+        if not similar:
+            return None
+        return warning(
+            "CAT044", "name", "title is near-identical to "
+            + ", ".join(text for _, text in sorted(similar)),
+            "if it is a new version of the same material, update that entry instead",
+        )  # fmt: skip
 
 
 def normalise_title(title: str) -> str:

@@ -30,6 +30,8 @@ class Rejection:
     index: int
     name: str | None
     reasons: tuple[str, ...]
+    uuid: str | None = None
+    """The record's own uuid, if it gives one (what matches it with another version)."""
 
 
 @dataclass

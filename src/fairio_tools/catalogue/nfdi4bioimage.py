@@ -97,7 +97,7 @@ def _import_record(
         return
     name = record.get("name")
     if not isinstance(name, str) or not name.strip():
-        result.rejected.append(Rejection(index, None, ("no name",)))
+        result.rejected.append(Rejection(index, None, ("no name",), _own_uuid(record)))
         return
     entry_id = unique_slug(name, record.get("uuid"), used_ids)
     changes: list[Change] = []
@@ -113,7 +113,7 @@ def _import_record(
         if not problems and data.get(key) and (key, data[key].lower()) in seen:
             problems.append(f"{key}: {data[key]} duplicates entry {seen[(key, data[key].lower())]}")
     if problems:
-        result.rejected.append(Rejection(index, name.strip(), tuple(problems)))
+        result.rejected.append(Rejection(index, name.strip(), tuple(problems), _own_uuid(record)))
         return
     for key in ("uuid", "doi"):
         if data.get(key):
@@ -121,6 +121,11 @@ def _import_record(
     used_ids.add(entry_id)
     result.entries.append(Entry.from_dict(entry_id, data))
     result.changes += changes
+
+
+def _own_uuid(record: dict) -> str | None:
+    value = record.get("uuid")
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _normalise(record: dict, tag_spellings: dict[str, str], change, problems) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """Review catalogue submissions the way a curator would, before they become visible.
 
 ``review_catalogue`` checks the entries a pull request adds or changes (or every entry) for
-schema validity (the one schema in ``schema.json``), URL policy, DOI syntax, SPDX licence and
-duplicates of any other entry of the catalogue. The result renders as a Markdown review comment
-and as JSON.
+schema validity (the one schema in ``schema.json``), URL policy, DOI syntax, SPDX licence,
+placeholder text, bot authors, generic titles and duplicates of any other entry of the
+catalogue. Given the base branch's catalogue it also names what the change does to existing
+materials (overwritten by a different material, removed, no longer valid so they would leave
+the catalogue), and shows problems the base already had as information, never as errors.
+The result renders as a Markdown review comment and as JSON.
 """
 
 from __future__ import annotations
@@ -15,25 +18,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fairio_tools.catalogue.duplicates import DuplicateIndex, Material
-from fairio_tools.catalogue.model import Finding, normalise_yaml_values
-from fairio_tools.catalogue.review_findings import ReviewFinding, error
-from fairio_tools.catalogue.store import ReadBudget, entry_files, entry_from_data, read_entry_data
+from fairio_tools.catalogue.base_changes import (
+    changes_against_base,
+    left_the_catalogue,
+)
+from fairio_tools.catalogue.content_rules import check_content
+from fairio_tools.catalogue.duplicates import DuplicateIndex
+from fairio_tools.catalogue.model import Finding
+from fairio_tools.catalogue.peer_review import check_reviews, review_files
+from fairio_tools.catalogue.review_findings import ReviewFinding, as_info, error
+from fairio_tools.catalogue.snapshot import Record, Snapshot, read_snapshot
+from fairio_tools.catalogue.store import MAX_ENTRY_BYTES
 from fairio_tools.catalogue.url_policy import check_license, check_urls_and_doi
+from fairio_tools.confined import ConfinementError, read_inside
 from fairio_tools.errors import InputError
 
 
 @dataclass
 class EntryReview:
-    """The findings for one entry file."""
+    """The findings for one entry (a file of a folder, or a record of a training file)."""
 
     path: Path
     name: str
     findings: list[ReviewFinding] = field(default_factory=list)
+    id: str = ""
 
     @property
     def entry_id(self) -> str:
-        return self.path.stem
+        return self.id or self.path.stem
+
+    @property
+    def label(self) -> str:
+        """The file, and the record's id when the file holds many."""
+        stem = self.path.name.removesuffix(".yml").removesuffix(".yaml")
+        if stem == self.entry_id or self.entry_id.endswith(f"/{self.path.name}"):
+            return self.entry_id if "/" in self.entry_id else self.path.name
+        return f"{self.path.name}: {self.entry_id}"
 
     @property
     def errors(self) -> list[ReviewFinding]:
@@ -42,6 +62,10 @@ class EntryReview:
     @property
     def warnings(self) -> list[ReviewFinding]:
         return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def infos(self) -> list[ReviewFinding]:
+        return [f for f in self.findings if f.severity == "info"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,10 +78,11 @@ class EntryReview:
 
 @dataclass
 class Review:
-    """The review of a set of entry files against a catalogue."""
+    """The review of a set of entries against a catalogue (and its base, when given)."""
 
     catalogue: Path
     entries: list[EntryReview]
+    base: Path | None = None
 
     @property
     def error_count(self) -> int:
@@ -68,38 +93,160 @@ class Review:
         return sum(len(e.warnings) for e in self.entries)
 
     @property
+    def info_count(self) -> int:
+        return sum(len(e.infos) for e in self.entries)
+
+    @property
     def ok(self) -> bool:
         return self.error_count == 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "catalogue": str(self.catalogue),
+            "base": str(self.base) if self.base else None,
             "checked": len(self.entries),
             "errors": self.error_count,
             "warnings": self.warning_count,
+            "infos": self.info_count,
             "entries": [e.to_dict() for e in self.entries],
         }
 
 
-def review_catalogue(catalogue: Path, files: Iterable[Path] = ()) -> Review:
-    """Review ``files`` (default: every entry of ``catalogue``) against the whole catalogue.
+def review_catalogue(
+    catalogue: Path,
+    files: Iterable[Path] = (),
+    base: Path | None = None,
+    reviews: Path | None = None,
+    base_reviews: Path | None = None,
+) -> Review:
+    """Review ``files`` of the ``catalogue`` folder (default: every entry, or with ``base``
+    every entry that differs from it) against the whole catalogue.
 
-    Each file must be in the catalogue folder itself; every file is read once, without
-    leaving the folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`).
+    ``catalogue`` and ``base`` are catalogue folders or NFDI4BIOIMAGE training files. Each
+    file must be in the catalogue folder itself; every file is read once, without leaving the
+    folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`). ``reviews`` is the
+    peer-review folder (``<material-id>/<orcid>.yml``): its files are checked too (with
+    ``base_reviews``, those that differ from the base's).
     """
     catalogue = Path(catalogue)
-    every = entry_files(catalogue)
-    files = [_entry_of(catalogue, Path(f)) for f in files] or every
-    checked = {path.name for path in files}
-    others = [path for path in every if path.name not in checked]
-    budget = ReadBudget(catalogue)
-    read = {path: read_entry_data(catalogue, path.name, budget) for path in [*files, *others]}
-    materials = {path: Material.from_data(path.stem, _normalised(data)) for path, (data, _)
-                 in read.items()}  # fmt: skip
-    index = DuplicateIndex(list(materials.values()))
-    return Review(
-        catalogue, [_review_entry(path, *read[path], materials[path], index) for path in files]
-    )
+    head = read_snapshot(catalogue)
+    previous = read_snapshot(Path(base)) if base is not None else None
+    files = [Path(f) for f in files]
+    chosen_reviews = {f for f in files if reviews is not None and _in_reviews(Path(reviews), f)}
+    files = [f for f in files if f not in chosen_reviews]
+    if files and not head.is_folder:
+        raise InputError(
+            "entry files are checked in a catalogue folder",
+            path=catalogue,
+            hint="give the training file alone to check its changed records",
+        )
+    if files or chosen_reviews:
+        targets = [head.add_file(_entry_of(catalogue, f)).id for f in files]
+    elif previous is not None:
+        targets = [i for i, r in head.records.items() if _changed(r, previous)]
+    else:
+        targets = list(head.records)
+    reviewer = _Reviewer(head, targets)
+    before = _Reviewer(previous, []) if previous is not None else None
+    entries = []
+    for entry_id in targets:
+        record = head.records[entry_id]
+        findings = reviewer.findings(record)
+        if previous is not None and before is not None:
+            old = previous.counterpart(record)
+            if old is not None:
+                known = {_key(f) for f in before.findings(old, report_cluster=True)}
+                findings = [as_info(f) if _key(f) in known else f for f in findings]
+            findings = changes_against_base(record, head, previous) + findings
+        findings.sort(key=lambda f: (_severity_rank(f), _field_order(f.field), f.code))
+        entries.append(EntryReview(record.path, record.material.name, findings, record.id))
+    if previous is not None:
+        for path, entry_id, name, findings in left_the_catalogue(head, previous):
+            entries.append(EntryReview(path, name, findings, entry_id))
+    if reviews is not None:
+        entries += _review_files(head, Path(reviews), base_reviews, chosen_reviews)
+    return Review(catalogue, entries, Path(base) if base is not None else None)
+
+
+def _in_reviews(root: Path, path: Path) -> bool:
+    """Whether ``path`` names a file ``<material>/<orcid>.yml`` of the reviews folder."""
+    return os.path.abspath(path.parent.parent) == os.path.abspath(root)
+
+
+def _review_files(
+    head: Snapshot, root: Path, base_root: Path | None, chosen: set[Path]
+) -> list[EntryReview]:
+    """The findings for each peer-review file that is not valid: the ``chosen`` ones, else
+    those that differ from the base's, else all."""
+    materials = {i: r.normalised for i, r in head.records.items() if r.valid}
+    only = None
+    if chosen:
+        only = {f.path for f in review_files(root) if any(_same_path(f.path, c) for c in chosen)}
+    elif base_root is not None:
+        only = {f.path for f in review_files(root) if not _same_file(root, Path(base_root), f.rel)}
+    checked = check_reviews(root, materials, only)
+    return [
+        EntryReview(path, "peer review", findings, path.relative_to(root).as_posix())
+        for path, findings in sorted(checked.findings.items())
+    ]
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _same_file(root: Path, base_root: Path, rel: str) -> bool:
+    """Whether review file ``rel`` is byte for byte the base's (both read confined)."""
+    try:
+        ours = read_inside(root, rel, MAX_ENTRY_BYTES)
+        return ours is not None and ours == read_inside(base_root, rel, MAX_ENTRY_BYTES)
+    except (ConfinementError, OSError):
+        return False
+
+
+class _Reviewer:
+    """The rules for one record of a snapshot, with duplicates reported once per cluster."""
+
+    def __init__(self, snapshot: Snapshot, targets: list[str]) -> None:
+        self.index = DuplicateIndex([r.material for r in snapshot.records.values()])
+        self.targets = set(targets)
+        self.titled: dict[str, set[str]] = {}
+
+    def findings(self, record: Record, report_cluster: bool = False) -> list[ReviewFinding]:
+        data = record.normalised
+        schema = [_from_schema(f) for f in record.schema_findings]
+        if not isinstance(data, dict):
+            return schema
+        precise = check_urls_and_doi(data) + check_license(data)
+        covered = {f.field for f in precise if f.severity == "error"}
+        found = [f for f in schema if f.field not in covered] + precise + check_content(data)
+        cluster = self.index.cluster(record.material)
+        reporter = next((m.id for m in cluster if m.id in self.targets), record.id)
+        if (report_cluster or reporter == record.id) and (
+            duplicate := self.index.cluster_finding(record.material)
+        ):
+            found.append(duplicate)
+        exclude = {m.id for m in cluster} | {
+            other for other, seen in self.titled.items() if record.id in seen
+        }
+        if similar := self.index.similar_titles(record.material, exclude):
+            found.append(similar)
+            self.titled[record.id] = set(re.findall(r"`([^`]+)` \(", similar.message))
+        return found
+
+
+def _changed(record: Record, base: Snapshot) -> bool:
+    old = base.counterpart(record)
+    return old is None or old.id != record.id or old.same_content_key != record.same_content_key
+
+
+def _key(finding: ReviewFinding) -> tuple[str, str, str]:
+    """What makes two findings the same problem (list positions do not count)."""
+    return (finding.code, re.sub(r"\[\d+\]", "[]", finding.field), finding.message)
+
+
+def _severity_rank(finding: ReviewFinding) -> int:
+    return ("error", "warning", "info").index(finding.severity)
 
 
 def _entry_of(catalogue: Path, path: Path) -> Path:
@@ -113,27 +260,6 @@ def _entry_of(catalogue: Path, path: Path) -> Path:
             hint="check entries of the catalogue given with --catalogue",
         )
     return path
-
-
-def _review_entry(
-    path: Path, data: Any, unreadable: Finding | None, material: Material, index: DuplicateIndex
-) -> EntryReview:
-    review = EntryReview(path, material.name)
-    _, schema_findings = entry_from_data(path.stem, data, unreadable)
-    data = _normalised(data)
-    if not isinstance(data, dict):
-        review.findings = [_from_schema(f) for f in schema_findings]
-        return review
-    precise = check_urls_and_doi(data) + check_license(data)
-    covered = {f.field for f in precise if f.severity == "error"}
-    review.findings = [_from_schema(f) for f in schema_findings if f.field not in covered]
-    review.findings += precise + index.findings_for(material)
-    review.findings.sort(key=lambda f: (f.severity != "error", _field_order(f.field), f.code))
-    return review
-
-
-def _normalised(data: Any) -> Any:
-    return normalise_yaml_values(data) if isinstance(data, dict) else data
 
 
 def _from_schema(finding: Finding) -> ReviewFinding:

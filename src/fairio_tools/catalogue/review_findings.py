@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
+"""``info``: a problem the base branch already had; shown, never blocking."""
 
 RULES = {
     "CAT001": "entry does not match the catalogue schema",
     "CAT002": "file name is not a slug",
     "CAT003": "file is not readable YAML",
+    "CAT004": "placeholder text",
+    "CAT005": "bot account as author",
+    "CAT006": "title is a single generic word",
     "CAT010": "URL is not https",
     "CAT011": "URL scheme not allowed",
     "CAT012": "link shortener",
@@ -26,6 +30,16 @@ RULES = {
     "CAT042": "same Zenodo/figshare record as another entry",
     "CAT043": "same uuid as another entry",
     "CAT044": "near-identical title and shared authors",
+    "CAT050": "overwrites a different material",
+    "CAT051": "material removed",
+    "CAT052": "material would leave the catalogue",
+    "CAT060": "review file is not a review",
+    "CAT061": "ORCID iD invalid",
+    "CAT062": "review filed under another reviewer's ORCID iD",
+    "CAT063": "reviewed material does not exist",
+    "CAT064": "second review of one version by one reviewer",
+    "CAT065": "review by an author of the material",
+    "CAT066": "scores not on the published criteria",
 }
 """Every rule the review applies; codes are stable so curators can refer to them."""
 
@@ -46,6 +60,11 @@ class ReviewFinding:
 
 def error(code: str, field: str, message: str, fix: str) -> ReviewFinding:
     return ReviewFinding(code, "error", field, message, fix)
+
+
+def as_info(finding: ReviewFinding) -> ReviewFinding:
+    """``finding`` as information: the base branch already had it."""
+    return ReviewFinding(finding.code, "info", finding.field, finding.message, finding.fix)
 
 
 def warning(code: str, field: str, message: str, fix: str) -> ReviewFinding:

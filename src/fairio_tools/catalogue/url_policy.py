@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from fairio_tools.addresses import host_name_problem
 from fairio_tools.catalogue import identifiers
 from fairio_tools.catalogue.model import spdx_ids
 from fairio_tools.catalogue.normalise import license_id, vocabulary_key
 from fairio_tools.catalogue.review_findings import ReviewFinding, error, warning
-from fairio_tools.links.guard import host_name_problem
 
 FORBIDDEN_SCHEMES = {
     "javascript": "runs code in the reader's browser",

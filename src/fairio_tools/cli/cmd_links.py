@@ -94,6 +94,20 @@ def group() -> None:
     help="Also write the curator report (Markdown) to this file.",
 )
 @options.aliased("--report", dest="markdown_path")
+@options.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also add this run's counts by status to this history file (one JSON line per run; "
+    "the curator dashboard shows the trends).",
+)
+@options.option(
+    "--issue",
+    "issue_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the curator issue (JSON: title, label, body with the changes since the "
+    "last run, and the news as lists) that the weekly workflow opens or updates.",
+)
 def check_command(
     directory: Path,
     state_path: Path,
@@ -107,6 +121,8 @@ def check_command(
     doi_resolver: str,
     json_path: Path | None,
     markdown_path: Path | None,
+    history_path: Path | None,
+    issue_path: Path | None,
 ) -> None:
     """Check every link of the catalogue (DOIs through the resolver): classify it, detect
     changed pages, count failing runs and deprecate dead links. Exit 1 when a link fails."""
@@ -155,10 +171,20 @@ def check_command(
     if markdown_path is not None:
         report = curator_report(outcome.state, catalogue.entries, doi_resolver=doi_resolver)
         write_text_atomic(markdown_path, report)
-    deprecated = deprecated_entry_ids(catalogue.entries, outcome.state, doi_resolver)
     counts: dict[str, int] = {}
     for result in results:
         counts[str(result.status)] = counts.get(str(result.status), 0) + 1
+    if history_path is not None:
+        from fairio_tools.links.history import Run, add_run
+
+        add_run(history_path, Run(today, counts))
+    if issue_path is not None:
+        from fairio_tools.links.issue import curator_issue
+
+        issue = curator_issue(outcome, results, catalogue.entries, previous=previous,
+                              today=today, doi_resolver=doi_resolver)  # fmt: skip
+        write_json(issue, issue_path)
+    deprecated = deprecated_entry_ids(catalogue.entries, outcome.state, doi_resolver)
     write_json(
         {
             "checked": len(results),

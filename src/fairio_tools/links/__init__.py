@@ -7,5 +7,7 @@
 - :mod:`~fairio_tools.links.content`: soft-404 detection and main-text fingerprints;
 - :mod:`~fairio_tools.links.state`: the committed state file, change dates, deprecation;
 - :mod:`~fairio_tools.links.catalogue_links` and :mod:`~fairio_tools.links.report`: from
-  catalogue entries to URLs, and back to a curator report.
+  catalogue entries to URLs, and back to a curator report;
+- :mod:`~fairio_tools.links.issue`: the weekly curator issue, the changes since the last run
+  first (new dead links, changed content, recovered, newly deprecated, not finished).
 """

@@ -81,6 +81,17 @@ class GeneratedPage:
         return f'<div class="fairio-page">\n<h1>{text(self.title)}</h1>\n{self.body}\n</div>\n'
 
 
+@dataclass(frozen=True)
+class MaterialExtras:
+    """What other parts of the portal add to a material's page: badges under its link,
+    sections before its JSON-LD, more JSON-LD blocks, and marks for the search's filter."""
+
+    badges: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    json_ld: tuple[str, ...] = ()
+    marks: tuple[str, ...] = ()
+
+
 def page(title: str, body: str, *, search: bool = False) -> GeneratedPage:
     """A generated page; ``search`` keeps it in the theme's search index."""
     return GeneratedPage(title, body, search)

@@ -16,7 +16,7 @@ from fairio_tools.catalogue.bioschemas import entry_to_jsonld, script_json
 from fairio_tools.catalogue.model import Entry, levels, resource_types
 from fairio_tools.catalogue.normalise import slugify
 from fairio_tools.portal import html
-from fairio_tools.portal.html import GeneratedPage
+from fairio_tools.portal.html import GeneratedPage, MaterialExtras
 
 SECTION = "catalogue"
 DESCRIPTION_IN_INDEX = 240
@@ -42,17 +42,24 @@ def catalogue_pages(
     entries: list[Entry],
     related_pages: dict[str, list[tuple[str, str]]] | None = None,
     deprecated: Mapping[str, str] | None = None,
+    extras: Mapping[str, MaterialExtras] | None = None,
+    mark_labels: Mapping[str, str] | None = None,
 ) -> dict[str, GeneratedPage | str]:
     """Every generated catalogue page and the search index, keyed by site path.
 
     ``related_pages`` maps an entry id to (site path, title) of tool/workflow pages;
-    ``deprecated`` maps the ids of materials whose links all died to the date they did.
+    ``deprecated`` maps the ids of materials whose links all died to the date they did;
+    ``extras`` adds badges, sections and JSON-LD to material pages, and marks (labelled by
+    ``mark_labels``) the search filters by.
     """
     entries = sorted(entries, key=lambda e: (e.name.casefold(), e.id))
     related_pages = related_pages or {}
     deprecated = deprecated or {}
+    extras = extras or {}
     pages: dict[str, GeneratedPage | str] = {
-        material_path(e.id): material_page(e, related_pages.get(e.id, []), deprecated.get(e.id))
+        material_path(e.id): material_page(
+            e, related_pages.get(e.id, []), deprecated.get(e.id), extras.get(e.id)
+        )
         for e in entries
     }
     facets = facet_groups(entries)
@@ -65,7 +72,10 @@ def catalogue_pages(
         "All materials", _material_list(entries, f"{SECTION}/all.md")
     )
     pages[f"{SECTION}/search.md"] = _search_page()
-    pages["assets/catalogue-index.js"] = search_index_script(entries, set(deprecated))
+    marks = {i: extra.marks for i, extra in extras.items() if extra.marks}
+    pages["assets/catalogue-index.js"] = search_index_script(
+        entries, set(deprecated), marks, mark_labels
+    )
     return pages
 
 
@@ -102,21 +112,26 @@ def facet_groups(entries: list[Entry]) -> dict[str, Facet]:
 
 
 def material_page(
-    entry: Entry, related: Iterable[tuple[str, str]] = (), deprecated_since: str | None = None
+    entry: Entry,
+    related: Iterable[tuple[str, str]] = (),
+    deprecated_since: str | None = None,
+    extras: MaterialExtras | None = None,
 ) -> GeneratedPage:
-    """One material: what it is, who made it, where to get it, plus its JSON-LD.
+    """One material: what it is, who made it, where to get it (its DOI first), plus its
+    JSON-LD.
 
     ``deprecated_since`` (a date) adds a banner: every link failed the link checks.
     """
     here = material_path(entry.id)
+    extras = extras or MaterialExtras()
     rows = [
+        ("DOI", html.external_link(entry.link, entry.doi) if entry.doi else ""),
         ("Type", _facet_links(here, "type", entry.type)),
         ("Level", _facet_links(here, "level", entry.levels) if entry.levels else ""),
         ("Licence", _facet_links(here, "license", [entry.license or ""])),
         ("Authors", ", ".join(_author(a) for a in entry.authors)),
         ("Language", html.text(", ".join(entry.language))),
         ("Published", html.text(entry.publication_date or "")),
-        ("DOI", html.external_link(entry.link, entry.doi) if entry.doi else ""),
         ("Audience", html.text(", ".join(entry.audience))),
         ("File formats", html.text(" ".join(entry.file_formats))),
         ("Event", html.text(", ".join(entry.event.values()))),
@@ -124,6 +139,7 @@ def material_page(
     body = [
         _deprecated_banner(deprecated_since) if deprecated_since else "",
         f'<p class="fairio-open">{html.external_link(entry.link, "Open the material")}</p>',
+        *extras.badges,
         html.paragraphs(entry.description) if entry.description else "",
         '<table class="fairio-facts"><tbody>',
         *(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows if value),
@@ -141,17 +157,26 @@ def material_page(
     if related:
         items = "".join(f"<li>{html.link(html.relative_url(here, p), t)}</li>" for p, t in related)
         body.append(f"<h2>Related tools and workflows</h2><ul>{items}</ul>")
+    body += extras.sections
     body.append(
         '<script type="application/ld+json">' + script_json(entry_to_jsonld(entry)) + "</script>"
     )
+    body += [f'<script type="application/ld+json">{block}</script>' for block in extras.json_ld]
     return html.page(entry.name, "\n".join(part for part in body if part))
 
 
-def search_index(entries: list[Entry], deprecated: Set[str] = frozenset()) -> dict:
+def search_index(
+    entries: list[Entry],
+    deprecated: Set[str] = frozenset(),
+    marks: Mapping[str, tuple[str, ...]] | None = None,
+    mark_labels: Mapping[str, str] | None = None,
+) -> dict:
     """The data the in-browser search ranks and filters: short keys keep it small.
 
-    Deprecated materials carry ``"x": 1``; the search leaves them out unless asked.
+    Deprecated materials carry ``"x": 1``; the search leaves them out unless asked. Marks
+    (``"q"``: community reviewed, persistently available) are the *Curation* filter.
     """
+    marks = marks or {}
     records = []
     for entry in sorted(entries, key=lambda e: (e.name.casefold(), e.id)):
         record = {"i": entry.id, "n": entry.name, "t": list(entry.type)}
@@ -170,17 +195,25 @@ def search_index(entries: list[Entry], deprecated: Set[str] = frozenset()) -> di
             record["y"] = entry.publication_date[:4]
         if entry.id in deprecated:
             record["x"] = 1
+        if marks.get(entry.id):
+            record["q"] = list(marks[entry.id])
         records.append(record)
     return {
         "types": {t.term: t.label for t in resource_types().values()},
         "levels": levels(),
+        "marks": dict(mark_labels or {}),
         "entries": records,
     }
 
 
-def search_index_script(entries: list[Entry], deprecated: Set[str] = frozenset()) -> str:
+def search_index_script(
+    entries: list[Entry],
+    deprecated: Set[str] = frozenset(),
+    marks: Mapping[str, tuple[str, ...]] | None = None,
+    mark_labels: Mapping[str, str] | None = None,
+) -> str:
     """The index as a script assigning JSON, so search also works from ``file://``."""
-    index = search_index(entries, deprecated)
+    index = search_index(entries, deprecated, marks, mark_labels)
     data = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
     data = data.replace("<", "\\u003c")
     return f"window.fairioCatalogue={data};\n"

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fairio_tools.catalogue.model import Entry
+from fairio_tools.catalogue.peer_review import PeerReview, check_reviews
+from fairio_tools.catalogue.review import review_catalogue
 from fairio_tools.catalogue.store import load_catalogue
 from fairio_tools.errors import InputError
 from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
+from fairio_tools.links.history import read_history
 from fairio_tools.links.state import UrlState, read_state
-from fairio_tools.portal import galaxy_pages, html, materials
+from fairio_tools.portal import dashboard, galaxy_pages, html, materials, review_pages
 from fairio_tools.portal.html import GeneratedPage
 
 
@@ -27,6 +30,12 @@ class PortalSources:
     workflows: Path
     links_state: Path
     """The link-health state (``fairio links check --state``); missing means no checks yet."""
+    reviews: Path | None = None
+    links_history: Path | None = None
+    """One line per link-health run (``fairio links check --history``): the dashboard's trends."""
+    """The peer-review folder (``<material-id>/<orcid>.yml``); missing means no reviews."""
+    discussions: str | None = None
+    """The repository's discussions, where material pages send endorsements."""
 
     @classmethod
     def from_mkdocs_extra(cls, extra: dict, root: Path) -> PortalSources:
@@ -36,6 +45,9 @@ class PortalSources:
             tools=root / settings.get("tools", "tools"),
             workflows=root / settings.get("workflows", "workflows"),
             links_state=root / settings.get("links_state", "portal/links-state.jsonl"),
+            reviews=root / settings.get("reviews", "portal/reviews"),
+            links_history=root / settings.get("links_history", "portal/links-history.jsonl"),
+            discussions=settings.get("discussions"),
         )
 
 
@@ -86,8 +98,35 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
         entry_id: _deprecated_since(by_id[entry_id], state)
         for entry_id in deprecated_entry_ids(entries, state)
     }
-    pages.update(materials.catalogue_pages(entries, related, deprecated))
+    reviews = _reviews(sources, entries)
+    extras = review_pages.material_extras(
+        entries, reviews, review_pages.persistent_ids(entries, state), sources.discussions
+    )
+    pages.update(
+        materials.catalogue_pages(entries, related, deprecated, extras, review_pages.MARK_LABELS)
+    )
+    pages.update(review_pages.reviewer_pages(entries, reviews))
+    history = read_history(sources.links_history) if sources.links_history else []
+    pages[dashboard.PATH] = dashboard.dashboard_page(
+        entries, review_catalogue(sources.catalogue), deprecated, reviews, history
+    )
     return pages
+
+
+def _reviews(sources: PortalSources, entries: list[Entry]) -> list[PeerReview]:
+    """The valid peer reviews; an invalid review file stops the build, as an entry does."""
+    if sources.reviews is None:
+        return []
+    checked = check_reviews(sources.reviews, {entry.id: entry.to_dict() for entry in entries})
+    if checked.findings:
+        path, findings = next(iter(sorted(checked.findings.items())))
+        raise InputError(
+            f"{len(checked.findings)} invalid review files; first: {path}: "
+            f"{findings[0].code} {findings[0].message}",
+            path=sources.reviews,
+            hint=f"run: fairio catalogue check --reviews {sources.reviews}",
+        )
+    return checked.reviews
 
 
 def _deprecated_since(entry: Entry, state: dict[str, UrlState]) -> str:
