@@ -34,18 +34,33 @@ def main() -> None:
     psf_data = ROOT / "tools" / "qc_psf_beads" / "test-data"
     resolution = (1 / OPTICS.dxy_um, 1 / OPTICS.dxy_um)
     metadata = {"spacing": OPTICS.dz_um, "unit": "um", "axes": "ZYX"}
-    tifffile.imwrite(psf_data / "beads.tiff", beads(), imagej=True, resolution=resolution,
-                     metadata=metadata, compression="zlib")  # fmt: skip
+    tifffile.imwrite(
+        psf_data / "beads.tiff",
+        beads(),
+        imagej=True,
+        resolution=resolution,
+        metadata=metadata,
+        compression="zlib",
+    )
     tifffile.imwrite(psf_data / "plane.tiff", beads()[16], compression="zlib")
     print("true FWHM (um):", {k: round(v, 4) for k, v in OPTICS.true_fwhm().items()})
 
     field_data = ROOT / "tools" / "qc_field_illumination" / "test-data"
     truth, image = field()
-    tifffile.imwrite(field_data / "field.tiff", image, imagej=True,
-                     resolution=(1 / 0.325, 1 / 0.325), metadata={"unit": "um"},
-                     compression="zlib")  # fmt: skip
-    print("true uniformity %:", round(100 * truth.min(), 2), "corners:",
-          [round(float(v), 3) for v in (truth[0, 0], truth[0, -1], truth[-1, 0], truth[-1, -1])])  # fmt: skip
+    tifffile.imwrite(
+        field_data / "field.tiff",
+        image,
+        imagej=True,
+        resolution=(1 / 0.325, 1 / 0.325),
+        metadata={"unit": "um"},
+        compression="zlib",
+    )
+    print(
+        "true uniformity %:",
+        round(100 * truth.min(), 2),
+        "corners:",
+        [round(float(v), 3) for v in (truth[0, 0], truth[0, -1], truth[-1, 0], truth[-1, -1])],
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,259 @@
+"""``fairio microscopy-metadata``: OME-XML instrument and acquisition metadata scored against
+the 4DN-BINA-OME tiers, checked against ome-types' independent reading of the same files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import tifffile
+from ome_types import from_xml, model, to_xml
+
+from fairio_tools.metadata.nbo import score_microscopy_metadata, tier_table
+from tests.conftest import run_fairio
+
+OME_TIFFS = [
+    "images/misc/multiseries.ome.tiff",
+    "images/ome-samples/6x4y1z1t1c8b-swatch-2s2p4w2ws.ome-v2010-06.ome.tiff",
+    "images/misc/res.ome.tiff",
+    "images/ome-samples/multifile/multifile.companion.ome",
+]
+
+
+def _ome(path: Path) -> model.OME:
+    """The file's OME-XML as ome-types reads it (no code of ours involved)."""
+    if path.suffix == ".ome":
+        return from_xml(path.read_text())
+    with tifffile.TiffFile(path, _multifile=False) as tif:
+        return from_xml(tif.ome_metadata)
+
+
+def _expected(ome: model.OME, image: model.Image) -> dict[str, bool]:
+    """Tier-1 and some tier-2 fields, present or not, from ome-types' objects."""
+    instruments = {i.id: i for i in ome.instruments}
+    instrument = instruments.get(image.instrument_ref.id) if image.instrument_ref else None
+    if instrument is None and image.instrument_ref is None and len(ome.instruments) == 1:
+        instrument = ome.instruments[0]
+    objectives = {o.id: o for o in instrument.objectives} if instrument else {}
+    objective = objectives.get(image.objective_settings.id) if image.objective_settings else None
+    if objective is None and image.objective_settings is None and len(objectives) == 1:
+        objective = next(iter(objectives.values()))
+    channels = image.pixels.channels
+
+    def every(test) -> bool:
+        return bool(channels) and all(test(c) for c in channels)
+
+    detectors = {d.id: d for d in instrument.detectors} if instrument else {}
+    positive = lambda v: v is not None and v > 0  # noqa: E731
+    return {
+        "microscope.type": bool(
+            instrument and instrument.microscope and instrument.microscope.type
+        ),
+        "objective.lens_na": bool(objective and positive(objective.lens_na)),
+        "objective.nominal_magnification": bool(
+            objective and positive(objective.nominal_magnification)
+        ),
+        "objective.immersion": bool(objective and objective.immersion),
+        "detector.type": every(
+            lambda c: c.detector_settings is not None
+            and c.detector_settings.id in detectors
+            and detectors[c.detector_settings.id].type is not None
+        ),
+        "channel.excitation_wavelength": every(lambda c: positive(c.excitation_wavelength)),
+        "channel.emission_wavelength": every(lambda c: positive(c.emission_wavelength)),
+        "channel.illumination_type": every(lambda c: c.illumination_type is not None),
+        "pixels.physical_size_x": positive(image.pixels.physical_size_x),
+        "pixels.physical_size_y": positive(image.pixels.physical_size_y),
+        "image.acquisition_date": image.acquisition_date is not None,
+        "microscope.manufacturer": bool(
+            instrument and instrument.microscope and instrument.microscope.manufacturer
+        ),
+        "plane.exposure_time": bool(image.pixels.planes)
+        and all(positive(p.exposure_time) for p in image.pixels.planes),
+    }
+
+
+@pytest.mark.parametrize("name", OME_TIFFS, ids=lambda n: Path(n).name)
+def test_findings_match_the_ome_xml_read_independently(shared_data: Path, name: str):
+    path = shared_data / name
+    ome = _ome(path)
+    report = score_microscopy_metadata(path)
+    assert len(report.images) == len(ome.images)
+    for score, image in zip(report.images, ome.images, strict=True):
+        status = {f.id: f.present for f in score.fields}
+        expected = _expected(ome, image)
+        assert {k: status[k] for k in expected} == expected, image.name
+        assert score.highest_tier_met == 0  # none of these files names its microscope type
+        missing = score.tiers[0].missing
+        assert missing == [f.id for f in score.fields if f.tier == 1 and not f.present]
+
+
+def test_values_are_reported_as_the_file_gives_them(shared_data: Path):
+    path = shared_data / "images/misc/multiseries.ome.tiff"
+    image = _ome(path).images[0]
+    fields = {f.id: f for f in score_microscopy_metadata(path).images[0].fields}
+    excitation = ", ".join(
+        dict.fromkeys(f"{c.excitation_wavelength} nm" for c in image.pixels.channels)
+    )
+    assert fields["channel.excitation_wavelength"].value == excitation
+    assert fields["objective.nominal_magnification"].present is False  # the file says 0.0
+
+
+def _complete_ome() -> model.OME:
+    """An OME document with every field of tiers 1-3, built with ome-types."""
+    laser = model.Laser(
+        id="LightSource:0",
+        manufacturer="Coherent",
+        model="OBIS 488",
+        serial_number="L1",
+        power=100,
+        wavelength=488,
+    )
+    detector = model.Detector(
+        id="Detector:0",
+        type="CMOS",
+        manufacturer="Hamamatsu",
+        model="ORCA-Fusion",
+        serial_number="D1",
+    )
+    objective = model.Objective(
+        id="Objective:0",
+        lens_na=1.4,
+        nominal_magnification=63,
+        calibrated_magnification=62.8,
+        immersion="Oil",
+        correction="PlanApo",
+        working_distance=140,
+        manufacturer="Zeiss",
+        model="Plan-Apochromat 63x/1.4",
+        serial_number="O1",
+    )
+    emission = model.Filter(
+        id="Filter:0", transmittance_range=model.TransmittanceRange(cut_in=500, cut_out=550)
+    )
+    instrument = model.Instrument(
+        id="Instrument:0",
+        microscope=model.Microscope(
+            type="Inverted", manufacturer="Zeiss", model="Axio Observer", serial_number="M1"
+        ),
+        objectives=[objective],
+        detectors=[detector],
+        lasers=[laser],
+        filters=[emission],
+    )
+    channel = model.Channel(
+        id="Channel:0",
+        excitation_wavelength=488,
+        emission_wavelength=525,
+        illumination_type="Epifluorescence",
+        acquisition_mode="WideField",
+        contrast_method="Fluorescence",
+        pinhole_size=1,
+        light_source_settings=model.LightSourceSettings(id="LightSource:0", attenuation=0.5),
+        detector_settings=model.DetectorSettings(
+            id="Detector:0", gain=1, offset=100, binning="1x1", read_out_rate=200, voltage=0
+        ),
+        light_path=model.LightPath(emission_filters=[model.FilterRef(id="Filter:0")]),
+    )
+    planes = [
+        model.Plane(
+            the_z=z,
+            the_c=0,
+            the_t=0,
+            exposure_time=0.1,
+            position_x=1,
+            position_y=2,
+            position_z=z * 0.2,
+            delta_t=z * 0.1,
+        )
+        for z in range(2)
+    ]
+    pixels = model.Pixels(
+        id="Pixels:0",
+        dimension_order="XYZCT",
+        type="uint16",
+        size_x=8,
+        size_y=8,
+        size_z=2,
+        size_c=1,
+        size_t=1,
+        physical_size_x=0.1,
+        physical_size_y=0.1,
+        physical_size_z=0.2,
+        channels=[channel],
+        planes=planes,
+        metadata_only=model.MetadataOnly(),
+    )
+    image = model.Image(
+        id="Image:0",
+        name="complete",
+        acquisition_date=datetime(2026, 1, 2, 3, 4, 5),
+        instrument_ref=model.InstrumentRef(id="Instrument:0"),
+        objective_settings=model.ObjectiveSettings(
+            id="Objective:0", medium="Oil", refractive_index=1.515
+        ),
+        pixels=pixels,
+    )
+    return model.OME(instruments=[instrument], images=[image])
+
+
+def test_a_complete_record_meets_tier_3_and_each_gap_is_named(tmp_path: Path):
+    ome = _complete_ome()
+    path = tmp_path / "complete.ome.xml"
+    path.write_text(to_xml(ome))
+    score = score_microscopy_metadata(path).images[0]
+    assert [f.id for f in score.fields if not f.present] == []
+    assert score.highest_tier_met == 3
+    assert {f.id for f in score.fields} == {f["id"] for f in tier_table()["fields"]}
+
+    ome.instruments[0].objectives[0].working_distance = None  # tier 2
+    ome.images[0].pixels.planes[1].exposure_time = None  # tier 2, one plane of two
+    ome.images[0].pixels.channels[0].excitation_wavelength = None  # tier 1
+    path.write_text(to_xml(ome))
+    score = score_microscopy_metadata(path).images[0]
+    assert score.highest_tier_met == 0
+    assert [t.missing for t in score.tiers] == [
+        ["channel.excitation_wavelength"],
+        ["objective.working_distance", "plane.exposure_time"],
+        [],
+    ]
+    planes = next(f for f in score.fields if f.id == "plane.exposure_time")
+    assert planes.detail == "missing in 1 of 2 planes"
+
+
+def test_cli_tsv_and_require_tier(shared_data: Path, tmp_path: Path):
+    path = shared_data / "images/misc/multiseries.ome.tiff"
+    result = run_fairio(
+        "microscopy-metadata", path, "--tsv", tmp_path / "m.tsv", "--require-tier", "1"
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["specification"]["citation"] == "doi:10.1038/s41592-021-01327-9"
+    rows = (tmp_path / "m.tsv").read_text().splitlines()
+    assert rows[0].split("\t") == ["image", "name", "field", "tier", "status", "value", "detail"]
+    fields_per_image = len(report["images"][0]["fields"])
+    assert len(rows) == 1 + sum(len(i["fields"]) for i in report["images"])
+    assert fields_per_image > 40
+    assert run_fairio("microscopy-metadata", path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("images/misc/zcyx.tiff", "TIFF without OME-XML"),
+        ("images/bioformats2raw-reference/coins.png", "has no OME-XML"),
+    ],
+)
+def test_files_without_ome_xml_are_refused(shared_data: Path, name: str, needle: str):
+    result = run_fairio("microscopy-metadata", shared_data / name)
+    assert result.returncode == 2 and needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_hostile_ome_xml_is_refused(tmp_path: Path):
+    path = tmp_path / "bomb.ome.xml"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE OME [<!ENTITY a "aaaa">]><OME>&a;</OME>')
+    result = run_fairio("microscopy-metadata", path)
+    assert result.returncode == 2 and "OME-XML cannot be parsed" in result.stderr
