@@ -257,3 +257,62 @@ def test_hostile_ome_xml_is_refused(tmp_path: Path):
     path.write_text('<?xml version="1.0"?><!DOCTYPE OME [<!ENTITY a "aaaa">]><OME>&a;</OME>')
     result = run_fairio("microscopy-metadata", path)
     assert result.returncode == 2 and "OME-XML cannot be parsed" in result.stderr
+
+
+def _czi_xml(path: Path):
+    import xml.etree.ElementTree as ET
+
+    import czifile
+
+    with czifile.CziFile(str(path)) as czi:
+        return ET.fromstring(czi.metadata())
+
+
+def test_zeiss_czi_findings_match_its_own_xml(shared_data: Path):
+    path = shared_data / "images/vendor/s_1_t_1_c_1_z_1.czi"
+    xml = _czi_xml(path).find("Metadata/Information")
+    fields = {f.id: f for f in score_microscopy_metadata(path).images[0].fields}
+    objective = xml.find("Instrument/Objectives/Objective")
+    assert fields["objective.lens_na"].value == objective.findtext("LensNA")
+    assert fields["objective.nominal_magnification"].value == objective.findtext(
+        "NominalMagnification"
+    )
+    assert fields["objective.immersion"].value == objective.findtext("Immersion")
+    assert fields["microscope.type"].value == xml.findtext("Instrument/Microscopes/Microscope/Type")
+    assert fields["image.acquisition_date"].value == xml.findtext("Image/AcquisitionDateAndTime")
+    channel = xml.find("Image/Dimensions/Channels/Channel")
+    assert fields["channel.illumination_type"].value == channel.findtext("IlluminationType")
+    # the file gives no wavelengths (a brightfield channel) and no detector type
+    assert channel.find("ExcitationWavelength") is None
+    assert not fields["channel.excitation_wavelength"].present
+    assert xml.find("Instrument/Detectors/Detector/Type") is None
+    assert not fields["detector.type"].present
+
+
+def test_leica_lif_findings_match_its_own_xml(shared_data: Path):
+    import xml.etree.ElementTree as ET
+
+    import liffile
+
+    path = shared_data / "images/vendor/testdata_2channel_xz.lif"
+    with liffile.LifFile(path) as lif:
+        xml = ET.fromstring(lif.xml_header())
+    elements = [e for e in xml.iter("Element") if e.find("Data/Image") is not None]
+    report = score_microscopy_metadata(path)
+    assert [i.name for i in report.images] == [e.get("Name") for e in elements]
+    for score, element in zip(report.images, elements, strict=True):
+        settings = next(element.iter("ATLConfocalSettingDefinition"))
+        fields = {f.id: f for f in score.fields}
+        assert fields["objective.lens_na"].value == settings.get("NumericalAperture")
+        assert fields["objective.nominal_magnification"].value == settings.get("Magnification")
+        assert fields["microscope.model"].value == settings.get("MicroscopeModel")
+        lasers = [
+            line.get("LaserLine")
+            for line in settings.iter("LaserLineSetting")
+            if line.get("IsLineChecked") == "1" and float(line.get("IntensityDev")) > 0
+        ]
+        assert fields["channel.excitation_wavelength"].value == ", ".join(lasers)
+        dims = {d.get("DimID") for d in element.iter("DimensionDescription")}
+        assert fields["pixels.physical_size_y"].present == ("2" in dims)  # xz scans have no y
+        assert fields["channel.illumination_type"].present is False  # a LIF does not say
+        assert "Leica LIF" in score.notes[0]

@@ -1,7 +1,8 @@
 """Instrument and acquisition metadata of OME-XML, component by component, per image.
 
-The OME-XML comes from an OME-TIFF (its first ImageDescription, the file opened alone) or
-from an OME-XML file (a companion ``.ome`` / ``.ome.xml``), read bounded and parsed by
+The OME-XML comes from an OME-TIFF (its first ImageDescription, the file opened alone),
+from an OME-XML file (a companion ``.ome`` / ``.ome.xml``), or from the vendor XML of a Zeiss
+CZI or Leica LIF file mapped by ``vendor_ome``; it is read bounded and parsed by
 ``ome_xml.parse_ome_root``. Each OME ``Image`` is resolved to its components as the OME
 model links them: Image -> InstrumentRef -> Instrument -> Microscope; ObjectiveSettings ->
 Objective; Channel -> LightSourceSettings -> light source, DetectorSettings -> Detector,
@@ -50,11 +51,17 @@ class ImageParts:
     notes: list[str] = field(default_factory=list)
 
 
-def read_ome_xml_text(path: Path) -> str:
-    """The OME-XML of an OME-TIFF or of an OME-XML file; InputError when there is none."""
-    from fairio_tools.images.formats import check_readable_file
+def read_ome_xml_text(path: Path) -> tuple[str, list[str]]:
+    """The OME-XML of an OME-TIFF or of an OME-XML file, or that ``vendor_ome`` maps from a
+    Zeiss CZI or Leica LIF file, with notes; InputError when there is none."""
+    from fairio_tools.images.formats import check_readable_file, detect_vendor
 
     check_readable_file(path)
+    vendor = detect_vendor(path)
+    if vendor is not None:
+        from fairio_tools.images.vendor_ome import vendor_ome_xml
+
+        return vendor_ome_xml(path, vendor)
     with path.open("rb") as stream:
         head = stream.read(64)
     if head.lstrip().startswith(b"<"):
@@ -65,12 +72,16 @@ def read_ome_xml_text(path: Path) -> str:
                 path=path,
                 hint=limits.refusal_hint("FAIRIO_MAX_OME_XML_BYTES", limits.MAX_OME_XML_BYTES),
             )
-        return path.read_bytes().decode("utf-8", errors="replace")
+        return path.read_bytes().decode("utf-8", errors="replace"), []
     from fairio_tools.images.formats import ImageFormat, detect_format
     from fairio_tools.images.reading import decoding, open_tiff
 
     if detect_format(path) is not ImageFormat.TIFF:
-        raise InputError("has no OME-XML: only OME-TIFF and OME-XML files carry it", path=path)
+        raise InputError(
+            "has no OME-XML: OME-TIFF, OME-XML, Zeiss CZI and Leica LIF files carry "
+            "instrument metadata",
+            path=path,
+        )
     with open_tiff(path) as tif, decoding(path, "TIFF"):
         text = tif.pages.first.description if tif.is_ome else ""
     if not text:
@@ -79,7 +90,7 @@ def read_ome_xml_text(path: Path) -> str:
             path=path,
             hint="export it as OME-TIFF (e.g. with Bio-Formats' bfconvert) to keep them",
         )
-    return text
+    return text, []
 
 
 def image_parts(text: str, path: Path) -> list[ImageParts]:

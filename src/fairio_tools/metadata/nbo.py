@@ -77,15 +77,18 @@ def tier_table() -> dict[str, Any]:
 
 
 def score_microscopy_metadata(path: Path) -> MicroscopyMetadataReport:
-    """Score every image of an OME-TIFF or OME-XML file against the NBO tiers."""
+    """Score every image of an OME-TIFF, OME-XML, CZI or LIF file against the NBO tiers."""
     table = tier_table()
-    parts = image_parts(read_ome_xml_text(path), path)
-    return MicroscopyMetadataReport(
+    text, notes = read_ome_xml_text(path)
+    report = MicroscopyMetadataReport(
         source=str(path),
         specification=table["specification"],
-        images=[_score(p, table) for p in parts],
+        images=[_score(p, table) for p in image_parts(text, path)],
         not_in_ome_xml=list(table["not_in_ome_xml"]),
     )
+    for image in report.images:
+        image.notes[:0] = notes
+    return report
 
 
 def _score(parts: ImageParts, table: dict[str, Any]) -> ImageScore:
