@@ -1,4 +1,4 @@
-"""Write the QC tools' Galaxy test data: ``python -m tests.make_qc_test_data`` (needs the dev
+"""Write the QC and microscopy-metadata tools' Galaxy test data: ``python -m tests.make_qc_test_data`` (needs the dev
 extra's psfmodels). Deterministic: the same files every run; their truth is printed and kept
 in each folder's SOURCES.md."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import tifffile
 
 from tests.conftest import ROOT
-from tests.qc_synthetic import Optics, bead_stack
+from tests.qc_synthetic import Optics, bead_stack, complete_ome
 
 OPTICS = Optics(na=1.2, wavelength_um=0.52, immersion_index=1.33, dxy_um=0.08, dz_um=0.25)
 BEADS = [(16, 20, 20), (15, 20, 70), (17, 44, 30), (16, 46, 76), (16, 2, 48)]
@@ -61,6 +61,12 @@ def main() -> None:
         "corners:",
         [round(float(v), 3) for v in (truth[0, 0], truth[0, -1], truth[-1, 0], truth[-1, -1])],
     )
+
+
+    from ome_types import to_xml
+
+    metadata_data = ROOT / "tools" / "microscopy_metadata" / "test-data"
+    (metadata_data / "complete.ome.xml").write_text(to_xml(complete_ome()))
 
 
 if __name__ == "__main__":
