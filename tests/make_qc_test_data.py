@@ -1,5 +1,6 @@
-"""Write the QC and microscopy-metadata tools' Galaxy test data: ``python -m tests.make_qc_test_data`` (needs the dev
-extra's psfmodels). Deterministic: the same files every run; their truth is printed and kept
+"""Write the QC and microscopy-metadata tools' Galaxy test data:
+``python -m tests.make_qc_test_data`` (needs the dev extra's psfmodels and ome-types).
+Deterministic: the same files every run; their truth is printed and kept
 in each folder's SOURCES.md."""
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ def main() -> None:
         "corners:",
         [round(float(v), 3) for v in (truth[0, 0], truth[0, -1], truth[-1, 0], truth[-1, -1])],
     )
-
 
     from ome_types import to_xml
 
