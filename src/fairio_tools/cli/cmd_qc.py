@@ -24,6 +24,11 @@ channel = click.option(
     show_default=True,
     help="Channel to measure (0 is the first).",
 )
+instrument = click.option(
+    "--instrument",
+    help="Name or identifier of the microscope (e.g. its inventory id), recorded in the report "
+    "and linked in to-rdf and bundle create.",
+)
 series = click.option(
     "--series",
     type=click.IntRange(min=0),
@@ -43,6 +48,7 @@ def group() -> None:
 @click.argument("image", type=options.existing_file)
 @channel
 @series
+@instrument
 @options.json_output
 @options.tsv_output
 @figure_output
@@ -51,6 +57,7 @@ def field_illumination(
     image: Path,
     channel: int,
     series: int,
+    instrument: str | None,
     json_path: Path | None,
     tsv_path: Path | None,
     figure_path: Path | None,
@@ -65,6 +72,8 @@ def field_illumination(
     from fairio_tools.qc.image import read_qc_image
 
     result = measure_field_illumination(read_qc_image(image, channel, series))
+    result.instrument = instrument
+    result.parameters.update(channel=channel, series=series)
     figure = figures.illumination_figure(result) if figure_path or html_path else None
     _write(
         result.to_dict(),
@@ -83,6 +92,7 @@ def field_illumination(
 @click.argument("image", type=options.existing_file)
 @channel
 @series
+@instrument
 @click.option(
     "--min-r2",
     type=click.FloatRange(0, 1),
@@ -115,6 +125,7 @@ def psf_beads(
     image: Path,
     channel: int,
     series: int,
+    instrument: str | None,
     min_r2: float,
     na: float | None,
     wavelength: float | None,
@@ -135,6 +146,8 @@ def psf_beads(
     result = measure_psf_beads(
         stack, min_r2=min_r2, na=na, wavelength_um=wavelength, refractive_index=refractive_index
     )
+    result.instrument = instrument
+    result.parameters.update(channel=channel, series=series)
     figure = figures.psf_figure(result, stack.data) if figure_path or html_path else None
     _write(
         result.to_dict(),

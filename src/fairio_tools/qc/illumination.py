@@ -56,6 +56,9 @@ class IlluminationReport:
     """Normalised smoothed intensity along the image's horizontal and vertical centre lines
     and its two diagonals, ``PROFILE_POINTS`` samples each from one end to the other."""
     notes: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    instrument: str | None = None
+    """The microscope the image was taken with, as the user names it."""
     normalised: np.ndarray | None = field(default=None, repr=False)
     """The smoothed (binned) image divided by its maximum, for the figure."""
 
@@ -161,6 +164,11 @@ def measure_field_illumination(image: QcImage) -> IlluminationReport:
         smoothing_sigma_px=sigma * factor,
         profiles=_profiles(norm),
         notes=notes,
+        parameters={
+            "max_side": MAX_SIDE,
+            "centre_level": CENTRE_LEVEL,
+            "smoothing_sigma_px": sigma * factor,
+        },
         normalised=norm,
     )
 

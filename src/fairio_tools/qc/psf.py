@@ -86,6 +86,8 @@ class PsfReport:
     beads: list[Bead]
     parameters: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    instrument: str | None = None
+    """The microscope the beads were imaged with, as the user names it."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "beads"}
