@@ -38,6 +38,6 @@ ILLUMINATION = {
     "corner_ratios": "smoothed intensity at each corner / the maximum (microscope-metrics)",
     "iso_intensity_fractions": "fraction of the field in each 10 % band of the normalised "
     "intensity (microscope-metrics, MetroloJ_QC)",
-    "smoothing": "local linear regression with a Gaussian window (sigma 2 % of the shorter "
+    "smoothing": "local linear regression with a Gaussian window (sigma 4 % of the shorter "
     "side, at least 2 pixels): noise-robust and unbiased at the borders and corners",
 }

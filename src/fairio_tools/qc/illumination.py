@@ -93,7 +93,7 @@ def measure_field_illumination(image: QcImage) -> IlluminationReport:
             )
     factor = max(1, math.ceil(max(height, width) / MAX_SIDE))
     binned = _bin(data, factor)
-    sigma = max(2.0, 0.02 * min(binned.shape))
+    sigma = max(2.0, 0.04 * min(binned.shape))
     smooth = _local_linear(binned, sigma)
     top = float(smooth.max())
     if not np.isfinite(top) or top <= 0:
