@@ -12,9 +12,10 @@ from openpyxl import load_workbook
 from fairio_tools.findings import Severity
 from fairio_tools.metadata.documents import load_document
 from fairio_tools.metadata.model import REQUIRED, load_model
-from fairio_tools.metadata.shacl import shacl_verdicts, shapes_graph
+from fairio_tools.metadata.shacl import shapes_graph
 from fairio_tools.metadata.template import template_yaml
 from fairio_tools.metadata.validate import validate_metadata
+from fairio_tools.rdf.conformance import shacl_verdicts
 from fairio_tools.safe_yaml import load_yaml
 from tests.conftest import run_fairio
 

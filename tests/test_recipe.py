@@ -39,6 +39,8 @@ CONDA_NAMES: dict[str, str | None] = {
     "loguru": "loguru",
     "pydantic": "pydantic",
     "onnxruntime": "onnxruntime",
+    "czifile": "czifile",
+    "liffile": "liffile",  # conda-forge name not verified offline: check when publishing
     # extras (not in the recipe; listed for the README's conda notes). None: on neither
     # conda-forge nor bioconda, so the extra that needs it stays pip-only.
     "mkdocs": "mkdocs",

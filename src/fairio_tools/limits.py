@@ -102,6 +102,8 @@ MAX_OME_PLANES = _from_env("FAIRIO_MAX_OME_PLANES", 1_000_000)
 
 MAX_OME_XML_BYTES = _from_env("FAIRIO_MAX_OME_XML_BYTES", 32 << 20)
 """Largest OME-XML document (the TIFF ImageDescription) that is parsed."""
+MAX_BEADS = _from_env("FAIRIO_MAX_BEADS", 2000)
+"""Most candidate beads (local maxima) of one PSF image that are measured."""
 
 
 def refusal_hint(variable: str, value: int) -> str:

@@ -3,7 +3,9 @@
 The crate follows RO-Crate 1.1+ (``rocrate`` writes the current version) and the Process Run
 Crate profile: every tool run is a ``CreateAction`` whose ``instrument`` is a
 ``SoftwareApplication`` with its ``softwareVersion``; the NGFF check of each store is an
-``AssessAction`` whose ``result`` is the JSON report shipped in the crate.
+``AssessAction`` whose ``result`` is the JSON report shipped in the crate; so is every
+``fairio qc`` report given, its ``object`` the microscope and image it assessed and its
+parameters (``PropertyValue``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from fairio_tools.bundle.provenance import (
 )
 from fairio_tools.confined import files_inside
 from fairio_tools.errors import InputError, OutputError
-from fairio_tools.names import file_name, store_name
+from fairio_tools.names import file_name, safe_name, store_name
+from fairio_tools.qc.records import ANALYSES, parameters, qc_kind
 from fairio_tools.safe_json import load_json
 
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -297,6 +300,13 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
         actions.append(_record_check(crate, store, check, fairio, report_dir, names, n))
         entities[actions[-1]["result"].id] = "ngff check"
     actions += _record_producers(crate, request.produced_by, by_source)
+    bundled = {e.get("name"): e for e in [*store_entities, *outputs]}
+    qc_runs = 0
+    for path, entity in zip(request.reports, given_reports, strict=True):
+        data = load_json(path)
+        if qc_kind(data) is not None:
+            qc_runs += 1
+            actions.append(_record_qc(crate, entity, data, fairio, bundled, qc_runs))
     actions.append(
         _record_bundle_run(
             crate,
@@ -337,6 +347,60 @@ def _record_check(crate, store, check: StoreCheck, fairio, report_dir: Path, nam
         properties["error"] = "; ".join(check.errors)
     return crate.add_action(
         fairio, f"#ngff-check-{n}", object=store, result=result, properties=properties
+    )
+
+
+def _record_qc(crate, report, data: dict[str, Any], fairio, bundled: dict[str, Any], n: int):
+    """A ``fairio qc`` report as the AssessAction that made it: the instrument (microscope)
+    and image it assessed and its parameters as ``object``, the report as ``result``."""
+    from rocrate.model.contextentity import ContextEntity
+
+    kind = qc_kind(data)
+    name = ANALYSES[kind][0]
+    image_name = Path(str(data.get("image", ""))).name
+    image = bundled.get(image_name) or crate.add(
+        ContextEntity(
+            crate,
+            f"#qc-{n}-image",
+            properties={"@type": "ImageObject", "name": image_name or "image"},
+        )
+    )
+    objects = [image]
+    label = data.get("instrument").strip() if isinstance(data.get("instrument"), str) else ""
+    if label:
+        objects.append(
+            crate.add(
+                ContextEntity(
+                    crate,
+                    f"#instrument-{safe_name(label, 'microscope')}",
+                    properties={
+                        "@type": "IndividualProduct",
+                        "name": label,
+                        "description": "Microscope assessed by the QC run",
+                    },
+                )
+            )
+        )
+    for key, value in parameters(data).items():
+        objects.append(
+            crate.add(
+                ContextEntity(
+                    crate,
+                    f"#qc-{n}-param-{safe_name(key, 'parameter')}",
+                    properties={"@type": "PropertyValue", "name": key, "value": value},
+                )
+            )
+        )
+    report["about"] = objects[:2]
+    properties = {
+        "@type": "AssessAction",
+        "name": f"{name} of {image_name}",
+        "description": f"fairio qc {kind.replace('_', '-')}: QC metrics "
+        "(QUAREP-LiMi, MetroloJ_QC, microscope-metrics definitions)",
+        "actionStatus": "http://schema.org/CompletedActionStatus",
+    }
+    return crate.add_action(
+        fairio, f"#qc-{n}", object=objects, result=report, properties=properties
     )
 
 

@@ -66,7 +66,7 @@ def validate(
     data = load_document(document)
     report = validate_metadata(data, profile, document.name)
     if shacl:
-        from fairio_tools.metadata.shacl import shacl_verdicts
+        from fairio_tools.rdf.conformance import shacl_verdicts
 
         report.facts["shacl_conforms"] = shacl_verdicts(data, profile)[0]
     if json_path is not None:

@@ -31,6 +31,15 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise OutputError(f"cannot write: {error.strerror or error}", path=path) from None
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` (a PNG figure, ...) to ``path`` as :func:`write_text_atomic` does."""
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    except OSError as error:
+        raise OutputError(f"cannot write: {error.strerror or error}", path=path) from None
+
+
 def write_json(data: Any, path: Path | None) -> None:
     """Write ``data`` as indented JSON to ``path``, or to standard output when None or ``-``.
 

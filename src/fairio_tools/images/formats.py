@@ -49,3 +49,20 @@ def detect_format(path: Path) -> ImageFormat:
         path=path,
         hint=f"expected {SUPPORTED}",
     )
+
+
+_VENDOR_MAGIC = [(b"ZISRAWFILE", "czi")]
+
+
+def detect_vendor(path: Path) -> str | None:
+    """``"czi"`` (Zeiss) or ``"lif"`` (Leica) from the file's first bytes, else None."""
+    check_readable_file(path)
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    for magic, kind in _VENDOR_MAGIC:
+        if head.startswith(magic):
+            return kind
+    # LIF: a 0x70 block marker, the block length, then 0x2A and the XML's UTF-16 length
+    if len(head) >= 9 and head[:4] == b"\x70\x00\x00\x00" and head[8] == 0x2A:
+        return "lif"
+    return None

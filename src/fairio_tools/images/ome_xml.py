@@ -41,10 +41,9 @@ class OmeDocument:
     file holding the metadata (``BinaryOnly``): never opened."""
 
 
-def parse_ome_xml(text: str | None, path: Path) -> OmeDocument:
-    """Parse the OME-XML of ``path``; InputError if it is malformed, hostile or too large."""
-    if not text:
-        return OmeDocument()
+def parse_ome_root(text: str, path: Path) -> ElementTree.Element:
+    """The root element of the OME-XML of ``path``, parsed safely; InputError if it is
+    malformed, hostile (entities, DTDs) or too large, or declares too many images."""
     if len(text) > limits.MAX_OME_XML_BYTES:
         raise InputError(
             f"OME-XML is {len(text)} characters long, more than this server parses",
@@ -55,13 +54,22 @@ def parse_ome_xml(text: str | None, path: Path) -> OmeDocument:
         root = ElementTree.fromstring(text)
     except (ElementTree.ParseError, DefusedXmlException) as error:
         raise InputError(f"OME-XML cannot be parsed: {error}", path=path) from error
-    elements = root.findall(".//{*}Image")  # iter() ignores the {*} wildcard
-    if len(elements) > limits.MAX_OME_IMAGES:
+    count = len(root.findall(".//{*}Image"))  # iter() ignores the {*} wildcard
+    if count > limits.MAX_OME_IMAGES:
         raise InputError(
-            f"OME-XML declares {len(elements)} images, more than this server reads",
+            f"OME-XML declares {count} images, more than this server reads",
             path=path,
             hint=limits.refusal_hint("FAIRIO_MAX_OME_IMAGES", limits.MAX_OME_IMAGES),
         )
+    return root
+
+
+def parse_ome_xml(text: str | None, path: Path) -> OmeDocument:
+    """Parse the OME-XML of ``path``; InputError if it is malformed, hostile or too large."""
+    if not text:
+        return OmeDocument()
+    root = parse_ome_root(text, path)
+    elements = root.findall(".//{*}Image")
     document = OmeDocument(other_files=_other_files(root, path))
     planes = 0
     for image in elements:

@@ -5,6 +5,8 @@
   or an NDTiff dataset (``NDTiff.index``) names, anywhere on the disk.
 * ``open_pillow`` opens a PNG or JPEG and refuses one with more than ``MAX_IMAGE_PIXELS``
   or whose decoded pixels would exceed ``MAX_DECODED_BYTES``, before decoding anything.
+* ``vendor_metadata_xml`` reads the metadata XML (never the pixels) of a Zeiss CZI or Leica
+  LIF file.
 * ``decoding`` turns whatever a codec or tifffile raises on corrupt data into an InputError.
 """
 
@@ -116,6 +118,30 @@ def check_decoded_size(path: Path, nbytes: int) -> None:
             path=path,
             hint=limits.refusal_hint("FAIRIO_MAX_DECODED_BYTES", limits.MAX_DECODED_BYTES),
         )
+
+
+def vendor_metadata_xml(path: Path, kind: str) -> str:
+    """The vendor XML of a Zeiss CZI (``kind`` "czi", czifile) or Leica LIF ("lif",
+    liffile) file: its metadata only, no pixels, the file opened alone (a CZI's other
+    parts of a multi-file set are never opened); bounded by ``MAX_OME_XML_BYTES``."""
+    with decoding(path, kind.upper()):
+        if kind == "czi":
+            import czifile
+
+            with czifile.CziFile(str(path), multifile=False, detectmosaic=False) as czi:
+                text = czi.metadata(raw=True) or ""
+        else:
+            import liffile
+
+            with liffile.LifFile(path) as lif:
+                text = lif.xml_header()
+    if len(text) > limits.MAX_OME_XML_BYTES:
+        raise InputError(
+            f"{kind.upper()} metadata of {len(text)} characters, more than this server parses",
+            path=path,
+            hint=limits.refusal_hint("FAIRIO_MAX_OME_XML_BYTES", limits.MAX_OME_XML_BYTES),
+        )
+    return text
 
 
 def read_whole(path: Path, series: int, nbytes: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from fairio_tools.namespaces import NAMESPACES
 from fairio_tools.safe_yaml import parse_yaml
 
 REQUIRED = "required"
@@ -19,13 +20,6 @@ RECOMMENDED = "recommended"
 TIERS = (REQUIRED, RECOMMENDED)
 FIELD_TYPES = ("text", "date", "curie")
 
-NAMESPACES = {
-    "schema": "http://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "ome": "http://www.openmicroscopy.org/Schemas/OME/2016-06#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
-"""Namespaces of the terms the model maps fields to (``fairio`` comes from the model)."""
 
 CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):(\S+)$")
 

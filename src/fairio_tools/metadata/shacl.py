@@ -8,7 +8,6 @@ The shapes are not written by hand: each field of ``profiles.yaml`` becomes one 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from rdflib import RDF, RDFS, SH, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SKOS
@@ -56,30 +55,3 @@ def shapes_graph(profile: str) -> Graph:
                 if field.pattern:
                     graph.add((prop, SH.pattern, Literal(field.pattern)))
     return graph
-
-
-def shacl_verdicts(
-    document: dict[str, Any], profile: str
-) -> tuple[bool, set[tuple[str, str, str]]]:
-    """Run pySHACL on the document; return (conforms, {(section, field, severity)})."""
-    from pyshacl import validate
-
-    from fairio_tools.rdf.study import add_study
-
-    model = load_model()
-    data = Graph()
-    add_study(data, document)
-    conforms, results, _ = validate(
-        data, shacl_graph=shapes_graph(profile), inference="none", allow_warnings=True
-    )
-    sections = {URIRef(model.iri(s.rdf_class)): s for s in model.sections}
-    verdicts = set()
-    for result in results.objects(None, SH.result):
-        focus = results.value(result, SH.focusNode)
-        path = results.value(result, SH.resultPath)
-        severity = results.value(result, SH.resultSeverity)
-        section = next(sections[c] for c in data.objects(focus, RDF.type) if c in sections)
-        field = next(f for f in section.fields if URIRef(model.iri(f.predicate)) == path)
-        level = "error" if severity == SH.Violation else "warning"
-        verdicts.add((section.name, field.name, level))
-    return bool(conforms), verdicts

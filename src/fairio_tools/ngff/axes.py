@@ -60,3 +60,15 @@ _OME_SYMBOLS = {
 def ome_unit(unit: str | None) -> str | None:
     """The OME-XML unit symbol of an NGFF unit name (None when OME has no symbol for it)."""
     return _OME_SYMBOLS.get(unit or "")
+
+
+_METRES = {
+    "angstrom": 1e-10, "picometer": 1e-12, "nanometer": 1e-9, "micrometer": 1e-6,
+    "millimeter": 1e-3, "centimeter": 1e-2, "decimeter": 1e-1, "meter": 1.0,
+}  # fmt: skip
+
+
+def micrometres(value: float, unit: str | None) -> float | None:
+    """``value`` (a length in the NGFF ``unit``) in micrometres; None for other units."""
+    factor = _METRES.get(unit or "")
+    return None if factor is None else value * factor / 1e-6

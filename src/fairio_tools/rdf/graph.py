@@ -19,6 +19,7 @@ from fairio_tools.rdf.images import (
     from_ngff,
     from_ome_xml,
 )
+from fairio_tools.rdf.qc import add_qc_report
 from fairio_tools.rdf.vocabulary import PROV, SCHEMA, new_graph
 from fairio_tools.safe_json import parse_json
 
@@ -28,7 +29,8 @@ _YAML_KEY = re.compile(rb"[\w-]+\s*:(\s|$)")
 
 
 def build_graph(inputs: list[Path]) -> Graph:
-    """Describe every input in one graph: a ``schema:Dataset`` (the study) with its images."""
+    """Describe every input in one graph: a ``schema:Dataset`` (the study) with its images,
+    and the QC runs (``fairio qc`` reports) linked to the images and instruments they measured."""
     from fairio_tools.metadata.documents import load_document
     from fairio_tools.rdf.study import add_study
 
@@ -47,6 +49,8 @@ def build_graph(inputs: list[Path]) -> Graph:
     else:
         graph.add((dataset, RDF.type, SCHEMA.Dataset))
     activity = _provenance(graph)
+    images: dict[str, Any] = {}
+    reports = []
     for path in map(Path, inputs):
         source = BNode()
         graph.add((activity, PROV.used, source))
@@ -54,9 +58,34 @@ def build_graph(inputs: list[Path]) -> Graph:
         graph.add((source, SCHEMA.name, Literal(path.name)))
         if path in studies:
             continue
+        report = _qc_report(path)
+        if report is not None:
+            reports.append(report)
+            continue
         for image in read_images(path):
-            graph.add((dataset, SCHEMA.hasPart, add_image(graph, image)))
+            node = add_image(graph, image)
+            images.setdefault(image.name, node)
+            graph.add((dataset, SCHEMA.hasPart, node))
+    instruments: dict[str, Any] = {}
+    for report in reports:  # after every image, so a run links to the image it measured
+        known = set(images)
+        add_qc_report(graph, report, images, instruments)
+        for name in set(images) - known:
+            graph.add((dataset, SCHEMA.hasPart, images[name]))
     return graph
+
+
+def _qc_report(path: Path) -> dict[str, Any] | None:
+    """The QC report (``fairio qc`` JSON) that ``path`` holds, or None for anything else."""
+    from fairio_tools.qc.records import qc_kind
+
+    if not path.is_file() or path.stat().st_size > MAX_INPUT_BYTES:
+        return None
+    with path.open("rb") as handle:
+        if not handle.read(64).lstrip().startswith(b"{"):
+            return None
+    data = parse_json(path.read_bytes(), path)
+    return data if qc_kind(data) else None
 
 
 def is_study_document(path: Path) -> bool:

@@ -9,11 +9,14 @@ from typing import Any
 
 from rdflib import Graph, Namespace
 
-from fairio_tools.metadata.model import NAMESPACES, load_model
+from fairio_tools.metadata.model import load_model
+from fairio_tools.namespaces import NAMESPACES
 
 SCHEMA = Namespace(NAMESPACES["schema"])
 PROV = Namespace(NAMESPACES["prov"])
 OME = Namespace(NAMESPACES["ome"])
+MM = Namespace(NAMESPACES["mm"])
+NBO = Namespace(NAMESPACES["nbo"])
 
 
 def fairio_namespace() -> Namespace:
@@ -32,6 +35,8 @@ def new_graph() -> Graph:
     graph.bind("schema", SCHEMA, override=True, replace=True)
     graph.bind("prov", PROV)
     graph.bind("ome", OME)
+    graph.bind("mm", MM)
+    graph.bind("nbo", NBO)
     graph.bind("fairio", fairio_namespace())
     for prefix, namespace in load_model().prefixes.items():
         graph.bind(prefix.lower(), Namespace(namespace))

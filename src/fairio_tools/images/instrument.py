@@ -1,0 +1,181 @@
+"""Instrument and acquisition metadata of OME-XML, component by component, per image.
+
+The OME-XML comes from an OME-TIFF (its first ImageDescription, the file opened alone),
+from an OME-XML file (a companion ``.ome`` / ``.ome.xml``), or from the vendor XML of a Zeiss
+CZI or Leica LIF file mapped by ``vendor_ome``; it is read bounded and parsed by
+``ome_xml.parse_ome_root``. Each OME ``Image`` is resolved to its components as the OME
+model links them: Image -> InstrumentRef -> Instrument -> Microscope; ObjectiveSettings ->
+Objective; Channel -> LightSourceSettings -> light source, DetectorSettings -> Detector,
+LightPath / FilterSetRef -> Filter. Nothing the document names outside itself is opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fairio_tools import limits
+from fairio_tools.errors import InputError
+from fairio_tools.images.ome_xml import parse_ome_root
+
+LIGHT_SOURCES = ("Laser", "Arc", "Filament", "LightEmittingDiode", "GenericExcitationSource")
+
+
+@dataclass
+class ChannelParts:
+    """The elements one channel's acquisition refers to (None or [] where it refers to none)."""
+
+    channel: Any
+    light_source_settings: Any = None
+    light_source: Any = None
+    detector_settings: Any = None
+    detector: Any = None
+    filters: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ImageParts:
+    """One OME Image and the instrument elements it refers to."""
+
+    index: int
+    name: str | None
+    image: Any
+    pixels: Any
+    planes: list[Any]
+    microscope: Any
+    objective: Any
+    objective_settings: Any
+    channels: list[ChannelParts]
+    z_stack: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def read_ome_xml_text(path: Path) -> tuple[str, list[str]]:
+    """The OME-XML of an OME-TIFF or of an OME-XML file, or that ``vendor_ome`` maps from a
+    Zeiss CZI or Leica LIF file, with notes; InputError when there is none."""
+    from fairio_tools.images.formats import check_readable_file, detect_vendor
+
+    check_readable_file(path)
+    vendor = detect_vendor(path)
+    if vendor is not None:
+        from fairio_tools.images.vendor_ome import vendor_ome_xml
+
+        return vendor_ome_xml(path, vendor)
+    with path.open("rb") as stream:
+        head = stream.read(64)
+    if head.lstrip().startswith(b"<"):
+        size = path.stat().st_size
+        if size > limits.MAX_OME_XML_BYTES:
+            raise InputError(
+                f"OME-XML file of {size} bytes, more than this server parses",
+                path=path,
+                hint=limits.refusal_hint("FAIRIO_MAX_OME_XML_BYTES", limits.MAX_OME_XML_BYTES),
+            )
+        return path.read_bytes().decode("utf-8", errors="replace"), []
+    from fairio_tools.images.formats import ImageFormat, detect_format
+    from fairio_tools.images.reading import decoding, open_tiff
+
+    if detect_format(path) is not ImageFormat.TIFF:
+        raise InputError(
+            "has no OME-XML: OME-TIFF, OME-XML, Zeiss CZI and Leica LIF files carry "
+            "instrument metadata",
+            path=path,
+        )
+    with open_tiff(path) as tif, decoding(path, "TIFF"):
+        text = tif.pages.first.description if tif.is_ome else ""
+    if not text:
+        raise InputError(
+            "is a TIFF without OME-XML: it records no instrument or acquisition metadata",
+            path=path,
+            hint="export it as OME-TIFF (e.g. with Bio-Formats' bfconvert) to keep them",
+        )
+    return text, []
+
+
+def image_parts(text: str, path: Path) -> list[ImageParts]:
+    """Every OME Image of the document with the instrument elements it refers to."""
+    root = parse_ome_root(text, path)
+    instruments = {i.get("ID"): i for i in root.findall("{*}Instrument")}
+    parts = []
+    for index, image in enumerate(root.findall("{*}Image")):
+        pixels = image.find("{*}Pixels")
+        if pixels is None:
+            continue
+        notes: list[str] = []
+        instrument = _instrument(image, instruments, notes)
+        settings = image.find("{*}ObjectiveSettings")
+        objective = _by_id(
+            instrument, "Objective", None if settings is None else settings.get("ID")
+        )
+        if objective is None and settings is None and instrument is not None:
+            sole = instrument.findall("{*}Objective")
+            if len(sole) == 1:
+                objective = sole[0]
+                notes.append("no ObjectiveSettings: the instrument's only objective is used")
+        channels = [_channel(c, instrument) for c in pixels.findall("{*}Channel")]
+        size_z = pixels.get("SizeZ", "1")
+        parts.append(
+            ImageParts(
+                index=index,
+                name=image.get("Name"),
+                image=image,
+                pixels=pixels,
+                planes=pixels.findall("{*}Plane"),
+                microscope=None if instrument is None else instrument.find("{*}Microscope"),
+                objective=objective,
+                objective_settings=settings,
+                channels=channels,
+                z_stack=size_z.isdigit() and int(size_z) > 1,
+                notes=notes,
+            )
+        )
+    return parts
+
+
+def _instrument(image: Any, instruments: dict[str | None, Any], notes: list[str]) -> Any:
+    ref = image.find("{*}InstrumentRef")
+    if ref is not None:
+        found = instruments.get(ref.get("ID"))
+        if found is None:
+            notes.append(f"InstrumentRef {ref.get('ID')!r} names no Instrument of the file")
+        return found
+    if len(instruments) == 1:
+        notes.append("no InstrumentRef: the file's only Instrument is used")
+        return next(iter(instruments.values()))
+    return None
+
+
+def _by_id(parent: Any, tag: str | tuple[str, ...], wanted: str | None) -> Any:
+    if parent is None or wanted is None:
+        return None
+    tags = (tag,) if isinstance(tag, str) else tag
+    for child in parent:
+        if child.tag.rsplit("}", 1)[-1] in tags and child.get("ID") == wanted:
+            return child
+    return None
+
+
+def _channel(channel: Any, instrument: Any) -> ChannelParts:
+    parts = ChannelParts(channel)
+    parts.light_source_settings = channel.find("{*}LightSourceSettings")
+    if parts.light_source_settings is not None:
+        parts.light_source = _by_id(
+            instrument, LIGHT_SOURCES, parts.light_source_settings.get("ID")
+        )
+    parts.detector_settings = channel.find("{*}DetectorSettings")
+    if parts.detector_settings is not None:
+        parts.detector = _by_id(instrument, "Detector", parts.detector_settings.get("ID"))
+    refs = channel.findall("{*}LightPath/{*}ExcitationFilterRef")
+    refs += channel.findall("{*}LightPath/{*}EmissionFilterRef")
+    set_ref = channel.find("{*}FilterSetRef")
+    filter_set = _by_id(instrument, "FilterSet", None if set_ref is None else set_ref.get("ID"))
+    if filter_set is not None:
+        refs += filter_set.findall("{*}ExcitationFilterRef") + filter_set.findall(
+            "{*}EmissionFilterRef"
+        )
+    for ref in refs:
+        found = _by_id(instrument, "Filter", ref.get("ID"))
+        if found is not None and found not in parts.filters:
+            parts.filters.append(found)
+    return parts
