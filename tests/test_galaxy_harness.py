@@ -42,6 +42,10 @@ def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
     assert galaxy["metadata_strategy"] == "directory_celery"
     assert str(layout.state) in galaxy["amqp_internal_connection"]
     assert str(layout.state) in galaxy["celery_conf"]["result_backend"]
+    # each start gets its own queue: a leftover worker of an earlier start cannot serve it
+    write_config(layout, tools_bin=tools_bin, port=8123, admin_key="k" * 32, tool_shed_url=shed)
+    again = yaml.safe_load(layout.config_file.read_text())["galaxy"]
+    assert again["amqp_internal_connection"] != galaxy["amqp_internal_connection"]
 
 
 def test_every_tool_requires_this_package_version():

@@ -85,6 +85,7 @@ def write_config(
     env_dir.mkdir(parents=True, exist_ok=True)
     (env_dir / "env.sh").write_text(f'export PATH="{tools_bin}:$PATH"\n')
     state = layout.state
+    run = secrets.token_hex(4)
     galaxy = {
         "database_connection": f"sqlite:///{state / 'universe.sqlite'}?isolation_level=IMMEDIATE",
         "data_dir": str(state / "data"),
@@ -108,11 +109,13 @@ def write_config(
         # Galaxy's metadata code costs ~13 s of CPU, more than most of our tools' jobs.
         "enable_celery_tasks": True,
         "metadata_strategy": "directory_celery",
+        # a queue of this start's own: a worker left over from an earlier start (killed from
+        # outside, with another id_secret) can never take this one's tasks
         "amqp_internal_connection": (
-            f"sqlalchemy+sqlite:///{state / 'control.sqlite'}?isolation_level=IMMEDIATE"
+            f"sqlalchemy+sqlite:///{state / f'control-{run}.sqlite'}?isolation_level=IMMEDIATE"
         ),
         "celery_conf": {
-            "result_backend": f"db+sqlite:///{state / 'results.sqlite'}",
+            "result_backend": f"db+sqlite:///{state / f'results-{run}.sqlite'}",
             "task_routes": {  # Galaxy's defaults, kept: the worker serves these queues
                 "galaxy.fetch_data": "galaxy.external",
                 "galaxy.set_job_metadata": "galaxy.external",
