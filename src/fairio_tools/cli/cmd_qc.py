@@ -29,6 +29,26 @@ instrument = click.option(
     help="Name or identifier of the microscope (e.g. its inventory id), recorded in the report "
     "and linked in to-rdf and bundle create.",
 )
+
+
+def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from fairio_tools.qc.trend import parse_date
+
+    if value is None:
+        return None
+    try:
+        parse_date(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date (2026-03-31)") from None
+    return value.strip()
+
+
+acquired = click.option(
+    "--acquired",
+    callback=_iso_date,
+    help="When the image was acquired (ISO 8601 date or date-time), for trends over time; "
+    "default: the AcquisitionDate of its OME-XML or the TIFF DateTime tag.",
+)
 series = click.option(
     "--series",
     type=click.IntRange(min=0),
@@ -49,6 +69,7 @@ def group() -> None:
 @channel
 @series
 @instrument
+@acquired
 @options.json_output
 @options.tsv_output
 @figure_output
@@ -58,6 +79,7 @@ def field_illumination(
     channel: int,
     series: int,
     instrument: str | None,
+    acquired: str | None,
     json_path: Path | None,
     tsv_path: Path | None,
     figure_path: Path | None,
@@ -67,12 +89,14 @@ def field_illumination(
     image, or the brightest plane of a stack): uniformity, field uniformity, centre of
     illumination and its offset from the image centre, centring accuracy, corner and edge
     ratios, iso-intensity fractions and intensity profiles."""
+    from fairio_tools.images.instrument import acquisition_date
     from fairio_tools.qc import figures, report
     from fairio_tools.qc.illumination import measure_field_illumination
     from fairio_tools.qc.image import read_qc_image
 
     result = measure_field_illumination(read_qc_image(image, channel, series))
     result.instrument = instrument
+    result.acquired = acquired or acquisition_date(image, series)
     result.parameters.update(channel=channel, series=series)
     figure = figures.illumination_figure(result) if figure_path or html_path else None
     _write(
@@ -93,6 +117,7 @@ def field_illumination(
 @channel
 @series
 @instrument
+@acquired
 @click.option(
     "--min-r2",
     type=click.FloatRange(0, 1),
@@ -126,6 +151,7 @@ def psf_beads(
     channel: int,
     series: int,
     instrument: str | None,
+    acquired: str | None,
     min_r2: float,
     na: float | None,
     wavelength: float | None,
@@ -138,6 +164,7 @@ def psf_beads(
     """Measure the PSF of a z-stack of sub-resolution beads (IMAGE): per bead the FWHM in x,
     y and z with the fits' R², the lateral asymmetry and ellipticity; the bead count, and
     each rejected bead with the reason (border, neighbour, saturation, poor fit)."""
+    from fairio_tools.images.instrument import acquisition_date
     from fairio_tools.qc import figures, report
     from fairio_tools.qc.image import read_qc_image
     from fairio_tools.qc.psf import measure_psf_beads
@@ -147,6 +174,7 @@ def psf_beads(
         stack, min_r2=min_r2, na=na, wavelength_um=wavelength, refractive_index=refractive_index
     )
     result.instrument = instrument
+    result.acquired = acquired or acquisition_date(image, series)
     result.parameters.update(channel=channel, series=series)
     figure = figures.psf_figure(result, stack.data) if figure_path or html_path else None
     _write(
@@ -181,3 +209,67 @@ def _write(
     if html_path is not None:
         write_text_atomic(html_path, page())
     write_json(data, json_path)
+
+
+@group.command("trend")
+@click.argument("reports", nargs=-1, required=True, type=options.existing_file)
+@click.option(
+    "--baseline-date",
+    callback=_iso_date,
+    help="The date of the baseline report (e.g. the installation's); default: the earliest "
+    "report of each instrument.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Change from the baseline, in percent, above which a metric is flagged as drift.",
+)
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="A name for each report, in the order given (e.g. Galaxy dataset names); default: "
+    "the file names.",
+)
+@options.json_output
+@options.tsv_output
+@figure_output
+def trend(
+    reports: tuple[Path, ...],
+    baseline_date: str | None,
+    tolerance: float,
+    names: tuple[str, ...],
+    json_path: Path | None,
+    tsv_path: Path | None,
+    figure_path: Path | None,
+) -> None:
+    """Follow an instrument's QC over time: the key metrics of REPORTS (JSON reports of fairio
+    qc field-illumination and psf-beads, each with its acquisition date) against their date,
+    each compared with the baseline; changes beyond the tolerance are flagged as drift."""
+    from fairio_tools.qc import figures
+    from fairio_tools.qc import trend as trends
+    from fairio_tools.safe_json import load_json
+
+    if names and len(names) != len(reports):
+        raise click.UsageError(f"--name given {len(names)} times for {len(reports)} reports")
+    points = []
+    for index, path in enumerate(reports):
+        name = names[index] if names else path.name
+        points += trends.report_points(load_json(path), name, path)
+    rows = trends.trend(points, baseline_date, tolerance)
+    if tsv_path is not None:
+        write_tsv(trends.HEADER, [row.cells() for row in rows], tsv_path)
+    if figure_path is not None:
+        write_bytes_atomic(figure_path, figures.trend_figure(rows, tolerance))
+    drift = [row for row in rows if row.status == "drift"]
+    write_json(
+        {
+            "reports": len(reports),
+            "tolerance_percent": tolerance,
+            "drift": len(drift),
+            "rows": [dict(zip(trends.HEADER, row.cells(), strict=True)) for row in rows],
+        },
+        json_path,
+    )

@@ -179,3 +179,42 @@ def _channel(channel: Any, instrument: Any) -> ChannelParts:
         if found is not None and found not in parts.filters:
             parts.filters.append(found)
     return parts
+
+
+def acquisition_date(path: Path, series: int = 0) -> str | None:
+    """When image ``series`` of ``path`` was acquired, as the file records it: its OME
+    ``AcquisitionDate`` (OME-TIFF, OME-XML, CZI, LIF), else a TIFF's ``DateTime`` tag as ISO
+    8601; None where the file records neither (or cannot be read)."""
+    try:
+        text, _ = read_ome_xml_text(path)
+        parts = image_parts(text, path)
+    except InputError:
+        parts = []
+    if 0 <= series < len(parts):
+        date = parts[series].image.findtext("{*}AcquisitionDate")
+        if date and date.strip():
+            return date.strip()
+    return _tiff_datetime(path)
+
+
+def _tiff_datetime(path: Path) -> str | None:
+    """The TIFF ``DateTime`` tag (``YYYY:MM:DD HH:MM:SS``) of the first page, as ISO 8601."""
+    from datetime import datetime
+
+    from fairio_tools.images.formats import ImageFormat, detect_format
+    from fairio_tools.images.reading import decoding, open_tiff
+
+    if detect_format(path) is not ImageFormat.TIFF:
+        return None
+    try:
+        with open_tiff(path) as tif, decoding(path, "TIFF"):
+            tag = tif.pages.first.tags.get(306)
+            value = tag.value if tag is not None else None
+    except InputError:
+        return None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value.strip(), "%Y:%m:%d %H:%M:%S").isoformat()
+    except ValueError:
+        return None

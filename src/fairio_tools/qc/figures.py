@@ -9,6 +9,7 @@ import numpy as np
 
 from fairio_tools.qc.illumination import IlluminationReport
 from fairio_tools.qc.psf import AXES, PsfReport
+from fairio_tools.qc.trend import TrendRow
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
 GALLERY_BEADS = 8
@@ -156,3 +157,43 @@ def _png(figure) -> bytes:
     buffer = io.BytesIO()
     figure.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def trend_figure(rows: list[TrendRow], tolerance_percent: float) -> bytes:
+    """One panel per instrument and metric: the values against the acquisition date (blue,
+    drift in red), the baseline (grey) and the tolerance band around it (light grey)."""
+    from PIL import Image, ImageDraw
+
+    panels: dict[tuple[str, str], list[TrendRow]] = {}
+    for row in rows:
+        panels.setdefault((row.point.instrument, row.point.metric), []).append(row)
+    width, height, columns = 300, 180, 2
+    size = (width * columns, height * max(1, -(-len(panels) // columns)))
+    figure = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(figure)
+    for index, ((instrument, metric), found) in enumerate(panels.items()):
+        left, top = (index % columns) * width, (index // columns) * height
+        start = found[0].point.when
+        days = np.array([(r.point.when - start).total_seconds() / 86400 for r in found])
+        values = np.array([r.point.value for r in found])
+        base = found[0].baseline.value
+        band = abs(base) * tolerance_percent / 100
+        span = np.array([days.min(), days.max()])
+        drift = [i for i, r in enumerate(found) if r.status == "drift"]
+        lines = [
+            (span, np.full(2, base - band), "#cccccc", False),
+            (span, np.full(2, base + band), "#cccccc", False),
+            (span, np.full(2, base), "#888888", False),
+            (days, values, COLOURS[0], False),
+            (days, values, COLOURS[0], True),
+        ]
+        if drift:
+            lines.append((days[drift], values[drift], COLOURS[1], True))
+        low, high = min(values.min(), base - band), max(values.max(), base + band)
+        unit = {"micrometer": " um", "percent": " %"}.get(found[0].point.unit, "")
+        title = f"{instrument}: {metric}, baseline {base:.4g}{unit}"
+        box = (left + 4, top + 4, left + width - 4, top + height - 22)
+        _plot(draw, box, lines, title, (low - 0.05 * (high - low), high + 0.05 * (high - low)))
+        first, last = found[0].point.acquired[:10], found[-1].point.acquired[:10]
+        draw.text((left + 8, top + height - 18), f"{first} .. {last}", fill="black", font=_font())
+    return _png(figure)

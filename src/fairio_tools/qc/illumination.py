@@ -59,6 +59,8 @@ class IlluminationReport:
     parameters: dict[str, Any] = field(default_factory=dict)
     instrument: str | None = None
     """The microscope the image was taken with, as the user names it."""
+    acquired: str | None = None
+    """When the image was acquired (ISO 8601), as given or as the file records it."""
     normalised: np.ndarray | None = field(default=None, repr=False)
     """The smoothed (binned) image divided by its maximum, for the figure."""
 

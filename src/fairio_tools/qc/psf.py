@@ -88,6 +88,8 @@ class PsfReport:
     notes: list[str] = field(default_factory=list)
     instrument: str | None = None
     """The microscope the beads were imaged with, as the user names it."""
+    acquired: str | None = None
+    """When the image was acquired (ISO 8601), as given or as the file records it."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "beads"}
