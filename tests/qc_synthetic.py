@@ -19,9 +19,19 @@ class Optics:
     dxy_um: float
     dz_um: float
     model: str = "vectorial"
+    excitation_um: float | None = None
+    """Set for an ideal confocal microscope (pinhole closed): the PSF is the product of the
+    excitation and emission PSFs, Gaussian-like and about 1/sqrt(2) as wide."""
 
     def psf(self, nz: int, nxy: int) -> np.ndarray:
         """The noiseless PSF, centred in a (nz, nxy, nxy) stack, peak 1."""
+        emission = self._widefield(nz, nxy, self.wavelength_um)
+        if self.excitation_um is None:
+            return emission
+        confocal = emission * self._widefield(nz, nxy, self.excitation_um)
+        return confocal / confocal.max()
+
+    def _widefield(self, nz: int, nxy: int, wavelength_um: float) -> np.ndarray:
         import psfmodels
 
         n = self.immersion_index
@@ -31,7 +41,7 @@ class Optics:
             dxy=self.dxy_um,
             dz=self.dz_um,
             NA=self.na,
-            wvl=self.wavelength_um,
+            wvl=wavelength_um,
             ns=n,
             ni=n,
             ni0=n,
@@ -47,6 +57,7 @@ class Optics:
             self.dxy_um / 20,
             self.dz_um / 20,
             self.model,
+            self.excitation_um,
         )
         lateral_extent, axial_extent = 4 * self.dxy_um * 5, 4 * self.dz_um * 5
         nxy = 2 * int(lateral_extent / fine.dxy_um / 2) + 1

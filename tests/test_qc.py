@@ -26,6 +26,11 @@ OIL = Optics(na=1.4, wavelength_um=0.52, immersion_index=1.515, dxy_um=0.065, dz
 WATER = Optics(
     na=1.0, wavelength_um=0.6, immersion_index=1.33, dxy_um=0.1, dz_um=0.3, model="scalar"
 )
+CONFOCAL = Optics(
+    na=1.4, wavelength_um=0.52, immersion_index=1.515, dxy_um=0.045, dz_um=0.15,
+    excitation_um=0.488,
+)  # fmt: skip
+"""An ideal confocal (pinhole closed), oil NA 1.4, 488 nm excitation, 520 nm emission."""
 BEADS = [(20, 30, 30), (18, 30, 90), (22, 90, 40), (20, 95, 100)]
 
 
@@ -39,7 +44,11 @@ def _write_stack(path: Path, stack: np.ndarray, optics: Optics | None) -> Path:
     return path
 
 
-@pytest.mark.parametrize("optics", [OIL, WATER], ids=["NA1.4-oil-vectorial", "NA1.0-water"])
+@pytest.mark.parametrize(
+    "optics",
+    [OIL, WATER, CONFOCAL],
+    ids=["NA1.4-oil-vectorial", "NA1.0-water", "NA1.4-oil-confocal"],
+)
 def test_bead_fwhm_and_position_are_recovered(tmp_path: Path, optics: Optics):
     truth = optics.true_fwhm()
     stack = bead_stack(optics, (40, 128, 128), [*BEADS, (20, 2, 64)], seed=3)
