@@ -118,15 +118,20 @@ def test_second_plate_and_series_layout(shared_data, tmp_path):
         convert_to_ome_zarr(source, tmp_path / "x.zarr", ConversionOptions(series="1"))
 
 
-def write_screen(path, wells: str, acquisitions: str = "", images: int = 3) -> list[np.ndarray]:
-    """A 2016-06 OME-TIFF of ``images`` 8x8 planes whose plate holds ``wells``."""
+def write_screen(
+    path, wells: str, acquisitions: str = "", images: int = 3, planes: list | None = None
+) -> list[np.ndarray]:
+    """A 2016-06 OME-TIFF of ``images`` uint16 planes (8x8 random ones unless ``planes``)
+    whose plate holds ``wells``."""
     rng = np.random.default_rng(7)
-    planes = [rng.integers(0, 60000, (8, 8), dtype=np.uint16) for _ in range(images)]
+    if planes is None:
+        planes = [rng.integers(0, 60000, (8, 8), dtype=np.uint16) for _ in range(images)]
+    height, width = planes[0].shape
     image_xml = "".join(
         f'<Image ID="Image:{i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYCZT" Type="uint16" '
-        f'SizeX="8" SizeY="8" SizeZ="1" SizeC="1" SizeT="1"><Channel ID="Channel:{i}:0"/>'
-        f'<TiffData IFD="{i}" PlaneCount="1"/></Pixels></Image>'
-        for i in range(images)
+        f'SizeX="{width}" SizeY="{height}" SizeZ="1" SizeC="1" SizeT="1">'
+        f'<Channel ID="Channel:{i}:0"/><TiffData IFD="{i}" PlaneCount="1"/></Pixels></Image>'
+        for i in range(len(planes))
     )
     xml = (
         f'<?xml version="1.0" encoding="UTF-8"?><OME xmlns="{OME_2016}">'
