@@ -118,3 +118,13 @@ def test_hostile_well_path_refused(plate, tmp_path):
     metadata.write_text(json.dumps(document))
     with pytest.raises(InputError, match="outside the plate"):
         summarize_plate(str(copy))
+
+
+def test_image_tools_name_a_plate_and_take_its_fields(plate, tmp_path):
+    from fairio_tools.ngff.reader import open_images
+
+    with pytest.raises(InputError, match="holds a plate") as refused:
+        open_images(str(plate))
+    assert "fairio plate-summary" in (refused.value.hint or "")
+    (field,) = open_images(str(plate / "A/1/1"))
+    np.testing.assert_array_equal(field.levels[0][0, 0, 0], field_plane(3, 900))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fairio_tools import limits
 from fairio_tools.errors import InputError
 from fairio_tools.images.ome_xml import parse_ome_root
 from fairio_tools.ngff import writer
@@ -106,7 +107,7 @@ def read_plate(xml: str, path: Path, image_count: int, plate: int) -> PlateLayou
         acquisitions=[],
         other_plates=[p.get("Name") or p.get("ID") or "" for p in plates if p is not element],
     )
-    acquisition_of = _acquisitions(element, layout)
+    acquisition_of = _acquisitions(element, layout, path)
     seen: dict[int, str] = {}
     max_row, max_column = -1, -1
     for well in element.findall("{*}Well"):
@@ -148,10 +149,12 @@ def read_plate(xml: str, path: Path, image_count: int, plate: int) -> PlateLayou
     return layout
 
 
-def _acquisitions(plate: Element, layout: PlateLayout) -> dict[str | None, int]:
+def _acquisitions(plate: Element, layout: PlateLayout, path: Path) -> dict[str | None, int]:
     """Fill ``layout.acquisitions``; the acquisition id of each well sample ID it names."""
     of_sample: dict[str | None, int] = {}
-    for index, acquisition in enumerate(plate.findall("{*}PlateAcquisition")):
+    acquisitions = plate.findall("{*}PlateAcquisition")
+    limits.enforce("FAIRIO_MAX_SERIES", len(acquisitions), "plate acquisitions", path)
+    for index, acquisition in enumerate(acquisitions):
         entry: dict[str, Any] = {"id": index}
         name = acquisition.get("Name") or acquisition.get("ID")
         if name:
@@ -176,8 +179,9 @@ def _series(
     label = sample.get("ID") or "a WellSample"
     if ref is not None:
         series = image_ids.get(ref.get("ID"))
-        if series is None:
+        if series is None or series >= count:
             notes.append(f"{label} refers to image {ref.get('ID')!r}, which the file lacks")
+            return None
         return series
     index = sample.get("Index", "")
     if _is_number(index) and int(index) < count:

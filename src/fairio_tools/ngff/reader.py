@@ -190,6 +190,12 @@ def _ome_attributes(group: Any, location: str) -> tuple[NgffFormat, dict[str, An
 
 
 def _series_paths(root: Any, fmt: NgffFormat, location: str) -> list[str]:
+    if "plate" in fmt.unwrap(root.attrs.asdict()):
+        raise InputError(
+            "holds a plate, not an image",
+            path=location,
+            hint="give one field's group (such as STORE/B/2/0), or use fairio plate-summary",
+        )
     listed = None
     if "OME" in root:
         listed = fmt.unwrap(root["OME"].attrs.asdict()).get("series")
