@@ -88,6 +88,7 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 def command(image: Path, output: str, json_path: Path | None, **choices) -> None:
     """Convert IMAGE (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG) to an OME-Zarr store OUTPUT
     (a folder, or an s3:// URL). The report lists what was carried over and what was not.
+    An OME-TIFF of a screen (OME-XML Plate with WellSamples) becomes an NGFF plate.
 
     Memory: about --jobs x (a source chunk plus its downsampled levels), chunks of at most
     --chunks pixels per plane."""
