@@ -1,7 +1,8 @@
 """Convert TIFF, OME-TIFF, ImageJ TIFF, PNG and JPEG files to OME-Zarr (NGFF 0.4 or 0.5).
 
 The store follows the bioformats2raw layout (one group per series, ``OME/`` holding the
-source's OME-XML) so that it is a drop-in replacement for what Bio-Formats writes. Pixels are
+source's OME-XML; a screen's plate as ``<row>/<column>/<field>`` groups, see ``plate``) so
+that it is a drop-in replacement for what Bio-Formats writes. Pixels are
 read, downsampled and written chunk by chunk; the whole store is written into a temporary
 sibling and moved into place at the end.
 """
