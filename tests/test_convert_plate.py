@@ -79,6 +79,7 @@ def test_sample_plate_becomes_ngff_plate(shared_data, tmp_path, version):
     assert findings.valid, findings.to_dict()
     dropped = [entry["item"] for entry in report.not_carried]
     assert any("Plate:2" in item for item in dropped)
+    assert ("Screen" in xml) == any(item.startswith("Screen") for item in dropped)
     fields = {i for series in wells.values() for i in series}
     assert sum("not a field of the plate" in e["reason"] for e in report.not_carried) == (
         len(pixels) - len(fields)
@@ -144,15 +145,17 @@ def write_screen(
     return planes
 
 
-def sample(sample_id: str, image: int) -> str:
+def sample(sample_id: str, image: int, position: str = "") -> str:
     ref = f'<ImageRef ID="Image:{image}"/>'
-    return f'<WellSample ID="{sample_id}" Index="{image}">{ref}</WellSample>'
+    return f'<WellSample ID="{sample_id}" Index="{image}"{position}>{ref}</WellSample>'
 
 
 def test_acquisitions_and_image_refs(tmp_path):
     source = tmp_path / "screen.ome.tiff"
+    placed = sample("WS:0", 2, ' PositionX="1.5"')
     wells = (
-        f'<Well ID="Well:0" Row="0" Column="11">{sample("WS:0", 2)}{sample("WS:1", 0)}</Well>'
+        f'<Well ID="Well:0" Row="0" Column="11">{placed}'
+        f"{sample('WS:1', 0)}</Well>"
         f'<Well ID="Well:1" Row="7" Column="0">{sample("WS:2", 1)}</Well>'
     )
     acquisitions = (
@@ -182,6 +185,8 @@ def test_acquisitions_and_image_refs(tmp_path):
         np.testing.assert_array_equal(stored[f"{path}/0"][0, 0, 0], planes[index])
     assert validate_ngff(output, deep=True).valid
     assert report.output["layout"].endswith("plate")
+    dropped = {entry["item"] for entry in report.not_carried}
+    assert "WellSample PositionX" in dropped and not any("Screen" in d for d in dropped)
 
 
 @pytest.mark.parametrize(

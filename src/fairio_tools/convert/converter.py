@@ -351,6 +351,8 @@ def _report_plate(report: ConversionReport, plate: PlateLayout) -> None:
             f"plate {name!r}",
             "one plate per store (as bioformats2raw); choose it with --plate N",
         )
+    for item in plate.unmapped:
+        report.drop(item, f"NGFF plates have no place for it; kept in {writer.OME_XML_FILE}")
     report.notes.extend(plate.notes)
 
 

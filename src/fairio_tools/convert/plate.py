@@ -52,6 +52,8 @@ class PlateLayout:
     wells: dict[tuple[str, str], list[PlateField]]
     acquisitions: list[dict[str, Any]]
     other_plates: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+    """OME screening metadata NGFF has no place for (kept in ``OME/METADATA.ome.xml``)."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -108,6 +110,7 @@ def read_plate(xml: str, path: Path, image_count: int, plate: int) -> PlateLayou
         other_plates=[p.get("Name") or p.get("ID") or "" for p in plates if p is not element],
     )
     acquisition_of = _acquisitions(element, layout, path)
+    layout.unmapped = _unmapped(root, element)
     seen: dict[int, str] = {}
     max_row, max_column = -1, -1
     for well in element.findall("{*}Well"):
@@ -147,6 +150,23 @@ def read_plate(xml: str, path: Path, image_count: int, plate: int) -> PlateLayou
         for f in layout.fields:
             f.acquisition = None
     return layout
+
+
+_UNMAPPED_SAMPLE_ATTRIBUTES = ("PositionX", "PositionY", "Timepoint")
+
+
+def _unmapped(root: Element, plate: Element) -> list[str]:
+    """What of the screen and this plate NGFF cannot hold, by name."""
+    names = []
+    if root.find("{*}Screen") is not None:
+        names.append("Screen (and its Reagents)")
+    samples = plate.findall("{*}Well/{*}WellSample")
+    for attribute in _UNMAPPED_SAMPLE_ATTRIBUTES:
+        if any(sample.get(attribute) is not None for sample in samples):
+            names.append(f"WellSample {attribute}")
+    if plate.find("{*}Well/{*}ReagentRef") is not None:
+        names.append("Well ReagentRef")
+    return names
 
 
 def _acquisitions(plate: Element, layout: PlateLayout, path: Path) -> dict[str | None, int]:
