@@ -409,6 +409,11 @@ def test_models_label_and_bundle(lean: Lean, tmp_path: Path) -> None:
         ).stdout
     )
     assert (report["objects"], report["labels"]) == (23, "0/labels/threshold")
+    plate = TOOLS / "plate_summary/test-data/plate.ome.zarr"
+    wells = tmp_path / "wells.tsv"
+    lean.ok("plate-summary", plate, "--table", wells, "--heatmap", tmp_path / "p.png",
+            cwd=tmp_path)  # fmt: skip
+    assert [r.split("\t")[4] for r in wells.read_text().splitlines()[1:]] == ["2", "8"]
     check = tmp_path / "check.json"
     lean.ok("validate-ngff", labelled, "--report-json", check, cwd=tmp_path)
     crate = tmp_path / "crate.zip"

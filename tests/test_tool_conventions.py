@@ -16,7 +16,7 @@ MULTI_CORE = {
 }  # fmt: skip
 MEMORY_HUNGRY = {
     "convert_to_ome_zarr", "export_ome_tiff", "predict_with_model", "label_image",
-    "qc_field_illumination", "qc_psf_beads",
+    "plate_summary", "qc_field_illumination", "qc_psf_beads",
 }  # fmt: skip
 
 
@@ -45,6 +45,7 @@ def test_metadata_tools_are_not_image_analysis():
     analysis = {p.stem for p in TOOLS if "operation_3443" in
                 [o.text for o in _tool(p).iter("edam_operation")]}  # fmt: skip
     assert analysis == {"convert_to_ome_zarr", "export_ome_tiff", "predict_with_model",
-                        "label_image", "qc_field_illumination", "qc_psf_beads"}  # fmt: skip
+                        "label_image", "plate_summary", "qc_field_illumination",
+                        "qc_psf_beads"}  # fmt: skip
     label = _tool(ROOT / "tools" / "label_image" / "label_image.xml")
     assert "10.1038/s41592-019-0686-2" in [c.text for c in label.iter("citation")]  # SciPy

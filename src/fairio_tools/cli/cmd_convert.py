@@ -60,6 +60,21 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 )
 @click.option("--series", default="all", show_default=True, help="Series index, or 'all'.")
 @click.option(
+    "--layout",
+    type=click.Choice(["plate", "series"]),
+    default="plate",
+    show_default=True,
+    help="plate: an NGFF plate (row/column/field, as bioformats2raw) when the OME-XML has a "
+    "Plate with WellSamples, loose series otherwise; series: always loose series.",
+)
+@click.option(
+    "--plate",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Which plate of the OME-XML to write (one plate per store).",
+)
+@click.option(
     "--label-image",
     type=options.existing_file,
     help="Integer label image of the same size, written to labels/ of the image.",
@@ -73,6 +88,7 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 def command(image: Path, output: str, json_path: Path | None, **choices) -> None:
     """Convert IMAGE (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG) to an OME-Zarr store OUTPUT
     (a folder, or an s3:// URL). The report lists what was carried over and what was not.
+    An OME-TIFF of a screen (OME-XML Plate with WellSamples) becomes an NGFF plate.
 
     Memory: about --jobs x (a source chunk plus its downsampled levels), chunks of at most
     --chunks pixels per plane."""

@@ -1,7 +1,8 @@
 """Convert TIFF, OME-TIFF, ImageJ TIFF, PNG and JPEG files to OME-Zarr (NGFF 0.4 or 0.5).
 
 The store follows the bioformats2raw layout (one group per series, ``OME/`` holding the
-source's OME-XML) so that it is a drop-in replacement for what Bio-Formats writes. Pixels are
+source's OME-XML; a screen's plate as ``<row>/<column>/<field>`` groups, see ``plate``) so
+that it is a drop-in replacement for what Bio-Formats writes. Pixels are
 read, downsampled and written chunk by chunk; the whole store is written into a temporary
 sibling and moved into place at the end.
 """
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from fairio_tools.atomic import atomic_output, filesystem
+from fairio_tools.convert.plate import PlateLayout, read_plate
 from fairio_tools.convert.report import ConversionReport
 from fairio_tools.convert.source import SourceImage, ngff_axes, open_series, unmapped_metadata
 from fairio_tools.errors import InputError, OutputError
@@ -45,6 +47,11 @@ class ConversionOptions:
     chunks: tuple[int, int, int] = (1, 1024, 1024)
     compression: str = "blosc"
     series: str = "all"
+    layout: str = "plate"
+    """``plate``: an NGFF plate when the OME-XML has a plate with well samples (loose series
+    otherwise); ``series``: always loose series."""
+    plate: int = 0
+    """Which plate of the OME-XML (one plate per store, as bioformats2raw writes)."""
     label_image: Path | None = None
     label_name: str = "labels"
     overwrite: bool = False
@@ -79,17 +86,26 @@ def convert_to_ome_zarr(
     fmt = format_for_version(options.ngff_version)
     _check_options(options)
     image = read_image_info(input_path)
-    selected = _select_series(image, options.series, input_path)
+    plate = _plate(input_path, image, options)
+    if plate is not None:
+        selected = [f.series for f in plate.fields]
+        paths = {f.series: f.path for f in plate.fields}
+    else:
+        selected = _select_series(image, options.series, input_path)
+        paths = {index: str(index) for index in selected}
     label_source = _label_source(options, image, selected) if options.label_image else None
     report = _new_report(input_path, output, image, fmt, options)
 
     with atomic_output(output, overwrite=options.overwrite, folder=True) as location:
         root = zarr.open_group(location, mode="a", zarr_format=fmt.zarr_format)
-        root.attrs.update(fmt.group_attributes({"bioformats2raw.layout": writer.LAYOUT_VERSION}))
+        root_attributes = {"bioformats2raw.layout": writer.LAYOUT_VERSION}
+        if plate is not None:
+            root_attributes.update(plate.root_attributes(fmt))
+        root.attrs.update(fmt.group_attributes(root_attributes))
         planned: list[_Planned] = []
         for info in (image.series[i] for i in selected):
             source = open_series(input_path, info, options.chunks)
-            group = root.create_group(str(info.index))
+            group = root.require_group(paths[info.index])
             planned.append(_plan(group, fmt, source, options, options.downsample, input_path))
             if label_source is not None:
                 planned.append(_plan_labels(group, fmt, label_source, options))
@@ -101,10 +117,33 @@ def convert_to_ome_zarr(
         for plan in planned:
             _add_rendering(plan)
             plan.group.attrs.update(fmt.group_attributes(plan.attributes))
+        if plate is not None:
+            plate.write_wells(root, fmt)
         if image.has_ome_xml:
-            _write_ome_xml(root, fmt, location, input_path, image, selected)
-        _fill_report(report, image, selected, planned, options)
+            series = None if plate is not None else [str(i) for i in selected]
+            _write_ome_xml(root, fmt, location, input_path, series)
+        unselected = "not a field of the plate" if plate else "not selected (--series)"
+        _fill_report(report, image, selected, planned, options, unselected)
+        if plate is not None:
+            _report_plate(report, plate)
     return report
+
+
+def _plate(path: Path, image: ImageInfo, options: ConversionOptions) -> PlateLayout | None:
+    """The plate to write, or None for loose series (``--layout series``, or no plate)."""
+    if options.layout not in ("plate", "series"):
+        raise InputError(f"--layout must be 'plate' or 'series', got {options.layout!r}")
+    if options.layout == "series" or not image.has_ome_xml:
+        return None
+    plate = read_plate(_ome_xml(path), path, len(image.series), options.plate)
+    if plate is not None and (str(options.series) != "all" or options.label_image):
+        raise InputError(
+            "holds a plate: --series and --label-image choose among loose series",
+            path=path,
+            field="layout",
+            hint="add --layout series to convert series one by one",
+        )
+    return plate
 
 
 def _check_options(options: ConversionOptions) -> None:
@@ -279,15 +318,42 @@ class _ProgressCallback:
             self._callback.__exit__(*exc)
 
 
-def _write_ome_xml(
-    root: Any, fmt: NgffFormat, location: str, path: Path, image: ImageInfo, selected: list[int]
-) -> None:
+def _ome_xml(path: Path) -> str:
     with open_tiff(path) as tif, decoding(path, "TIFF"):
-        xml = tif.ome_metadata or ""
+        return tif.ome_metadata or ""
+
+
+def _write_ome_xml(
+    root: Any, fmt: NgffFormat, location: str, path: Path, series: list[str] | None
+) -> None:
+    """``OME/METADATA.ome.xml``; ``OME`` lists the ``series`` paths (none for a plate, whose
+    own metadata says where its images are)."""
+    xml = _ome_xml(path)
     ome = root.create_group("OME")
-    ome.attrs.update(fmt.group_attributes({"series": [str(i) for i in selected]}))
+    if series is not None:
+        ome.attrs.update(fmt.group_attributes({"series": series}))
     fs, store_path = filesystem(location)
     fs.pipe_file(f"{store_path.rstrip('/')}/{writer.OME_XML_FILE}", xml.encode("utf-8"))
+
+
+def _report_plate(report: ConversionReport, plate: PlateLayout) -> None:
+    report.output["layout"] += ", plate"
+    fields = len(plate.fields)
+    report.carry(
+        f"plate {plate.index} ({plate.name})",
+        f"{len(plate.wells)} wells, {fields} fields",
+        "plate metadata (root), well metadata (<row>/<column>)",
+    )
+    if plate.acquisitions:
+        report.carry("plate acquisitions", len(plate.acquisitions), "plate acquisitions")
+    for name in plate.other_plates:
+        report.drop(
+            f"plate {name!r}",
+            "one plate per store (as bioformats2raw); choose it with --plate N",
+        )
+    for item in plate.unmapped:
+        report.drop(item, f"NGFF plates have no place for it; kept in {writer.OME_XML_FILE}")
+    report.notes.extend(plate.notes)
 
 
 def _new_report(
@@ -313,6 +379,7 @@ def _fill_report(
     selected: list[int],
     planned: list[_Planned],
     options: ConversionOptions,
+    unselected: str,
 ) -> None:
     for plan in planned:
         info, where = plan.source.info, plan.group.path
@@ -345,7 +412,7 @@ def _fill_report(
         report.notes.extend(f"{what}: {note}" for note in info.notes)
     for index, info in enumerate(image.series):
         if index not in selected:
-            report.drop(f"series {index} ({info.name or 'unnamed'})", "not selected (--series)")
+            report.drop(f"series {index} ({info.name or 'unnamed'})", unselected)
     if image.has_ome_xml:
         report.carry("OME-XML", "whole document", writer.OME_XML_FILE)
     for name in image.other_files_not_read:

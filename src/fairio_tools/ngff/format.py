@@ -95,9 +95,14 @@ class NgffFormat:
 
     def image_label(self, attributes: dict[str, Any]) -> dict[str, Any]:
         """The ``image-label`` attribute of a label image."""
+        return self.versioned(attributes)
+
+    def versioned(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """An ``image-label``, ``plate`` or ``well`` object: 0.4 puts the version inside it,
+        later versions on ``ome``."""
         if self.nests_under_ome:
-            return attributes
-        return {"version": self.version, **attributes}
+            return entry
+        return {"version": self.version, **entry}
 
     def array_options(self, axes: list[str], compression: str) -> dict[str, Any]:
         """Keyword arguments for ``zarr.create_array`` (codecs, separator, dimension names)."""

@@ -57,6 +57,98 @@ def open_images(location: str) -> list[NgffImage]:
     return images
 
 
+@dataclass
+class NgffWell:
+    """One well of a plate: its path (``<row>/<column>``) and its fields of view."""
+
+    path: str
+    row: str
+    column: str
+    fields: list[NgffImage]
+
+
+@dataclass
+class NgffPlate:
+    """An NGFF plate: its rows and columns (names, in order) and the wells it lists."""
+
+    name: str | None
+    rows: list[str]
+    columns: list[str]
+    wells: list[NgffWell]
+
+
+def open_plate(location: str) -> NgffPlate:
+    """The plate at the root of the store at ``location``, every field of every well opened
+    as an image. Opened confined; at most ``limits.MAX_SERIES`` wells and fields are walked."""
+    import zarr
+
+    root = open_root(location)
+    with reading(location):
+        _fmt, attributes = _ome_attributes(root, location)
+        plate = attributes.get("plate")
+        if not isinstance(plate, dict):
+            raise InputError(
+                "holds no plate ('plate' metadata at its root)",
+                path=location,
+                hint="fairio convert writes one from an OME-TIFF of a screen",
+            )
+        rows, columns = _names(plate, "rows", location), _names(plate, "columns", location)
+        listed = _listed(plate, "wells", "plate", location)
+        limits.enforce("FAIRIO_MAX_SERIES", len(listed), "wells listed", location)
+        wells, fields = [], 0
+        for entry in listed:
+            path = _safe_name(str(entry.get("path")), location)
+            row, column = _well_position(entry, rows, columns, path, location)
+            group = _child(root, path, zarr.Group, f"well {path!r}", location)
+            _fmt, well_attributes = _ome_attributes(group, location)
+            well = well_attributes.get("well")
+            images = _listed(well if isinstance(well, dict) else {}, "images", path, location)
+            fields += len(images)
+            limits.enforce("FAIRIO_MAX_SERIES", fields, "fields of view listed", location)
+            opened = []
+            for image in images:
+                field_path = _safe_name(str(image.get("path")), location)
+                where = f"{path}/{field_path}"
+                child = _child(group, field_path, zarr.Group, f"field {where!r}", location)
+                child_fmt, child_attributes = _ome_attributes(child, location)
+                opened.append(_image(child, where, child_fmt, child_attributes, location))
+            wells.append(NgffWell(path, row, column, opened))
+    name = plate.get("name")
+    return NgffPlate(str(name) if name is not None else None, rows, columns, wells)
+
+
+def _names(plate: dict[str, Any], key: str, location: str) -> list[str]:
+    entries = _listed(plate, key, "plate", location)
+    limits.enforce("FAIRIO_MAX_SERIES", len(entries), f"plate {key}", location)
+    return [str(entry.get("name")) for entry in entries]
+
+
+def _listed(parent: dict[str, Any], key: str, what: str, location: str) -> list[dict[str, Any]]:
+    """``parent[key]``: a list of JSON objects, or an InputError naming ``what``."""
+    entries = parent.get(key)
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InputError(f"{what} '{key}' is not a list of objects", path=location, field=key)
+    return entries
+
+
+def _well_position(
+    entry: dict[str, Any], rows: list[str], columns: list[str], path: str, location: str
+) -> tuple[str, str]:
+    row, column = entry.get("rowIndex"), entry.get("columnIndex")
+    inside = (
+        isinstance(row, int)
+        and isinstance(column, int)
+        and 0 <= row < len(rows)
+        and 0 <= column < len(columns)
+    )
+    if not inside:
+        raise InputError(
+            f"well {path!r}: rowIndex {row!r} / columnIndex {column!r} outside the plate",
+            path=location,
+        )
+    return rows[row], columns[column]
+
+
 def first_image_group(root: Any, location: str) -> tuple[Any, str]:
     """The group holding a store's first multiscales image and its path: the root itself,
     or the first series of a bioformats2raw layout (what ``fairio convert`` writes)."""
@@ -98,6 +190,12 @@ def _ome_attributes(group: Any, location: str) -> tuple[NgffFormat, dict[str, An
 
 
 def _series_paths(root: Any, fmt: NgffFormat, location: str) -> list[str]:
+    if "plate" in fmt.unwrap(root.attrs.asdict()):
+        raise InputError(
+            "holds a plate, not an image",
+            path=location,
+            hint="give one field's group (such as STORE/B/2/0), or use fairio plate-summary",
+        )
     listed = None
     if "OME" in root:
         listed = fmt.unwrap(root["OME"].attrs.asdict()).get("series")

@@ -108,3 +108,44 @@ def channel_windows(array: Any) -> list[tuple[float, float]]:
         (float(lo), float(hi))
         for lo, hi in zip(data.min(axis=axes), data.max(axis=axes), strict=True)
     ]
+
+
+def plate_attributes(
+    fmt: NgffFormat,
+    name: str,
+    rows: list[str],
+    columns: list[str],
+    wells: list[tuple[str, str]],
+    acquisitions: list[dict[str, Any]],
+    field_count: int,
+) -> dict[str, Any]:
+    """The ``plate`` attribute: ``wells`` as (row name, column name) pairs of the plate's
+    ``rows`` and ``columns``, the acquisitions left out when there are none."""
+    row_index = {row: index for index, row in enumerate(rows)}
+    column_index = {column: index for index, column in enumerate(columns)}
+    plate: dict[str, Any] = {
+        "name": name,
+        "rows": [{"name": row} for row in rows],
+        "columns": [{"name": column} for column in columns],
+        "wells": [
+            {
+                "path": f"{row}/{column}",
+                "rowIndex": row_index[row],
+                "columnIndex": column_index[column],
+            }
+            for row, column in wells
+        ],
+        "field_count": field_count,
+    }
+    if acquisitions:
+        plate["acquisitions"] = acquisitions
+    return {"plate": fmt.versioned(plate)}
+
+
+def well_attributes(fmt: NgffFormat, images: list[tuple[str, int | None]]) -> dict[str, Any]:
+    """The ``well`` attribute: its fields of view as (path, acquisition id or None)."""
+    entries = [
+        {"path": path} if acquisition is None else {"acquisition": acquisition, "path": path}
+        for path, acquisition in images
+    ]
+    return {"well": fmt.versioned({"images": entries})}
