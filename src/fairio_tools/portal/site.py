@@ -17,7 +17,7 @@ from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
 from fairio_tools.links.history import read_history
 from fairio_tools.links.state import UrlState, read_state
-from fairio_tools.portal import dashboard, galaxy_pages, html, materials, review_pages
+from fairio_tools.portal import dashboard, feeds, galaxy_pages, html, materials, review_pages
 from fairio_tools.portal.html import GeneratedPage
 
 
@@ -36,9 +36,13 @@ class PortalSources:
     """The peer-review folder (``<material-id>/<orcid>.yml``); missing means no reviews."""
     discussions: str | None = None
     """The repository's discussions, where material pages send endorsements."""
+    site_url: str | None = None
+    """Where the portal is published (mkdocs.yml ``site_url``): the feed's absolute links."""
 
     @classmethod
-    def from_mkdocs_extra(cls, extra: dict, root: Path) -> PortalSources:
+    def from_mkdocs_extra(
+        cls, extra: dict, root: Path, site_url: str | None = None
+    ) -> PortalSources:
         settings = extra.get("fairio") or {}
         return cls(
             catalogue=root / settings.get("catalogue", "portal/catalogue"),
@@ -48,6 +52,7 @@ class PortalSources:
             reviews=root / settings.get("reviews", "portal/reviews"),
             links_history=root / settings.get("links_history", "portal/links-history.jsonl"),
             discussions=settings.get("discussions"),
+            site_url=site_url,
         )
 
 
@@ -105,6 +110,9 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     pages.update(
         materials.catalogue_pages(entries, related, deprecated, extras, review_pages.MARK_LABELS)
     )
+    marks = {i: extra.marks for i, extra in extras.items() if extra.marks}
+    index = materials.search_index(entries, set(deprecated), marks, review_pages.MARK_LABELS)
+    pages.update(feeds.feed_pages(entries, sources.site_url, index))
     pages.update(review_pages.reviewer_pages(entries, reviews))
     history = read_history(sources.links_history) if sources.links_history else []
     pages[dashboard.PATH] = dashboard.dashboard_page(
