@@ -158,6 +158,46 @@ def test_key_facts_come_before_the_description(site):
         assert page.index(f"<th>{label}</th>") < page.index("</table>")
 
 
+def test_learning_path_page_lists_its_materials_in_order_with_course_markup(site):
+    source = ROOT / "portal/learning-paths/image-data-management-for-core-facilities.yml"
+    path = yaml.safe_load(source.read_text())
+    ordered = [i for step in path["steps"] for i in step["materials"]]
+    entries = {e.id: e for e in load_catalogue(ROOT / "portal" / "catalogue").entries}
+    page = (site / "learning-paths" / f"{source.stem}.html").read_text()
+    linked = re.findall(r'href="\.\./catalogue/materials/([^"]+)\.html"', page)
+    assert linked == ordered
+    node = json.loads(json_ld_blocks(page)[0])
+    assert node["@type"] == ["Course", "LearningResource"]
+    assert [part["url"] for part in node["hasPart"]] == [entries[i].link for i in ordered]
+    assert node["educationalLevel"] == "Advanced beginner"
+    assert node["coursePrerequisites"] == path["prerequisites"]
+    api = json.loads((site / "api/v1/learning-paths.json").read_text())
+    assert [p["id"] for p in api["learning_paths"]] == [source.stem]
+    assert source.stem in (site / "learning-paths" / "index.html").read_text()
+
+
+def test_learning_path_naming_an_unknown_material_or_leaving_its_folder_is_refused(tmp_path):
+    from fairio_tools.errors import InputError
+    from fairio_tools.portal.learning_paths import read_learning_paths
+
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    folder = tmp_path / "paths"
+    folder.mkdir()
+    step = {"title": "Plan", "why": "First.", "materials": [entries[0].id, "no-such-material"]}
+    (folder / "bad.yml").write_text(
+        yaml.safe_dump({"name": "A", "goal": "B", "level": "novice", "steps": [step]})
+    )
+    with pytest.raises(InputError, match="no catalogue entry no-such-material") as error:
+        read_learning_paths(folder, entries)
+    assert error.value.path == str(folder / "bad.yml")
+    (folder / "bad.yml").unlink()
+    outside = tmp_path / "outside.yml"
+    outside.write_text("name: secret\n")
+    (folder / "link.yml").symlink_to(outside)
+    with pytest.raises(InputError, match="link"):
+        read_learning_paths(folder, entries)
+
+
 def test_sitemap_lists_every_page_under_the_site_url(site):
     from xml.etree import ElementTree
 

@@ -93,12 +93,28 @@
                 authors: e.a || "", description: e.d || "", aka: groupsIn(all).join(" ") },
     };
   });
-  var engine = new MiniSearch({
-    idField: "k",
-    fields: ["name", "tags", "types", "authors", "description", "aka"],
-    processTerm: function (term) { var w = fold(term); return w ? stem(w) : null; },
-  });
-  engine.addAll(docs.map(function (d) { return d.fields; }));
+  // The full-text index is built on the first query (or right after the first render), so
+  // the page shows the catalogue at once.
+  var engine = null;
+  function getEngine() {
+    if (engine) return engine;
+    engine = new MiniSearch({
+      idField: "k",
+      fields: ["name", "tags", "types", "authors", "description", "aka"],
+      // indexed as written and as stemmed, so a typo in a long word still finds it
+      processTerm: function (term) {
+        var w = fold(term);
+        if (!w) return null;
+        var s = stem(w);
+        return s === w ? w : [w, s];
+      },
+      searchOptions: {
+        processTerm: function (term) { var w = fold(term); return w ? stem(w) : null; },
+      },
+    });
+    engine.addAll(docs.map(function (d) { return d.fields; }));
+    return engine;
+  }
   var OPTIONS = {
     boost: { name: 5, aka: 4, tags: 3, types: 2.5, authors: 2, description: 1 },
     combineWith: "AND",
@@ -110,11 +126,13 @@
   // MiniSearch's fuzzy match counts a swap as two edits.
   function wordQuery(word) {
     if (word.length < 5) return word;
-    var forms = [word];
+    var swapped = [];
     for (var i = 0; i + 1 < word.length; i++) {
-      forms.push(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2));
+      swapped.push(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2));
     }
-    return { combineWith: "OR", queries: forms };
+    return { combineWith: "OR", queries: [
+      word, { combineWith: "OR", queries: swapped, prefix: false, fuzzy: false },
+    ] };
   }
   function allWords(list) {
     return { combineWith: "AND", queries: list.map(wordQuery) };
@@ -135,7 +153,7 @@
     }
     var scores = {};
     var phrase = words(q).join(" ");
-    engine.search(query, OPTIONS).forEach(function (hit) {
+    getEngine().search(query, OPTIONS).forEach(function (hit) {
       var bonus = phrase.indexOf(" ") !== -1 && docs[hit.id].nameText.indexOf(phrase) !== -1;
       scores[hit.id] = hit.score + (bonus ? 1000 : 0);
     });
@@ -304,4 +322,5 @@
   readUrl();
   query.value = state.q;
   update(true);
+  window.setTimeout(getEngine, 0);
 })();

@@ -16,6 +16,7 @@ from fairio_tools.portal.html import GeneratedPage
 NEW_PAGE = f"{materials.SECTION}/new.md"
 FEED = "feed.xml"
 API = "api/v1"
+API_NAME = "fairio-portal/v1"
 NEWEST = 50
 """Materials on the new-materials page and in the feed."""
 
@@ -100,12 +101,13 @@ def api_files(entries: list[Entry], index: dict) -> dict[str, str]:
         for e in ordered
     ]
     return {
-        f"{API}/materials.json": _json({"api": "fairio-portal/v1", "materials": records}),
-        f"{API}/search-index.json": _json({"api": "fairio-portal/v1", **index}),
+        f"{API}/materials.json": json_text({"api": API_NAME, "materials": records}),
+        f"{API}/search-index.json": json_text({"api": API_NAME, **index}),
     }
 
 
-def _json(data: dict) -> str:
+def json_text(data: dict) -> str:
+    """Compact JSON for the API; ``<`` escaped."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c") + "\n"  # never markup, wherever it is pasted
 

@@ -17,7 +17,15 @@ from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
 from fairio_tools.links.history import read_history
 from fairio_tools.links.state import UrlState, read_state
-from fairio_tools.portal import dashboard, feeds, galaxy_pages, html, materials, review_pages
+from fairio_tools.portal import (
+    dashboard,
+    feeds,
+    galaxy_pages,
+    html,
+    learning_paths,
+    materials,
+    review_pages,
+)
 from fairio_tools.portal.html import GeneratedPage
 
 
@@ -38,6 +46,8 @@ class PortalSources:
     """The repository's discussions, where material pages send endorsements."""
     site_url: str | None = None
     """Where the portal is published (mkdocs.yml ``site_url``): the feed's absolute links."""
+    learning_paths: Path | None = None
+    """The folder of learning paths (``<slug>.yml``); missing means none."""
 
     @classmethod
     def from_mkdocs_extra(
@@ -53,6 +63,7 @@ class PortalSources:
             links_history=root / settings.get("links_history", "portal/links-history.jsonl"),
             discussions=settings.get("discussions"),
             site_url=site_url,
+            learning_paths=root / settings.get("learning_paths", "portal/learning-paths"),
         )
 
 
@@ -113,6 +124,15 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     marks = {i: extra.marks for i, extra in extras.items() if extra.marks}
     index = materials.search_index(entries, set(deprecated), marks, review_pages.MARK_LABELS)
     pages.update(feeds.feed_pages(entries, sources.site_url, index))
+    paths = (
+        learning_paths.read_learning_paths(sources.learning_paths, entries)
+        if (sources.learning_paths)
+        else []
+    )
+    pages.update(learning_paths.learning_path_pages(paths, entries, sources.site_url))
+    pages[f"{feeds.API}/learning-paths.json"] = feeds.json_text(
+        {"api": feeds.API_NAME, "learning_paths": [learning_paths.api_record(p) for p in paths]}
+    )
     pages.update(review_pages.reviewer_pages(entries, reviews))
     history = read_history(sources.links_history) if sources.links_history else []
     pages[dashboard.PATH] = dashboard.dashboard_page(
