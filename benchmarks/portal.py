@@ -1,20 +1,25 @@
 """Portal build time and site size for synthetic catalogues (default 1,000 and 5,000 entries).
 
-Run: ``.venv/bin/python benchmarks/portal.py [--sizes 1000 5000] [--peer]``
+Run: ``.venv/bin/python benchmarks/portal.py [--sizes 1000 5000] [--peer] [--browser]``
 
 Each size gets a generated catalogue of schema-valid entries (deterministic), a copy of
 mkdocs.yml pointing at it, and one full ``fairio portal build`` (strict MkDocs build).
 Printed: build time (wall), the build process's wall and CPU time (user+sys: what the
-build costs on an idle machine), peak RSS, number of pages, site size, search index size.
+build costs on an idle machine), peak RSS, number of pages, site size, search index size
+(raw and gzipped, as a web server sends it; it holds whole descriptions).
 ``--peer`` also builds the real 231-entry catalogue the way MkDocs does by default, with
 every generated page in the navigation, and prints the size/time ratio against ours.
+``--browser`` opens each built search page in Chromium: time until results show (the index
+loaded and MiniSearch's index built) and time from a query to its results.
 Targets on the 2-core development machine: <= 10 s for 1,000, <= 45 s for 5,000 entries,
-search index <= 2 MB for 1,000.
+search index <= 2 MB for 1,000 and <= 1 MB gzipped for 5,000; in Chromium, search page
+ready <= 500 ms and query to results <= 50 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -125,18 +130,69 @@ def measure_build(config: Path, site: Path, *, auto_nav: bool = False) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     data["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     index = site / "assets" / "catalogue-index.js"
-    data["index_bytes"] = index.stat().st_size if index.exists() else 0
+    raw = index.read_bytes() if index.exists() else b""
+    data["index_bytes"], data["index_gzip_bytes"] = len(raw), len(gzip.compress(raw, 9))
     return data
+
+
+QUERIES = ("segmentation", "omreo", "deep learning", "idr", "napari image analysis")
+DEBOUNCE_MS = 120
+"""The search waits this long after the last keystroke (catalogue-search.js) before ranking."""
+_MEASURE_QUERY = """q => new Promise(resolve => {
+  const root = document.getElementById("fairio-search");
+  const input = document.getElementById("fairio-query");
+  let started = 0;
+  const seen = new MutationObserver(() => {
+    seen.disconnect(); resolve(performance.now() - started - DEBOUNCE);
+  });
+  seen.observe(root, {attributes: true, attributeFilter: ["data-results"]});
+  input.value = q; started = performance.now(); input.dispatchEvent(new Event("input"));
+})""".replace("DEBOUNCE", str(DEBOUNCE_MS))
+
+
+def browser_timings(site: Path) -> dict:
+    """In Chromium: ms from navigation to the search page showing results (index loaded and
+    built), and ms from the debounced query to its results, for each of :data:`QUERIES`."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/catalogue/search.html"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
+            )
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector("#fairio-search[data-results]")
+            ready = page.evaluate("performance.now()")
+            queries = {q: page.evaluate(_MEASURE_QUERY, q) for q in QUERIES}
+            browser.close()
+    finally:
+        server.shutdown()
+    return {"ready_ms": ready, "query_ms": queries}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--peer", action="store_true", help="also build with auto-nav")
+    parser.add_argument(
+        "--browser", action="store_true", help="also time the search page in Chromium"
+    )
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     print(f"{'entries':>8} {'build s':>8} {'process s':>9} {'CPU s':>6} {'peak RSS':>9} "
-          f"{'pages':>6} {'site MB':>8} {'index KB':>9}")  # fmt: skip
+          f"{'pages':>6} {'site MB':>8} {'index KB':>9} {'gzip KB':>8}")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="fairio-portal-bench-") as tmp:
         work = Path(tmp)
         for size in args.sizes:
@@ -147,8 +203,18 @@ def main() -> None:
             print(
                 f"{size:>8} {row['seconds']:>8.1f} {row['wall']:>9.1f} {row['cpu']:>6.1f} "
                 f"{row['rss_mb']:>7.0f}MB "
-                f"{row['pages']:>6} {row['bytes'] / 1e6:>8.1f} {row['index_bytes'] / 1e3:>9.0f}"
+                f"{row['pages']:>6} {row['bytes'] / 1e6:>8.1f} {row['index_bytes'] / 1e3:>9.0f} "
+                f"{row['index_gzip_bytes'] / 1e3:>8.0f}"
             )
+            if args.browser:
+                timing = browser_timings(work / f"site-{size}")
+                slowest = max(timing["query_ms"].values())
+                print(
+                    f"{'':>8} Chromium: search page ready {timing['ready_ms']:.0f} ms; "
+                    f"query to results (after the {DEBOUNCE_MS} ms debounce) "
+                    f"max {slowest:.0f} ms: "
+                    + ", ".join(f"{q!r} {ms:.0f}" for q, ms in timing["query_ms"].items())
+                )
         if args.peer:
             real = ROOT / "portal" / "catalogue"
             ours = measure_build(config_for(real, work), work / "site-ours")

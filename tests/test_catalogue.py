@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from fairio_tools.catalogue.model import levels, resource_types, schema, spdx_ids
+from fairio_tools.catalogue.normalise import license_ids
 from fairio_tools.catalogue.store import dump_entry, load_catalogue
 from tests.conftest import ROOT, run_fairio
 
@@ -106,6 +107,72 @@ def test_import_merges_orcids_into_authors(imported):
         c["before"] == "ORCID 0009-0004-7280-1226 of Lea Kabjesz, Robert Haase"
         for c in imported[1]["changes"]
     )
+
+
+def test_import_keeps_at_least_99_percent_of_the_sample(imported):
+    _, report, _ = imported
+    assert report["imported"] >= 0.99 * report["records"]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("CC0", ["CC0-1.0"]),
+        ("Apache License 2.0", ["Apache-2.0"]),
+        ("Apache License, Version 2.0", ["Apache-2.0"]),
+        ("mit-license", ["MIT"]),
+        ("MIT License", ["MIT"]),
+        ("BSD 3-Clause", ["BSD-3-Clause"]),
+        ("CC BY-SA 4.0", ["CC-BY-SA-4.0"]),
+        ("Creative Commons Attribution-NonCommercial 4.0 International", ["CC-BY-NC-4.0"]),
+        ("GNU GPL v3", ["GPL-3.0-only"]),
+        (["MIT", "cc-by-4.0"], ["MIT", "CC-BY-4.0"]),
+        ("MIT and CC BY 4.0", ["MIT", "CC-BY-4.0"]),
+        ("UNKNOWN", []),
+    ],
+)
+def test_licence_spellings_map_to_spdx(spelling, expected):
+    assert license_ids(spelling) == expected
+
+
+def test_licence_spelling_without_a_version_is_not_guessed():
+    with pytest.raises(ValueError, match="not an SPDX"):
+        license_ids("CC-BY")
+
+
+def test_import_keeps_near_misses_missing_types_and_decodes_text(tmp_path):
+    records = [
+        {"name": "Course A", "url": "https://example.org/a", "type": "Online Course",
+         "license": ["MIT", "CC BY 4.0"], "authors": ["Haase, Robert"]},
+        {"name": "Talk B", "url": "https://example.org/b", "type": ["Webinar", "Tool"],
+         "authors": ["Haase Robert", "Robert Haase"]},
+        {"name": "Record C", "url": "https://zenodo.org/records/1", "authors": ["Robert Haase"],
+         "description": "Made at the University of D&uuml;sseldorf &amp; shared with the "
+                        "community in the hope that it is useful for the analysis of images"},
+    ]  # fmt: skip
+    source = tmp_path / "training.yml"
+    source.write_text(yaml.safe_dump({"resources": records}))
+    result = run_fairio(
+        "catalogue", "import", "--format", "nfdi4bioimage", source, "--into", tmp_path / "cat",
+        "--json", tmp_path / "report.json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    entries = {e.id: e for e in load_catalogue(tmp_path / "cat").entries}
+    assert entries["course-a"].type == ("course",)
+    assert entries["course-a"].license == ("MIT", "CC-BY-4.0")
+    assert entries["talk-b"].type == ("video", "application")
+    assert entries["record-c"].type == ()
+    assert entries["record-c"].description.startswith("Made at the University of Düsseldorf & ")
+    assert entries["record-c"].language == ("en",)
+    assert {a.name for e in entries.values() for a in e.authors} == {"Robert Haase"}
+    assert len(entries["talk-b"].authors) == 1
+    changes = json.loads((tmp_path / "report.json").read_text())["changes"]
+    assert any(c["field"] == "type" and c["action"] == "missing" for c in changes)
+    review = run_fairio(
+        "catalogue", "check", "--catalogue", tmp_path / "cat", "--json", tmp_path / "check.json"
+    )
+    assert review.returncode == 0, review.stderr
+    assert "CAT007" in (tmp_path / "check.json").read_text()
 
 
 def test_import_rejects_without_writing_invalid(tmp_path):

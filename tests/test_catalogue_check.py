@@ -76,7 +76,7 @@ BAD = {
     "doi-syntax": ({"doi": "zenodo.1234567"}, "CAT020", "doi", "is not a DOI"),
     "licence-spelling": ({"license": "CC BY 4.0"}, "CAT030", "license", "CC-BY-4.0"),
     "licence-unknown": ({"license": "Do what you like"}, "CAT030", "license", "spdx.org"),
-    "missing-type": ({"type": None}, "CAT001", "", "'type' is a required property"),
+    "missing-type": ({"type": None}, "CAT007", "type", "no type"),
     "unknown-type": ({"type": ["lecture-notes"]}, "CAT001", "type[0]", "not a catalogue type"),
     "unknown-key": ({"difficulty": "hard"}, "CAT001", "", "difficulty"),
     "same-url": ({"urls": ["https://example.org/training/omero?utm_source=x"]}, "CAT040",
@@ -92,7 +92,7 @@ BAD = {
                            "CAT021", "urls[0]", "doi: 10.5281/zenodo.999888"),
     "no-licence": ({"license": None}, "CAT031", "license", "SPDX"),
 }  # fmt: skip
-WARNINGS = {"same-title", "zenodo-without-doi", "no-licence"}
+WARNINGS = {"same-title", "zenodo-without-doi", "no-licence", "missing-type"}
 
 
 def _write(directory: Path, name: str, data: dict) -> Path:

@@ -7,7 +7,9 @@ root privileges to ``nobody``, can read it.
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +19,7 @@ from functools import partial
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import rdflib
@@ -47,7 +50,8 @@ def site() -> Path:
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PATH": f"{BIN}:/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"},
+        env={"PATH": f"{BIN}:/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"}
+        | {k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a checkout's sources
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "WARNING" not in result.stderr
@@ -100,6 +104,124 @@ def test_material_json_ld_has_the_bioschemas_minimum(site):
             assert str(graph.value(node, prop) or "").strip(), (path.name, prop)
         profile = graph.value(node, DCT.conformsTo)
         assert str(profile) == "https://bioschemas.org/profiles/TrainingMaterial/1.0-RELEASE"
+
+
+def test_every_material_page_is_valid_bioschemas_training_material(site, shared_data):
+    """The JSON-LD of every page against the TrainingMaterial 1.0 profile's own JSON Schema:
+    required properties, single values where it says one, full dates; no invented text."""
+    import jsonschema
+
+    profile = json.loads(
+        (shared_data / "schemas/bioschemas/TrainingMaterial_v1.0-RELEASE.json").read_text()
+    )["@graph"][0]["$validation"]
+    formats = jsonschema.FormatChecker()  # the profile's oneOf string / uri needs "uri" checked
+
+    @formats.checks("uri")
+    def is_uri(value: object) -> bool:
+        parts = urlsplit(str(value))
+        return bool(parts.scheme and parts.netloc) and " " not in str(value)
+
+    validator = jsonschema.Draft7Validator(profile, format_checker=formats)
+    single = [name for name, prop in profile["properties"].items()
+              if prop.get("owl:cardinality") == "one"]  # fmt: skip
+    entries = {e.id: e for e in load_catalogue(ROOT / "portal" / "catalogue").entries}
+    pages = sorted((site / "catalogue" / "materials").glob("*.html"))
+    assert len(pages) == len(entries)
+    for path in pages:
+        node = json.loads(json_ld_blocks(path.read_text())[0])
+        errors = [e.message for e in validator.iter_errors(node)]
+        assert not errors, (path.name, errors)
+        assert all(not isinstance(node.get(name), list) for name in single), path.name
+        entry = entries[path.stem]
+        if entry.description:
+            assert node["description"] == entry.description
+        else:  # the profile requires one: the record's own fields, marked as such
+            assert node["description"].startswith("Catalogue record, no description given")
+        if entry.language:
+            assert node["inLanguage"] == list(entry.language)
+        if entry.publication_date and len(entry.publication_date) < 10:
+            assert "datePublished" not in node
+            assert node["copyrightYear"] == int(entry.publication_date[:4])
+
+
+def test_key_facts_come_before_the_description(site):
+    entry = next(
+        e
+        for e in sorted(load_catalogue(ROOT / "portal" / "catalogue").entries, key=lambda e: e.id)
+        if e.description and e.levels and e.language and e.license and e.type
+    )
+    page = (site / "catalogue" / "materials" / f"{entry.id}.html").read_text()
+    facts = page.index('class="fairio-facts"')
+    first_paragraph = entry.description.split("\n\n")[0]
+    assert facts < page.index("<p>" + html.escape(" ".join(first_paragraph.split())[:40]))
+    for label in ("Type", "Level", "Licence", "Language"):
+        assert page.index(f"<th>{label}</th>") < page.index("</table>")
+
+
+def test_learning_path_page_lists_its_materials_in_order_with_course_markup(site):
+    source = ROOT / "portal/learning-paths/image-data-management-for-core-facilities.yml"
+    path = yaml.safe_load(source.read_text())
+    ordered = [i for step in path["steps"] for i in step["materials"]]
+    entries = {e.id: e for e in load_catalogue(ROOT / "portal" / "catalogue").entries}
+    page = (site / "learning-paths" / f"{source.stem}.html").read_text()
+    linked = re.findall(r'href="\.\./catalogue/materials/([^"]+)\.html"', page)
+    assert linked == ordered
+    node = json.loads(json_ld_blocks(page)[0])
+    assert node["@type"] == ["Course", "LearningResource"]
+    assert [part["url"] for part in node["hasPart"]] == [entries[i].link for i in ordered]
+    assert node["educationalLevel"] == "Advanced beginner"
+    assert node["coursePrerequisites"] == path["prerequisites"]
+    api = json.loads((site / "api/v1/learning-paths.json").read_text())
+    assert [p["id"] for p in api["learning_paths"]] == [source.stem]
+    assert source.stem in (site / "learning-paths" / "index.html").read_text()
+
+
+def test_learning_path_naming_an_unknown_material_or_leaving_its_folder_is_refused(tmp_path):
+    from fairio_tools.errors import InputError
+    from fairio_tools.portal.learning_paths import read_learning_paths
+
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    folder = tmp_path / "paths"
+    folder.mkdir()
+    step = {"title": "Plan", "why": "First.", "materials": [entries[0].id, "no-such-material"]}
+    (folder / "bad.yml").write_text(
+        yaml.safe_dump({"name": "A", "goal": "B", "level": "novice", "steps": [step]})
+    )
+    with pytest.raises(InputError, match="no catalogue entry no-such-material") as error:
+        read_learning_paths(folder, entries)
+    assert error.value.path == str(folder / "bad.yml")
+    (folder / "bad.yml").unlink()
+    outside = tmp_path / "outside.yml"
+    outside.write_text("name: secret\n")
+    (folder / "link.yml").symlink_to(outside)
+    with pytest.raises(InputError, match="link"):
+        read_learning_paths(folder, entries)
+
+
+def test_sitemap_lists_every_page_under_the_site_url(site):
+    from xml.etree import ElementTree
+
+    site_url = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]
+    tree = ElementTree.parse(site / "sitemap.xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    listed = {loc.text for loc in tree.getroot().findall("s:url/s:loc", ns)}
+    pages = {
+        site_url + path.relative_to(site).as_posix()
+        for path in site.rglob("*.html")
+        if path.name != "404.html"
+    }
+    assert pages and listed == pages
+
+
+def test_search_index_holds_whole_descriptions(site):
+    script = (site / "assets" / "catalogue-index.js").read_text()
+    index = json.loads(script.removeprefix("window.fairioCatalogue=").rstrip().rstrip(";"))
+    by_id = {record["i"]: record for record in index["entries"]}
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    long = [e for e in entries if e.description and len(e.description) > 1000]
+    assert long
+    for entry in long:
+        assert by_id[entry.id]["d"] == " ".join(entry.description.split())
 
 
 def test_linkchecker_finds_no_broken_internal_link(site):
@@ -294,6 +416,27 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
             everything = int(page.get_attribute("#fairio-search", "data-results"))
             assert everything == len(list((site / "catalogue" / "materials").glob("*.html")))
 
+            links = sorted({
+                href for path in site.rglob("*.html")
+                for href in re.findall(r'href="((?:\.\./)*(?:catalogue/)?search\.html\?[^"]+)"',
+                                       path.read_text())
+            })  # fmt: skip
+            assert len(links) >= 5  # the Getting-started page's own
+            for number, href in enumerate(links):
+                page.goto(f"{base}/catalogue/search.html{href[href.index('?') :]}")
+                page.wait_for_function(
+                    f"document.querySelector('#fairio-search').dataset.results < {everything}"
+                )
+                assert int(page.get_attribute("#fairio-search", "data-results")) > 0, href
+                assert not page.is_checked("#__search"), href  # the theme's overlay stays shut
+                page.screenshot(path=str(shots / f"portal-search-link-{number}.png"))
+            for query, wanted in _held_out_queries():
+                page.goto(f"{base}/catalogue/search.html?{urlencode({'query': query})}")
+                page.wait_for_selector("#fairio-search[data-results]")
+                top = results.locator("a").all_inner_texts()[:10]
+                assert wanted in top, (query, wanted, top)
+            page.goto(f"{base}/catalogue/search.html")
+
             page.fill("#fairio-query", "omero")
             page.wait_for_function(
                 f"document.querySelector('#fairio-search').dataset.results < {everything}"
@@ -318,7 +461,7 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
             filtered = results.locator("a").all_inner_texts()
             assert "OMERO walkthrough for facility managers" in filtered
             assert all("Document" in m for m in results.locator(".fairio-meta").all_inner_texts())
-            assert "type=document" in page.url and "q=omero" in page.url
+            assert "type=document" in page.url and "query=omero" in page.url
             page.screenshot(path=str(shots / "portal-facet.png"), full_page=True)
 
             page.click("text=OMERO walkthrough for facility managers")
@@ -360,9 +503,147 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
     )
 
 
+def _held_out_queries() -> list[tuple[str, str]]:
+    """(query, title it must find in the top 10), computed from the catalogue itself: a typo,
+    a stem, an acronym and a word that only the end of one long description holds."""
+    entries = sorted(load_catalogue(ROOT / "portal" / "catalogue").entries, key=lambda e: e.id)
+
+    def words(entry) -> set[str]:
+        text = " ".join([entry.name, *entry.tags, entry.description or ""])
+        return set(re.findall(r"[a-z]+", text.casefold()))
+
+    counts: dict[str, int] = {}
+    for entry in entries:
+        for word in words(entry):
+            counts[word] = counts.get(word, 0) + 1
+    deep = next(
+        (word, entry.name)
+        for entry in entries
+        if entry.description and len(entry.description) > 600
+        for word in sorted(set(re.findall(r"[a-z]{8,}", entry.description[400:].casefold())))
+        if counts[word] == 1 and word not in entry.description[:400].casefold()
+    )
+
+    def rare(entry, but: set[str]) -> str:
+        """The name's word that fewest materials share (not one of ``but``)."""
+        found = [w for w in re.findall(r"[a-z]{5,}", entry.name.casefold()) if w not in but]
+        return min(found, key=lambda w: (counts[w], w))
+
+    zarr = next(e for e in entries if "ome-zarr" in e.name.casefold() and "ngff" not in words(e))
+    walkthrough = "OMERO walkthrough for facility managers"
+    stemmed = next(
+        e for e in entries if "segmentation" in words(e) and not words(e) & {"segmenting"}
+    )
+    return [
+        ("omreo walkthrough", walkthrough),  # two letters swapped
+        ("walktrough facility", walkthrough),  # one letter missing
+        (f"segmenting {rare(stemmed, {'segmentation'})}", stemmed.name),
+        (f"ngff {rare(zarr, {'zarr'})}", zarr.name),  # OME-Zarr is NGFF
+        deep,
+    ]
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
+
+
+class _CorsHandler(_QuietHandler):
+    """The portal's host as the API page asks it to be: ``Access-Control-Allow-Origin``."""
+
+    def end_headers(self):
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+
+def test_api_v1_lists_every_material_and_the_feed_the_newest(site):
+    from xml.etree import ElementTree
+
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    api = json.loads((site / "api/v1/materials.json").read_text())
+    assert api["api"] == "fairio-portal/v1"
+    assert {m["id"] for m in api["materials"]} == {e.id for e in entries}
+    assert all((site / m["page"]).is_file() for m in api["materials"])
+    index = json.loads((site / "api/v1/search-index.json").read_text())
+    assert {r["i"] for r in index["entries"]} == {e.id for e in entries}
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.parse(site / "feed.xml").getroot()
+    dated = sorted((e.submission_date or e.publication_date or "" for e in entries), reverse=True)
+    titles = [item.find(f"{atom}title").text for item in feed.findall(f"{atom}entry")]
+    assert 0 < len(titles) <= 50
+    newest = max(entries, key=lambda e: (e.submission_date or e.publication_date or "", e.id))
+    assert titles[0] == newest.name and dated[0]
+    assert "New materials" in (site / "catalogue" / "new.html").read_text()
+
+
+@pytest.mark.browser
+def test_on_a_phone_results_come_first_and_filters_behind_a_button(site):
+    from playwright.sync_api import sync_playwright
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True,
+                args=["--headless", "--no-sandbox", "--disable-gpu"],
+            )  # fmt: skip
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/catalogue/search.html")
+            first = page.locator("#fairio-results > li").first
+            first.wait_for()
+            assert first.bounding_box()["y"] < 844  # on the first screen
+            assert not page.is_visible("#fairio-facets")
+            page.click("#fairio-filters-toggle")
+            assert page.is_visible("#fairio-facets")
+            assert page.get_attribute("#fairio-filters-toggle", "aria-expanded") == "true"
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.browser
+def test_embedded_search_on_another_origin_finds_a_material(site, tmp_path):
+    """A page on a second loopback origin includes embed.js from the portal and searches."""
+    from playwright.sync_api import sync_playwright
+
+    portal = ThreadingHTTPServer(("127.0.0.1", 0), partial(_CorsHandler, directory=str(site)))
+    portal_origin = f"http://127.0.0.1:{portal.server_address[1]}"
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html><body><h1>A lab's own site</h1><div id='box'></div>"
+        f"<script src='{portal_origin}/assets/embed.js' data-target='box'></script>"
+        "</body></html>"
+    )
+    other = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(tmp_path)))
+    servers = (portal, other)
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True,
+                args=["--headless", "--no-sandbox", "--disable-gpu"],
+            )  # fmt: skip
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"http://localhost:{other.server_address[1]}/index.html")
+            page.wait_for_selector("#box[data-ready]")
+            page.fill("#box input", "omero walkthrough facility")
+            page.wait_for_selector("#box li a")
+            link = page.locator("#box li a").first
+            assert link.inner_text() == "OMERO walkthrough for facility managers"
+            assert link.get_attribute("href") == (
+                f"{portal_origin}/catalogue/materials/{KNOWN}.html"
+            )
+            shots = ROOT / "build" / "screenshots"
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "portal-embed.png"))
+            assert errors == []
+            browser.close()
+    finally:
+        for server in servers:
+            server.shutdown()
 
 
 def test_serve_without_a_built_site(tmp_path):

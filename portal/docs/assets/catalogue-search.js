@@ -1,11 +1,14 @@
 // Faceted search over the training catalogue, entirely in the browser.
 // Data: window.fairioCatalogue (assets/catalogue-index.js, generated at build time).
-// Ranking: every query word must match somewhere; matches in the name weigh most, then
-// tags, type, authors and the description; whole words beat prefixes. Facets (type, level,
+// Ranking: MiniSearch (assets/vendor/minisearch, loaded first) over name, tags, type,
+// authors and the whole description; every query word must match, as a word, a prefix or
+// (five letters or more) with one typo; words are stemmed and a curated list of synonyms
+// and acronyms (IDR, RDM, OME-Zarr/NGFF, DL) is searched too. Facets (type, level,
 // licence, tag, curation: community reviewed, persistently available) combine with AND across facets and OR within one, and their counts show
 // what each choice would give. Deprecated materials (every link dead, "x" in the index)
 // are left out unless "Include deprecated" is ticked. State lives in the URL
-// (?q=...&type=...&deprecated=1), so links work.
+// (?query=...&type=...&deprecated=1), so links work. Not ?q=: the theme's own search reacts
+// to ?q= by opening its overlay over the results.
 (function () {
   "use strict";
   var data = window.fairioCatalogue;
@@ -20,6 +23,8 @@
     { key: "curation", field: "q", title: "Curation",
       label: function (v) { return (data.marks || {})[v] || v; } },
   ];
+  var QUERY = "query";
+  var SHOWN = 240; // characters of a description shown in a result (all of it is searched)
   var TAGS_SHOWN = 15;
   var PAGE = 50;
 
@@ -27,6 +32,13 @@
   var facetsBox = document.getElementById("fairio-facets");
   var results = document.getElementById("fairio-results");
   var count = document.getElementById("fairio-count");
+  var toggle = document.getElementById("fairio-filters-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var open = facetsBox.classList.toggle("fairio-open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
 
   function fold(text) {
     return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
@@ -40,42 +52,112 @@
     return Array.isArray(v) ? v : [v];
   }
 
-  var docs = data.entries.map(function (e) {
+  // Synonyms and acronyms (a small curated list): a material that writes any form of a group
+  // is also indexed under the group's key, and a query naming any form also asks for the key.
+  var SYNONYMS = {
+    idr: ["idr", "image data resource"],
+    rdm: ["rdm", "research data management"],
+    ngff: ["ngff", "ome zarr", "omezarr", "next generation file format"],
+    dl: ["dl", "deep learning"],
+    ml: ["ml", "machine learning"],
+    ai: ["ai", "artificial intelligence"],
+  };
+  // A small English suffix stripper (MiniSearch has no stemmer): "segmentation", "segmenting",
+  // "segmented" and "segments" all become "segment"; words under five letters are kept.
+  var SUFFIXES = ["ational", "ations", "ation", "ings", "ing", "ies", "edly", "ed", "ly", "s"];
+  function stem(word) {
+    if (word.length < 5) return word;
+    for (var i = 0; i < SUFFIXES.length; i++) {
+      var suffix = SUFFIXES[i];
+      if (word.slice(-suffix.length) !== suffix || word.length - suffix.length < 4) continue;
+      if (suffix === "s" && /(ss|us|is)$/.test(word)) return word;
+      return word.slice(0, -suffix.length) + (suffix === "ies" ? "y" : "");
+    }
+    return word;
+  }
+  function groupsIn(text) {
+    var folded = " " + words(text).join(" ") + " ";
+    return Object.keys(SYNONYMS).filter(function (key) {
+      return SYNONYMS[key].some(function (form) { return folded.indexOf(" " + form + " ") !== -1; });
+    });
+  }
+
+  var docs = data.entries.map(function (e, k) {
+    var types = values(e, "t").map(function (t) { return (data.types[t] || t) + " " + t; });
+    var all = [e.n, values(e, "g").join(" "), e.d || ""].join(" ");
     return {
+      k: k,
       entry: e,
-      name: words(e.n),
       nameText: fold(e.n),
-      tags: words(values(e, "g").join(" ")),
-      types: words(values(e, "t").map(function (t) { return (data.types[t] || t) + " " + t; }).join(" ")),
-      authors: words(e.a),
-      description: words(e.d),
+      fields: { k: k, name: e.n, tags: values(e, "g").join(" "), types: types.join(" "),
+                authors: e.a || "", description: e.d || "", aka: groupsIn(all).join(" ") },
     };
   });
-
-  function fieldScore(tokens, word, exact, prefix) {
-    var best = 0;
-    for (var i = 0; i < tokens.length; i++) {
-      if (tokens[i] === word) return exact;
-      if (prefix && tokens[i].lastIndexOf(word, 0) === 0) best = prefix;
-    }
-    return best;
+  // The full-text index is built on the first query (or right after the first render), so
+  // the page shows the catalogue at once.
+  var engine = null;
+  function getEngine() {
+    if (engine) return engine;
+    engine = new MiniSearch({
+      idField: "k",
+      fields: ["name", "tags", "types", "authors", "description", "aka"],
+      // indexed as written and as stemmed, so a typo in a long word still finds it
+      processTerm: function (term) {
+        var w = fold(term);
+        if (!w) return null;
+        var s = stem(w);
+        return s === w ? w : [w, s];
+      },
+      searchOptions: {
+        processTerm: function (term) { var w = fold(term); return w ? stem(w) : null; },
+      },
+    });
+    engine.addAll(docs.map(function (d) { return d.fields; }));
+    return engine;
   }
-  function score(doc, qwords, phrase) {
-    var total = 0;
-    for (var i = 0; i < qwords.length; i++) {
-      var w = qwords[i];
-      var s = Math.max(
-        fieldScore(doc.name, w, 10, 6),
-        fieldScore(doc.tags, w, 6, 4),
-        fieldScore(doc.types, w, 5, 3),
-        fieldScore(doc.authors, w, 4, 2),
-        fieldScore(doc.description, w, 2, 1)
-      );
-      if (!s) return 0;
-      total += s;
+  var OPTIONS = {
+    boost: { name: 5, aka: 4, tags: 3, types: 2.5, authors: 2, description: 1 },
+    combineWith: "AND",
+    prefix: function (term) { return term.length >= 3; },
+    fuzzy: function (term) { return term.length >= 5 ? 1 : false; },
+  };
+
+  // One query word: itself, or (five letters or more) with two neighbours swapped, since
+  // MiniSearch's fuzzy match counts a swap as two edits.
+  function wordQuery(word) {
+    if (word.length < 5) return word;
+    var swapped = [];
+    for (var i = 0; i + 1 < word.length; i++) {
+      swapped.push(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2));
     }
-    if (phrase && doc.nameText.indexOf(phrase) !== -1) total += 15;
-    return total;
+    return { combineWith: "OR", queries: [
+      word, { combineWith: "OR", queries: swapped, prefix: false, fuzzy: false },
+    ] };
+  }
+  function allWords(list) {
+    return { combineWith: "AND", queries: list.map(wordQuery) };
+  }
+
+  // Ranks every material for the query: {index: score}; every query word must match.
+  function ranked(q) {
+    var query = allWords(words(q));
+    var keys = groupsIn(q);
+    if (keys.length) {
+      query = { combineWith: "OR", queries: [query].concat(keys.map(function (key) {
+        var rest = " " + words(q).join(" ") + " ";
+        SYNONYMS[key].forEach(function (form) { rest = rest.split(" " + form + " ").join(" "); });
+        return { combineWith: "AND", queries: [
+          { queries: [key], fields: ["aka"], prefix: false, fuzzy: false },
+        ].concat(rest.trim() ? [allWords(words(rest))] : []) };
+      })) };
+    }
+    var scores = {};
+    var phrase = words(q).join(" ");
+    getEngine().search(query, OPTIONS).forEach(function (hit) {
+      var bonus = phrase.indexOf(" ") !== -1 && docs[hit.id].nameText.indexOf(phrase) !== -1;
+      scores[hit.id] = hit.score + (bonus ? 1000 : 0);
+    });
+    return scores;
   }
 
   var deprecatedCount = data.entries.filter(function (e) { return e.x; }).length;
@@ -84,7 +166,7 @@
 
   function readUrl() {
     var params = new URLSearchParams(window.location.search);
-    state.q = params.get("q") || "";
+    state.q = params.get(QUERY) || "";
     state.deprecated = params.get("deprecated") === "1";
     FACETS.forEach(function (f) {
       params.getAll(f.key).forEach(function (v) { state.selected[f.key][v] = true; });
@@ -92,7 +174,7 @@
   }
   function writeUrl() {
     var params = new URLSearchParams();
-    if (state.q) params.set("q", state.q);
+    if (state.q) params.set(QUERY, state.q);
     if (state.deprecated) params.set("deprecated", "1");
     FACETS.forEach(function (f) {
       Object.keys(state.selected[f.key]).forEach(function (v) { params.append(f.key, v); });
@@ -186,9 +268,9 @@
       li.appendChild(a);
       var meta = values(e, "t").map(function (t) { return data.types[t] || t; })
         .concat(values(e, "l").map(function (l) { return data.levels[l] || l; }))
-        .concat(e.c ? [e.c] : [], e.y ? [e.y] : [], e.x ? ["deprecated: links dead"] : []);
+        .concat(values(e, "c"), e.y ? [e.y] : [], e.x ? ["deprecated: links dead"] : []);
       li.appendChild(el("div", { "class": "fairio-meta" }, meta.join(" · ")));
-      if (e.d) li.appendChild(el("p", {}, e.d.length >= 240 ? e.d + "…" : e.d));
+      if (e.d) li.appendChild(el("p", {}, e.d.length > SHOWN ? e.d.slice(0, SHOWN) + "…" : e.d));
       if (e.g) li.appendChild(el("div", { "class": "fairio-tags" }, e.g.join(", ")));
       results.appendChild(li);
     });
@@ -203,11 +285,11 @@
   function update(resetPage) {
     if (resetPage) state.shown = PAGE;
     var qwords = words(state.q);
-    var phrase = qwords.length > 1 ? qwords.join(" ") : "";
+    var scores = qwords.length ? ranked(state.q) : null;
     var matched = [];
     docs.forEach(function (doc) {
       if (doc.entry.x && !state.deprecated) return;
-      var s = qwords.length ? score(doc, qwords, phrase) : 1;
+      var s = scores ? scores[doc.k] || 0 : 1;
       if (s) matched.push({ doc: doc, score: s });
     });
     var hits = matched.filter(function (m) { return passes(m.doc, null); });
@@ -240,4 +322,5 @@
   readUrl();
   query.value = state.q;
   update(true);
+  window.setTimeout(getEngine, 0);
 })();

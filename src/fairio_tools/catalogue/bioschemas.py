@@ -40,31 +40,33 @@ def entry_to_jsonld(entry: Entry, *, context: bool = True) -> dict[str, Any]:
         "@id": entry.link,
         "dct:conformsTo": {"@id": PROFILE},
         "name": entry.name,
-        "description": entry.description or _fallback_description(entry),
-        "keywords": ", ".join(entry.tags or entry.type_labels),
+        "description": entry.description or derived_description(entry),
+        "keywords": ", ".join(entry.tags or entry.type_labels or ("training material",)),
         "url": entry.link,
-        "learningResourceType": [vocabulary[t].label for t in entry.type],
     }
+    if entry.type:
+        node["learningResourceType"] = [vocabulary[t].label for t in entry.type]
     if entry.doi:
         node["identifier"] = f"{DOI_RESOLVER}{entry.doi}"
     if len(entry.links) > 1:
         node["sameAs"] = [link for link in entry.links if link != entry.link]
     if entry.authors:
         node["author"] = [_author(author) for author in entry.authors]
-    if entry.license and not entry.license.startswith("LicenseRef-"):
-        node["license"] = f"{SPDX_URL}{entry.license}"
-    elif entry.license:
-        node["license"] = entry.license
+    licenses = [_license(spdx) for spdx in entry.licenses]
+    if licenses:
+        node["license"] = licenses[0] if len(licenses) == 1 else licenses
     if entry.language:
         node["inLanguage"] = list(entry.language)
-    if entry.levels:
-        node["educationalLevel"] = [levels()[level] for level in entry.levels]
+    if entry.levels:  # one value in the profile: several levels as one range
+        node["educationalLevel"] = LEVEL_SEPARATOR.join(levels()[lv] for lv in entry.levels)
     if entry.audience:
         node["audience"] = [{"@type": "Audience", "audienceType": a} for a in entry.audience]
     if entry.learning_outcomes:
         node["teaches"] = list(entry.learning_outcomes)
-    if entry.publication_date:
+    if entry.publication_date and len(entry.publication_date) == len("2024-01-31"):
         node["datePublished"] = entry.publication_date
+    elif entry.publication_date:  # the profile's datePublished is a full date
+        node["copyrightYear"] = int(entry.publication_date[:4])
     if entry.file_formats:
         node["encodingFormat"] = list(entry.file_formats)
     return node
@@ -108,10 +110,25 @@ def import_bioschemas(path: str | Path) -> ImportResult:
     return result
 
 
-def _fallback_description(entry: Entry) -> str:
-    kinds = " and ".join(label.lower() for label in entry.type_labels)
-    about = f" about {', '.join(entry.tags)}" if entry.tags else ""
-    return f"{entry.name}: {kinds}{about}."
+DERIVED_PREFIX = "Catalogue record, no description given: "
+"""Starts the description the profile requires when the material gives none: never passed off
+as the authors' own words."""
+LEVEL_SEPARATOR = ", "
+
+
+def derived_description(entry: Entry) -> str:
+    """A description the profile requires, marked as derived from the record's own fields."""
+    kinds = " and ".join(label.lower() for label in entry.type_labels) or "material"
+    about = f" tagged {', '.join(entry.tags)}" if entry.tags else ""
+    return f"{DERIVED_PREFIX}{kinds}{about}."
+
+
+def _license(spdx: str) -> str | dict[str, str]:
+    """An SPDX licence URL; LicenseRef-* (no URL) as a named CreativeWork."""
+    if spdx.startswith("LicenseRef-"):
+        label = spdx.removeprefix("LicenseRef-").replace("-", " ").capitalize()
+        return {"@type": "CreativeWork", "name": label, "identifier": spdx}
+    return f"{SPDX_URL}{spdx}"
 
 
 def _author(author) -> dict[str, Any]:
@@ -192,9 +209,10 @@ def _entry_data(
             continue
         if term not in types:
             types.append(term)
-    if not types:
-        problems.append("learningResourceType: none that maps to a catalogue type")
-    data["type"] = types
+    if types:
+        data["type"] = types
+    else:
+        change("type", "missing", None, "kept without a type: a curator adds one (CAT007)")
     if tags:
         data["tags"] = list(dict.fromkeys(tags))
     authors = []
@@ -211,24 +229,28 @@ def _entry_data(
         authors.append(entry)
     if authors:
         data["authors"] = authors
-    license_value = _text(node.get("license"))
-    if license_value:
-        try:
-            spdx = normalise.license_id(license_value.removeprefix(SPDX_URL).removesuffix(".html"))
-        except ValueError as error:
-            problems.append(f"license: {error}")
-        else:
-            if spdx:
-                data["license"] = spdx
+    spellings = [
+        (value.get("identifier") if isinstance(value, dict) else None)
+        or (_text(value) or "").removeprefix(SPDX_URL).removesuffix(".html")
+        for value in _values(node.get("license"))
+    ]
+    try:
+        licenses = normalise.license_ids([s for s in spellings if s])
+    except ValueError as error:
+        problems.append(f"license: {error}")
+    else:
+        if licenses:
+            data["license"] = licenses[0] if len(licenses) == 1 else licenses
     languages = [str(v).lower()[:2] for v in _values(node.get("inLanguage"))]
     if languages:
         data["language"] = list(dict.fromkeys(languages))
     found_levels = []
     for value in _values(node.get("educationalLevel")):
-        try:
-            found_levels.append(normalise.level(_text(value) or ""))
-        except ValueError:
-            change("levels", "dropped", value, "not a Dreyfus level")
+        for part in (_text(value) or "").split(LEVEL_SEPARATOR):
+            try:
+                found_levels.append(normalise.level(part))
+            except ValueError:
+                change("levels", "dropped", part, "not a Dreyfus level")
     if found_levels:
         data["levels"] = list(dict.fromkeys(found_levels))
     outcomes = [_text(v) for v in _values(node.get("teaches")) if _text(v)]
@@ -237,4 +259,6 @@ def _entry_data(
     date = _text(node.get("datePublished"))
     if date:
         data["publication_date"] = date[:10]
+    elif isinstance(node.get("copyrightYear"), int):
+        data["publication_date"] = f"{node['copyrightYear']:04d}"
     return data

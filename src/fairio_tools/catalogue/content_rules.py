@@ -1,5 +1,5 @@
 """Entries that are not finished or not written by a person: placeholder text, bot accounts
-as authors, and titles that are one generic word ("training", "slides")."""
+as authors, titles that are one generic word ("training", "slides"), no type."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from fairio_tools.catalogue.duplicates import normalise_title
-from fairio_tools.catalogue.review_findings import ReviewFinding, error
+from fairio_tools.catalogue.review_findings import ReviewFinding, error, warning
 
 PLACEHOLDER = re.compile(
     r"\b(?:todo|tbd|tba|fixme|x{3,}|lorem\s+ipsum|dolor\s+sit\s+amet)\b", re.IGNORECASE
@@ -55,6 +55,14 @@ def check_content(data: dict[str, Any]) -> list[ReviewFinding]:
         findings.append(error("CAT006", "name", f"{_quote(name)} says nothing about the material",
                               "use the material's own title"))  # fmt: skip
     return findings
+
+
+def check_type(data: dict[str, Any]) -> list[ReviewFinding]:
+    """A material without a type is kept (imports keep such records) but flagged to curators."""
+    if data.get("type"):
+        return []
+    return [warning("CAT007", "type", "no type: the material is in no type facet",
+                    "add `type:` with terms of the catalogue vocabulary")]  # fmt: skip
 
 
 def _texts(data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -101,12 +101,11 @@ def _missing(entry: Entry) -> list[str]:
         reasons.append(f"uuid {entry.uuid} is not a version-4 UUID (DIF 1.3 requires one)")
     if not entry.language:
         reasons.append("no language")
-    if not entry.license:
+    if not entry.licenses:
         reasons.append("no license")
-    elif entry.license.startswith("LicenseRef-") and entry.license != (
-        "LicenseRef-all-rights-reserved"
-    ):
-        reasons.append(f"license {entry.license} has no DIF 1.3 equivalent")
+    for spdx in entry.licenses:
+        if spdx.startswith("LicenseRef-") and spdx != "LicenseRef-all-rights-reserved":
+            reasons.append(f"license {spdx} has no DIF 1.3 equivalent")
     if not entry.description:
         reasons.append("no description")
     if not entry.authors:
@@ -125,9 +124,10 @@ def _row(entry: Entry) -> dict[str, str]:
         "Link": SEPARATOR.join(entry.links),
         "Description": entry.description or "",
         "Authors": SEPARATOR.join(_author(a) for a in entry.authors),
-        "License": "proprietary"
-        if entry.license == "LicenseRef-all-rights-reserved"
-        else entry.license or "",
+        "License": SEPARATOR.join(
+            "proprietary" if spdx == "LicenseRef-all-rights-reserved" else spdx
+            for spdx in entry.licenses
+        ),
         "Language": SEPARATOR.join(entry.language),
         "Keywords": SEPARATOR.join(t for t in entry.tags if "*" not in t),
         "LearningResourceType": SEPARATOR.join(

@@ -105,13 +105,14 @@ class Entry:
 
     id: str
     name: str
-    type: tuple[str, ...]
+    type: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
     doi: str | None = None
     uuid: str | None = None
     description: str | None = None
     authors: tuple[Author, ...] = ()
-    license: str | None = None
+    license: str | tuple[str, ...] | None = None
+    """One SPDX id (or LicenseRef-*), or several when parts come under different licences."""
     language: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -133,6 +134,13 @@ class Entry:
     def links(self) -> tuple[str, ...]:
         """Every link, DOI first."""
         return ((f"{DOI_RESOLVER}{self.doi}",) if self.doi else ()) + self.urls
+
+    @property
+    def licenses(self) -> tuple[str, ...]:
+        """Every licence of the material (none, one or several)."""
+        if self.license is None:
+            return ()
+        return (self.license,) if isinstance(self.license, str) else self.license
 
     @property
     def type_labels(self) -> tuple[str, ...]:

@@ -7,7 +7,9 @@ does not validate is rejected with its reasons, never silently dropped.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import html
 import re
 import uuid as uuid_module
 from collections import Counter
@@ -16,7 +18,7 @@ from typing import Any
 
 from fairio_tools.catalogue import normalise
 from fairio_tools.catalogue.importing import Change, ImportResult, Rejection, unique_slug
-from fairio_tools.catalogue.model import Entry, resource_types, validate_entry_data
+from fairio_tools.catalogue.model import Author, Entry, validate_entry_data
 from fairio_tools.errors import InputError
 from fairio_tools.safe_yaml import load_yaml
 
@@ -50,6 +52,9 @@ UNKNOWN_AUTHORS = {"unknown", "n/a", "na", "anonymous"}
 DROPPED_KEYS = {"num_downloads": "download counts go stale and are not catalogue metadata"}
 DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 ORCID_IN_TEXT = re.compile(r"^(?P<name>.*?)\s*\(?https?://orcid\.org/(?P<orcid>[0-9X-]{19})\)?$")
+CHARACTER_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.I)
+"""An HTML character reference with its semicolon (``&uuml;``, ``&#252;``); URLs keep theirs."""
+TEXT_KEYS = ("name", "description", "authors", "authors_with_orcid", "tags", "event_location")
 _UUID_NAMESPACE = uuid_module.UUID("8f0b6c1e-2f39-4a0c-9c1e-7e7c2d8a5b11")
 
 _FORMAT_TYPES = (
@@ -79,9 +84,67 @@ def import_nfdi4bioimage(path: str | Path) -> ImportResult:
     tag_spellings = _preferred_tag_spellings(records)
     used_ids: set[str] = set()
     seen: dict[tuple[str, str], str] = {}
+    record_of: dict[str, int] = {}
     for index, record in enumerate(records):
+        kept = len(result.entries)
         _import_record(index, record, tag_spellings, used_ids, seen, result)
+        if len(result.entries) > kept:
+            record_of[result.entries[-1].id] = index
+    _merge_author_spellings(result, record_of)
     return result
+
+
+def _decode_references(record: dict, change) -> dict:
+    """The record with HTML character references in its text decoded ('D&uuml;sseldorf')."""
+
+    def decode(value: Any) -> Any:
+        if isinstance(value, str) and "&" in value:
+            return CHARACTER_REFERENCE.sub(_decoded, value)
+        if isinstance(value, list):
+            return [decode(item) for item in value]
+        return value
+
+    decoded = dict(record)
+    for key in TEXT_KEYS:
+        if key in record and (value := decode(record[key])) != record[key]:
+            decoded[key] = value
+            change(key, "decoded", "HTML character references", None)
+    return decoded
+
+
+def _decoded(match: re.Match) -> str:
+    return html.unescape(match[0]).replace("\xa0", " ")
+
+
+def _merge_author_spellings(result: ImportResult, record_of: dict[str, int]) -> None:
+    """One spelling per person: 'Haase Robert' and 'Robert Haase' become the most used one."""
+    counts: dict[frozenset[str], Counter] = {}
+    for entry in result.entries:
+        for author in entry.authors:
+            if not author.organization:
+                counts.setdefault(_name_key(author.name), Counter())[author.name] += 1
+    preferred = {
+        key: counter.most_common(1)[0][0] for key, counter in counts.items() if len(counter) > 1
+    }
+    if not preferred:
+        return
+    for position, entry in enumerate(result.entries):
+        authors: list[Author] = []
+        for author in entry.authors:
+            name = author.name if author.organization else preferred.get(_name_key(author.name))
+            if name and name != author.name:
+                result.changes.append(
+                    Change(record_of[entry.id], entry.id, "authors", "merged", author.name, name)
+                )
+                author = dataclasses.replace(author, name=name)
+            if all(other.name != author.name for other in authors):
+                authors.append(author)
+        if tuple(authors) != entry.authors:
+            result.entries[position] = dataclasses.replace(entry, authors=tuple(authors))
+
+
+def _name_key(name: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", name.casefold()))
 
 
 def _import_record(
@@ -131,6 +194,7 @@ def _own_uuid(record: dict) -> str | None:
 def _normalise(record: dict, tag_spellings: dict[str, str], change, problems) -> dict[str, Any]:
     """The record as schema data; notes every change and every unfixable problem."""
     data: dict[str, Any] = {}
+    record = _decode_references(record, change)
     name = " ".join(record["name"].split())
     if name != record["name"]:
         change("name", "normalised", record["name"], name)
@@ -276,14 +340,12 @@ def _import_types(record: dict, data: dict, tags: list[str], change, problems) -
     if not types and not problems:
         inferred, reason = _infer_type(record)
         if inferred is None:
-            problems.append(
-                "type: missing and not inferable from file formats or URL; add a type from "
-                + ", ".join(resource_types())
-            )
+            change("type", "missing", None, "kept without a type: a curator adds one (CAT007)")
             return
         types.append(inferred)
         change("type", "inferred", reason, inferred)
-    data["type"] = types
+    if types:
+        data["type"] = types
 
 
 def _infer_type(record: dict) -> tuple[str | None, str]:
@@ -383,21 +445,41 @@ def _import_license(record: dict, data: dict, change, problems: list[str]) -> No
     if value is None:
         return
     try:
-        spdx = normalise.license_id(str(value))
+        found = normalise.license_ids(value)
     except ValueError as error:
         problems.append(f"license: {error}")
         return
-    if spdx is None:
+    if not found:
         change("license", "dropped", value, "not known")
         return
+    spdx: str | list[str] = found[0] if len(found) == 1 else found
     if spdx != value:
         change("license", "normalised", value, spdx)
     data["license"] = spdx
 
 
+STOP_WORDS = {
+    "en": frozenset(re.findall(r"\w+", "the and of to in for with is are on this how from an by")),
+    "de": frozenset(re.findall(r"\w+", "der die das und zu mit für von ist ein eine im den des")),
+}
+"""Common words by language: what infers the language of a record that names none."""
+
+
+def _infer_language(record: dict) -> str | None:
+    """The language most of the title's and description's common words belong to, if clear."""
+    text = f"{record.get('name') or ''} {record.get('description') or ''}"
+    words = re.findall(r"\w+", text.casefold())
+    hits = {code: sum(word in common for word in words) for code, common in STOP_WORDS.items()}
+    (best, most), (_, second) = sorted(hits.items(), key=lambda kv: -kv[1])[:2]
+    return best if most >= 2 and most >= 3 * second else None
+
+
 def _import_language(record: dict, data: dict, change) -> None:
     raw = record.get("language")
     if raw is None:
+        if inferred := _infer_language(record):
+            data["language"] = [inferred]
+            change("language", "inferred", "common words of title and description", inferred)
         return
     codes = []
     for value in raw if isinstance(raw, list) else str(raw).replace(",", " ").split():

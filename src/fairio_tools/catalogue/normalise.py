@@ -23,6 +23,45 @@ _TYPE_SYNONYMS = {
     "onlinetutorial": "tutorial",
     "paper": "publication",
     "presentation": "slides",
+    "onlinecourse": "course",
+    "elearning": "course",
+    "mooc": "course",
+    "lecture": "slides",
+    "talk": "slides",
+    "webinar": "video",
+    "recording": "video",
+    "videos": "video",
+    "tool": "application",
+    "softwaretool": "application",
+    "plugin": "application",
+    "library": "code",
+    "sourcecode": "code",
+    "repository": "code-repository",
+    "gitlabrepository": "code-repository",
+    "guide": "documentation",
+    "manual": "documentation",
+    "handbook": "documentation",
+    "training": "course",
+    "summerschool": "event",
+    "conference": "event",
+    "meeting": "event",
+    "exercise": "worksheet",
+    "exercises": "worksheet",
+    "images": "data",
+    "imagedata": "data",
+    "datasets": "data",
+    "abstract": "conference-abstract",
+    "thesis": "publication",
+    "journal": "publication",
+    "newsletter": "blog-post",
+    "news": "blog-post",
+    "forum": "forum-post",
+    "podcasts": "podcast",
+    "posters": "poster",
+    "tutorials": "tutorial",
+    "workshops": "workshop",
+    "books": "book",
+    "web": "website",
     "slide": "slides",
     "software": "application",
     "webpage": "website",
@@ -47,6 +86,41 @@ _LICENSE_SYNONYMS = {
     "public domain": "LicenseRef-public-domain",
     "other-at": "LicenseRef-other-attribution",
 }
+_LICENSE_KEYS = {
+    "cc0": "CC0-1.0",
+    "cc010": "CC0-1.0",
+    "publicdomaincc0": "CC0-1.0",
+    "mit": "MIT",
+    "apache": "Apache-2.0",
+    "apache2": "Apache-2.0",
+    "apache20": "Apache-2.0",
+    "bsd2clause": "BSD-2-Clause",
+    "bsd3clause": "BSD-3-Clause",
+    "bsd3": "BSD-3-Clause",
+    "newbsd": "BSD-3-Clause",
+    "gpl2": "GPL-2.0-only",
+    "gpl3": "GPL-3.0-only",
+    "gpl20": "GPL-2.0-only",
+    "gpl30": "GPL-3.0-only",
+    "gnugpl3": "GPL-3.0-only",
+    "gnugeneralpublic30": "GPL-3.0-only",
+    "gnugeneralpublic20": "GPL-2.0-only",
+    "lgpl21": "LGPL-2.1-only",
+    "lgpl30": "LGPL-3.0-only",
+    "agpl30": "AGPL-3.0-only",
+    "mpl20": "MPL-2.0",
+    "mozillapublic20": "MPL-2.0",
+}
+"""Licence spellings by :func:`vocabulary_key` (after dropping the words licen[cs]e)."""
+_CC_NAME = re.compile(
+    r"^creativecommons(?P<parts>(?:attribution|noncommercial|sharealike|noderivatives|noderivs)*)"
+    r"(?P<version>[0-9]+)?(?:international|generic|unported)?$"
+)
+_CC_PARTS = {
+    "attribution": "BY", "noncommercial": "NC", "noderivatives": "ND", "noderivs": "ND",
+    "sharealike": "SA",
+}  # fmt: skip
+_LICENSE_LIST = re.compile(r"\s*(?:;|,|\band\b|&|\+|\s/\s)\s*", re.IGNORECASE)
 _LICENSE_UNKNOWN = {"", "unknown", "n/a", "none", "other", "notspecified", "not specified"}
 
 _LEVEL_SYNONYMS = {"beginner": "advanced-beginner", "intermediate": "competent"}
@@ -80,7 +154,53 @@ def license_id(text: str) -> str | None:
         return _LICENSE_SYNONYMS[lowered]
     if re.fullmatch(r"licenseref-[a-z0-9.-]+", lowered):
         return "LicenseRef-" + text.strip()[len("LicenseRef-") :]
+    if found := _license_by_key(text):
+        return found
     raise ValueError(f"{text!r} is not an SPDX licence identifier")
+
+
+def license_ids(value: object) -> list[str]:
+    """Every SPDX id in a licence value: one spelling, a list, or 'MIT and CC-BY-4.0'.
+
+    Unknown parts ('UNKNOWN') are left out; a part that is no licence raises ``ValueError``.
+    """
+    if isinstance(value, list):
+        parts = [str(item) for item in value]
+    else:
+        text = str(value)
+        parts = [text]
+        try:
+            license_id(text)
+        except ValueError:
+            parts = [p for p in _LICENSE_LIST.split(text) if p.strip()]
+            if len(parts) < 2:
+                raise
+    found: list[str] = []
+    for part in parts:
+        spdx = license_id(part)
+        if spdx and spdx not in found:
+            found.append(spdx)
+    return found
+
+
+def _license_by_key(text: str) -> str | None:
+    """SPDX id for a spelling that differs in case, punctuation, 'licence' or 'version'."""
+    key = vocabulary_key(re.sub(r"\b(?:licen[cs]es?|version|the)\b", "", text, flags=re.I))
+    key = re.sub(r"^v(?=\d)|(?<=[a-z])v(?=\d)", "", key)
+    by_key = {vocabulary_key(spdx): spdx for spdx in spdx_ids()}
+    if key in by_key:
+        return by_key[key]
+    if key in _LICENSE_KEYS:
+        return _LICENSE_KEYS[key]
+    if match := _CC_NAME.match(key):
+        parts = re.findall("|".join(_CC_PARTS), match["parts"])
+        if parts and parts[0] == "attribution":
+            version = match["version"] or "40"
+            version = f"{version[0]}.{version[1:] or '0'}"
+            candidate = "CC-" + "-".join(_CC_PARTS[p] for p in parts) + f"-{version}"
+            if candidate in spdx_ids():
+                return candidate
+    return None
 
 
 def level(text: str) -> str:

@@ -22,7 +22,7 @@ from fairio_tools.catalogue.base_changes import (
     changes_against_base,
     left_the_catalogue,
 )
-from fairio_tools.catalogue.content_rules import check_content
+from fairio_tools.catalogue.content_rules import check_content, check_type
 from fairio_tools.catalogue.duplicates import DuplicateIndex
 from fairio_tools.catalogue.model import Finding
 from fairio_tools.catalogue.peer_review import check_reviews, review_files
@@ -219,7 +219,8 @@ class _Reviewer:
             return schema
         precise = check_urls_and_doi(data) + check_license(data)
         covered = {f.field for f in precise if f.severity == "error"}
-        found = [f for f in schema if f.field not in covered] + precise + check_content(data)
+        found = [f for f in schema if f.field not in covered] + precise
+        found += check_content(data) + check_type(data)
         cluster = self.index.cluster(record.material)
         reporter = next((m.id for m in cluster if m.id in self.targets), record.id)
         if (report_cluster or reporter == record.id) and (

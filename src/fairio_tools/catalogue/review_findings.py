@@ -15,6 +15,7 @@ RULES = {
     "CAT004": "placeholder text",
     "CAT005": "bot account as author",
     "CAT006": "title is a single generic word",
+    "CAT007": "no type",
     "CAT010": "URL is not https",
     "CAT011": "URL scheme not allowed",
     "CAT012": "link shortener",

@@ -104,19 +104,20 @@ def check_doi(doi: Any) -> list[ReviewFinding]:
 
 
 def check_license(data: dict[str, Any]) -> list[ReviewFinding]:
-    """The licence must be an SPDX identifier (or LicenseRef-*); a missing one is a warning."""
+    """Each licence must be an SPDX identifier (or LicenseRef-*); a missing one is a warning."""
     value = data.get("license")
     if value is None:
         return [warning("CAT031", "license", "no licence given: readers cannot tell how they "
                         "may reuse the material",
                         "add `license:` with an SPDX identifier, e.g. CC-BY-4.0")]  # fmt: skip
-    if not isinstance(value, str):
-        return []
+    values = value if isinstance(value, list) else [value]
     accepted = set(spdx_ids())
-    if value in accepted or value.startswith("LicenseRef-"):
-        return []
-    return [error("CAT030", "license", f"{_quote(value)} is not an SPDX licence identifier",
-                  _license_fix(value))]  # fmt: skip
+    return [
+        error("CAT030", "license", f"{_quote(item)} is not an SPDX licence identifier",
+              _license_fix(item))
+        for item in values
+        if isinstance(item, str) and item not in accepted and not item.startswith("LicenseRef-")
+    ]  # fmt: skip
 
 
 def _license_fix(value: str) -> str:

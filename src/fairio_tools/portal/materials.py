@@ -19,8 +19,6 @@ from fairio_tools.portal import html
 from fairio_tools.portal.html import GeneratedPage, MaterialExtras
 
 SECTION = "catalogue"
-DESCRIPTION_IN_INDEX = 240
-"""Characters of each description kept in the search index (keeps it small)."""
 
 
 def material_path(entry_id: str) -> str:
@@ -96,7 +94,7 @@ def facet_groups(entries: list[Entry]) -> dict[str, Facet]:
         values = {
             "type": entry.type,
             "level": entry.levels,
-            "license": (entry.license or "",),
+            "license": entry.licenses or ("",),
             "tag": entry.tags,
         }
         for facet, facet_values in values.items():
@@ -124,26 +122,29 @@ def material_page(
     """
     here = material_path(entry.id)
     extras = extras or MaterialExtras()
-    rows = [
+    rows = [  # the persistent id, then the key facts: what, for whom, licence, language
         ("DOI", html.external_link(entry.link, entry.doi) if entry.doi else ""),
-        ("Type", _facet_links(here, "type", entry.type)),
+        ("Type", _facet_links(here, "type", entry.type) or "not given yet"),
         ("Level", _facet_links(here, "level", entry.levels) if entry.levels else ""),
-        ("Licence", _facet_links(here, "license", [entry.license or ""])),
-        ("Authors", ", ".join(_author(a) for a in entry.authors)),
+        ("Licence", _facet_links(here, "license", entry.licenses or [""])),
         ("Language", html.text(", ".join(entry.language))),
+        ("Authors", ", ".join(_author(a) for a in entry.authors)),
         ("Published", html.text(entry.publication_date or "")),
         ("Audience", html.text(", ".join(entry.audience))),
         ("File formats", html.text(" ".join(entry.file_formats))),
-        ("Event", html.text(", ".join(entry.event.values()))),
+        (
+            "Event",
+            html.text(" · ".join(entry.event[k] for k in ("date", "location") if k in entry.event)),
+        ),
     ]
     body = [
         _deprecated_banner(deprecated_since) if deprecated_since else "",
         f'<p class="fairio-open">{html.external_link(entry.link, "Open the material")}</p>',
         *extras.badges,
-        html.paragraphs(entry.description) if entry.description else "",
         '<table class="fairio-facts"><tbody>',
         *(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows if value),
         "</tbody></table>",
+        html.paragraphs(entry.description) if entry.description else "",
     ]
     if entry.tags:
         body.append("<h2>Tags</h2><p>" + _facet_links(here, "tag", entry.tags) + "</p>")
@@ -181,12 +182,11 @@ def search_index(
     for entry in sorted(entries, key=lambda e: (e.name.casefold(), e.id)):
         record = {"i": entry.id, "n": entry.name, "t": list(entry.type)}
         if entry.description:
-            description = " ".join(entry.description.split())
-            record["d"] = description[:DESCRIPTION_IN_INDEX]
+            record["d"] = " ".join(entry.description.split())  # all of it is searched
         if entry.levels:
             record["l"] = list(entry.levels)
-        if entry.license:
-            record["c"] = entry.license
+        if entry.licenses:
+            record["c"] = entry.licenses[0] if len(entry.licenses) == 1 else list(entry.licenses)
         if entry.tags:
             record["g"] = list(entry.tags)
         if entry.authors:
@@ -332,6 +332,8 @@ def _search_page() -> GeneratedPage:
         '<label for="fairio-query">Search training materials</label>'
         '<input id="fairio-query" type="search" autocomplete="off" '
         'placeholder="e.g. OMERO, napari, segmentation">'
+        '<button id="fairio-filters-toggle" class="fairio-filters-toggle" type="button" '
+        'aria-controls="fairio-facets" aria-expanded="false">Filters</button>'
         '<div class="fairio-search-layout">'
         '<aside id="fairio-facets" class="fairio-facets" aria-label="Filters"></aside>'
         '<section><p id="fairio-count" class="fairio-meta" aria-live="polite"></p>'
@@ -341,6 +343,7 @@ def _search_page() -> GeneratedPage:
         '<a href="all.html">browse all materials</a> instead.</p></noscript>'
         "</div>\n"
         '<script src="../assets/catalogue-index.js"></script>\n'
+        '<script src="../assets/vendor/minisearch/minisearch.js"></script>\n'
         '<script src="../assets/catalogue-search.js"></script>'
     )
     return html.page("Search the catalogue", body, search=True)

@@ -27,7 +27,7 @@ _bodies: dict[str, str] = {}
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Generate catalogue, tool and workflow pages from their sources."""
     root = Path(config.config_file_path).resolve().parent
-    sources = PortalSources.from_mkdocs_extra(config.extra, root)
+    sources = PortalSources.from_mkdocs_extra(config.extra, root, config.site_url)
     try:
         pages = generated_pages(sources)
     except FairioError as error:

@@ -17,7 +17,15 @@ from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
 from fairio_tools.links.history import read_history
 from fairio_tools.links.state import UrlState, read_state
-from fairio_tools.portal import dashboard, galaxy_pages, html, materials, review_pages
+from fairio_tools.portal import (
+    dashboard,
+    feeds,
+    galaxy_pages,
+    html,
+    learning_paths,
+    materials,
+    review_pages,
+)
 from fairio_tools.portal.html import GeneratedPage
 
 
@@ -36,9 +44,15 @@ class PortalSources:
     """The peer-review folder (``<material-id>/<orcid>.yml``); missing means no reviews."""
     discussions: str | None = None
     """The repository's discussions, where material pages send endorsements."""
+    site_url: str | None = None
+    """Where the portal is published (mkdocs.yml ``site_url``): the feed's absolute links."""
+    learning_paths: Path | None = None
+    """The folder of learning paths (``<slug>.yml``); missing means none."""
 
     @classmethod
-    def from_mkdocs_extra(cls, extra: dict, root: Path) -> PortalSources:
+    def from_mkdocs_extra(
+        cls, extra: dict, root: Path, site_url: str | None = None
+    ) -> PortalSources:
         settings = extra.get("fairio") or {}
         return cls(
             catalogue=root / settings.get("catalogue", "portal/catalogue"),
@@ -48,6 +62,8 @@ class PortalSources:
             reviews=root / settings.get("reviews", "portal/reviews"),
             links_history=root / settings.get("links_history", "portal/links-history.jsonl"),
             discussions=settings.get("discussions"),
+            site_url=site_url,
+            learning_paths=root / settings.get("learning_paths", "portal/learning-paths"),
         )
 
 
@@ -104,6 +120,18 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     )
     pages.update(
         materials.catalogue_pages(entries, related, deprecated, extras, review_pages.MARK_LABELS)
+    )
+    marks = {i: extra.marks for i, extra in extras.items() if extra.marks}
+    index = materials.search_index(entries, set(deprecated), marks, review_pages.MARK_LABELS)
+    pages.update(feeds.feed_pages(entries, sources.site_url, index))
+    paths = (
+        learning_paths.read_learning_paths(sources.learning_paths, entries)
+        if (sources.learning_paths)
+        else []
+    )
+    pages.update(learning_paths.learning_path_pages(paths, entries, sources.site_url))
+    pages[f"{feeds.API}/learning-paths.json"] = feeds.json_text(
+        {"api": feeds.API_NAME, "learning_paths": [learning_paths.api_record(p) for p in paths]}
     )
     pages.update(review_pages.reviewer_pages(entries, reviews))
     history = read_history(sources.links_history) if sources.links_history else []
