@@ -25,6 +25,24 @@ def offline(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+@pytest.fixture
+def no_torch(monkeypatch):
+    """torch looks not installed to fairio-tools, whether or not this environment has it."""
+    from fairio_tools.models import descriptions
+
+    installed = descriptions._installed
+    monkeypatch.setattr(
+        descriptions, "_installed", lambda name: name != "torch" and installed(name)
+    )
+
+
+def mean_filter_symmetric(image: np.ndarray) -> np.ndarray:
+    """The mean filter of ``image`` mirrored by one pixel at its border (numpy's
+    ``symmetric``), as tiles with a halo of 1 see it."""
+    padded = np.pad(image.astype(np.float32), 1, mode="symmetric")
+    return mean_filter(padded)[1:-1, 1:-1]
+
+
 def invoke_fairio(*args: object) -> SimpleNamespace:
     """Run the ``fairio`` CLI in this process (so ``offline`` applies and imports are reused).
 

@@ -261,18 +261,21 @@ def load_adapter(
     threads: int | None = None,
 ) -> Any:
     """bioimageio.core's model adapter for exactly ``weights`` (no other format is tried),
-    running on ``threads`` CPU threads (None: the runtime's default)."""
+    on ``device`` (refused when not available here) with ``threads`` CPU threads (None: the
+    runtime's default)."""
     if weights.format == "pytorch_state_dict":
         _require_safe_torch_load()
     quiet_bioimageio()
     from bioimageio.core.backends import create_model_adapter
 
+    from fairio_tools.models.devices import runtime_devices
     from fairio_tools.threads import model_threads
 
+    devices = runtime_devices(weights.format, device)
     try:
         with model_threads(weights.format, threads):
             return create_model_adapter(
-                descr, devices=[device], weight_format_priority_order=[weights.format]
+                descr, devices=devices, weight_format_priority_order=[weights.format]
             )
     except Exception as error:
         while isinstance(error, BaseExceptionGroup) and error.exceptions:
