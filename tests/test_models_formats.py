@@ -32,10 +32,10 @@ def tiny(tmp_path_factory) -> Path:
     return build_mean_filter_package(tmp_path_factory.mktemp("tiny") / "package")
 
 
-def _fixed_shape_v04(folder: Path) -> Path:
+def _fixed_shape_v04(folder: Path, modern: Path) -> Path:
     """The mean filter in format 0.4 with a FIXED 40 x 48 input and an output of that fixed
     shape with a halo, as ``unet2d_fixed_shape`` is written (0.5 forbids it)."""
-    package = build_mean_filter_v04(folder)
+    package = build_mean_filter_v04(folder, modern)
     description = yaml.safe_load((package / "rdf.yaml").read_text())
     description["inputs"][0]["shape"] = [1, 1, 40, 48]
     description["outputs"][0]["shape"] = [1, 1, 40, 48]
@@ -43,8 +43,8 @@ def _fixed_shape_v04(folder: Path) -> Path:
     return package
 
 
-def test_fixed_shape_output_with_halo_runs_as_written(tmp_path):
-    package_path = _fixed_shape_v04(tmp_path / "fixed")
+def test_fixed_shape_output_with_halo_runs_as_written(tiny, tmp_path):
+    package_path = _fixed_shape_v04(tmp_path / "fixed", tiny)
     test_input = np.load(package_path / "test_input.npy")
     image = np.random.default_rng(5).random((70, 100)).astype(np.float32)
     with open_model_package(package_path) as package:
