@@ -224,3 +224,19 @@ def test_multi_tensor_model_reproduces_both_test_outputs(shared_data, tmp_path):
         written = tifffile.imread(tmp_path / f"out{index}.tif")
         assert written.shape == expected.shape
         assert np.abs(written - expected).max() <= 1e-4
+
+
+def test_a_rescaled_output_over_the_memory_limit_is_refused(rescaling, tmp_path, monkeypatch):
+    from fairio_tools import limits
+
+    monkeypatch.setitem(limits._VALUES, "FAIRIO_MAX_DECODED_BYTES", 20_000)
+    image = tmp_path / "a.npy"
+    np.save(image, np.ones((40, 56), np.float32))  # 8960 bytes; 'up' is 4 x that
+    targets = {n: tmp_path / f"{n}.tif" for n in ("sum", "down", "up")}
+    result = invoke_fairio(
+        "predict", rescaling, "--input", f"a={image}", "--input", f"b={image}",
+        *[f"--output={n}={p}" for n, p in targets.items()],
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "bytes of the model's output 'up' in memory: 35840" in result.stderr
+    assert not any(p.exists() for p in targets.values())

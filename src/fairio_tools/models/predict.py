@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fairio_tools import limits
 from fairio_tools.errors import InputError
 from fairio_tools.models import tiling
 from fairio_tools.models.axes import check_output_shape, grid_link, input_halo
@@ -289,6 +290,9 @@ class Predictor:
                 extent = extents[link.tensor_id, link.axis_id]
                 what = f"output {str(output.id)!r} axis {axis.id}"
                 shape[i] = tiling.scaled(extent, link.factor, what) + link.offset
+        what = f"bytes of the model's output {str(output.id)!r} in memory"
+        nbytes = int(np.prod(shape, dtype=np.int64)) * first.dtype.itemsize
+        limits.enforce("FAIRIO_MAX_DECODED_BYTES", nbytes, what, source)
         return np.empty(shape, dtype=first.dtype)
 
     def _placement(
