@@ -25,6 +25,24 @@ def offline(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+@pytest.fixture
+def no_torch(monkeypatch):
+    """torch looks not installed to fairio-tools, whether or not this environment has it."""
+    from fairio_tools.models import descriptions
+
+    installed = descriptions._installed
+    monkeypatch.setattr(
+        descriptions, "_installed", lambda name: name != "torch" and installed(name)
+    )
+
+
+def mean_filter_symmetric(image: np.ndarray) -> np.ndarray:
+    """The mean filter of ``image`` mirrored by one pixel at its border (numpy's
+    ``symmetric``), as tiles with a halo of 1 see it."""
+    padded = np.pad(image.astype(np.float32), 1, mode="symmetric")
+    return mean_filter(padded)[1:-1, 1:-1]
+
+
 def invoke_fairio(*args: object) -> SimpleNamespace:
     """Run the ``fairio`` CLI in this process (so ``offline`` applies and imports are reused).
 
@@ -136,16 +154,17 @@ def build_mean_filter_package(folder: Path, zip_path: Path | None = None) -> Pat
     return Path(save_bioimageio_package_as_folder(descr, output_path=folder))
 
 
-def build_mean_filter_v04(folder: Path) -> Path:
+def build_mean_filter_v04(folder: Path, modern: Path | None = None) -> Path:
     """The same mean filter described in the older format 0.4 (axes as a string, shapes as
-    ``min``/``step`` lists, halo on the output)."""
+    ``min``/``step`` lists, halo on the output), from the 0.5 package ``modern`` (built when
+    None)."""
     import shutil
 
     import yaml
 
     from fairio_tools.models.package import sha256_of
 
-    modern = build_mean_filter_package(folder.parent / f"{folder.name}-0.5")
+    modern = modern or build_mean_filter_package(folder.parent / f"{folder.name}-0.5")
     folder.mkdir(parents=True)
     for name in ("weights.onnx", "test_input.npy", "test_output.npy", "README.md"):
         shutil.copy(modern / name, folder / name)

@@ -29,6 +29,7 @@ from tests.conftest import ROOT, run_measured
 from tests.model_fixtures import (
     build_mean_filter_package,
     invoke_fairio,
+    no_torch,  # noqa: F401  (fixture)
     offline,  # noqa: F401  (fixture)
 )
 
@@ -169,6 +170,7 @@ def _architecture_mutant(shared_data: Path, target: Path, canary: Path) -> Path:
     return _zip(_mutant(real, target.with_suffix(""), edit), target)
 
 
+@pytest.mark.usefixtures("no_torch")
 def test_architecture_code_never_runs_without_opt_in(shared_data, image, tmp_path, private_tmp):
     canary = tmp_path / "CANARY"
     model = _architecture_mutant(shared_data, tmp_path / "unet.zip", canary)

@@ -31,7 +31,11 @@ def test_predict_reproduces_test_output_offline(unet, tmp_path):
     output = tmp_path / "prediction.ome.zarr"
     jsonld = tmp_path / "prediction.jsonld"
     predict_with_model(
-        unet, unet / "test_input.npy", output, output_format="ome-zarr", provenance_path=jsonld
+        unet,
+        {None: unet / "test_input.npy"},
+        {None: output},
+        output_format="ome-zarr",
+        provenance_path=jsonld,
     )
     expected = np.load(unet / "test_output.npy")[0]
     group = zarr.open_group(str(output), mode="r")
@@ -60,7 +64,7 @@ def test_predict_reproduces_test_output_offline(unet, tmp_path):
 @pytest.mark.usefixtures("offline")
 def test_model_test_passes_offline_with_onnx(unet):
     with open_model_package(unet) as package:
-        report = run_model_test(package)
+        report = run_model_test(package, "onnx")  # torchscript too where torch is installed
     assert report.passed, report.checks
     assert report.tested_weight_formats == ["onnx"]
     assert "remote" in report.skipped_weight_formats["pytorch_state_dict"]
@@ -86,66 +90,51 @@ def test_model_info_cli_reports_local_and_remote_weights(unet, tmp_path):
     assert "output\tprobability\tbcyx" in table and "y=32 x=32" in table
 
 
-def _whole_image_input(unet) -> np.ndarray:
+def _whole_image_input(unet, height: int, width: int) -> np.ndarray:
     test_input = np.load(unet / "test_input.npy")[0, 0]
-    return np.tile(test_input, (3, 4))[:1300, :1700]
-
-
-def _starts(extent: int, tile: int = 512, halo: int = HALO) -> list[int]:
-    """Independent of the tiler: windows every ``tile - 2 halo`` pixels, the last at the end."""
-    return sorted({*range(0, extent - tile, tile - 2 * halo), extent - tile})
+    return np.tile(test_input, (3, 4))[:height, :width]
 
 
 @pytest.mark.usefixtures("offline")
-def test_tiling_is_seamless_on_1300_by_1700(unet):
-    import onnxruntime
+def test_tiles_give_the_pixels_of_bioimageio_core_blocked_prediction(unet):
+    """Border tiles read a mirrored halo, as bioimageio.core's blocked prediction does: the
+    reference's own blocks of the model's 512 x 512 over a 600 x 700 image (2 x 2 tiles)."""
+    from bioimageio.core import Sample, Tensor, create_prediction_pipeline
+    from bioimageio.core.digest_spec import get_member_id
 
-    image = _whole_image_input(unet)
+    image = _whole_image_input(unet, 600, 700)
     with open_model_package(unet) as package:
-        prediction = Predictor(package).predict(image, ["y", "x"], "big.npy")
-    result = prediction.data[0]
-    assert result.shape == (1300, 1700)
-    assert prediction.provenance.tiles == 3 * 4
-
-    # direct predictions of 512 x 512 windows, preprocessed with the WHOLE image's statistics
-    session = onnxruntime.InferenceSession(str(unet / "weights.onnx"))
-    name = session.get_inputs()[0].name
-    normalized = ((image - image.mean()) / (image.std() + 1e-6)).astype(np.float32)
-    # per pixel: the smallest difference to any window that holds it at least HALO inside
-    best = np.full(image.shape, np.inf, np.float32)
-    best_own_statistics = np.full(image.shape, np.inf, np.float32)
-    for y in _starts(1300):
-        for x in _starts(1700):
-            window = (slice(y, y + 512), slice(x, x + 512))
-            direct = session.run(None, {name: normalized[window][None, None]})[0][0, 0]
-            tile = image[window]
-            alone = ((tile - tile.mean()) / (tile.std() + 1e-6)).astype(np.float32)
-            own = session.run(None, {name: alone[None, None]})[0][0, 0]
-            top = 0 if y == 0 else HALO  # at the image's border the window's edge is all there is
-            left = 0 if x == 0 else HALO
-            bottom = 512 if y + 512 == 1300 else 512 - HALO
-            right = 512 if x + 512 == 1700 else 512 - HALO
-            keep = (slice(y + top, y + bottom), slice(x + left, x + right))
-            inner = (slice(top, bottom), slice(left, right))
-            for target, raw in ((best, direct), (best_own_statistics, own)):
-                difference = np.abs(result[keep] - 1 / (1 + np.exp(-raw[inner])))
-                np.minimum(target[keep], difference, out=target[keep])
-    assert np.isfinite(best).all(), "the windows must cover every pixel"
-    assert best.max() <= 1e-4
-    # tiles normalised with their own statistics would not match: the check can tell
-    assert best_own_statistics.max() > 1e-3
+        predictor = Predictor(package, "onnx")
+        prediction = predictor.predict(image, ["y", "x"], "big.npy")
+        descr = predictor.descr
+        pipeline = create_prediction_pipeline(descr, weights_format="onnx")
+        input_id, output_id = get_member_id(descr.inputs[0]), get_member_id(descr.outputs[0])
+        dims = [a.id for a in descr.inputs[0].axes]
+        sample = Sample(
+            members={input_id: Tensor.from_numpy(image[None, None], dims=dims)}, stat={}, id="s"
+        )
+        blocks = {input_id: {d: n for d, n in zip(dims, (1, 1, 512, 512), strict=True)}}
+        reference = pipeline.predict_sample_with_fixed_blocking(sample, blocks)
+    expected = reference.members[output_id].data.to_numpy()[0, 0]
+    assert prediction.provenance.tiles == 2 * 2
+    assert prediction.data[0].shape == expected.shape == (600, 700)
+    assert np.abs(prediction.data[0] - expected).max() <= 1e-4
 
 
 def test_tile_plan_keeps_pixels_inside_the_halo():
     plan = plan_axis(1300, 512, HALO)
-    assert [t.start for t in plan.tiles] == [0, 448, 788]
-    assert plan.tiles[0].keep_start == 0 and plan.tiles[-1].keep_stop == 1300
+    inner = 512 - 2 * HALO
+    # bioimageio.core's rule: inner blocks every 448 pixels, the last one ending at the border
+    assert [t.keep_start for t in plan.tiles] == [0, inner, 1300 - inner]
+    assert plan.tiles[-1].keep_stop == 1300
+    assert (plan.pad_before, plan.pad_after) == (HALO, HALO)
+    for tile in plan.tiles:  # each keeps exactly its inner block, HALO inside its window
+        assert tile.start - plan.pad_before == tile.keep_start - HALO
+        assert tile.keep_stop - tile.keep_start == min(inner, 1300 - tile.keep_start)
     for before, after in zip(plan.tiles, plan.tiles[1:], strict=False):
-        assert before.keep_stop == after.keep_start
-        assert after.keep_start - after.start >= HALO
-        assert before.start + before.size - before.keep_stop >= HALO
+        assert before.keep_stop >= after.keep_start  # no gap
     small = plan_axis(37, 40, 1)
-    assert small.pad == 3 and small.tiles[0].keep_stop == 37
+    assert (small.pad_before, small.pad_after) == (0, 3) and small.tiles[0].keep_stop == 37
     assert choose_tile_size(37, AxisSize(16, 8), 1, None) == 40
     assert choose_tile_size(5000, AxisSize(16, 8), 1, None) == 1024
     assert choose_tile_size(5000, AxisSize(512), HALO, None) == 512

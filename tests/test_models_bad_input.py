@@ -16,6 +16,7 @@ from fairio_tools.models.package import sha256_of
 from tests.model_fixtures import (
     build_mean_filter_package,
     invoke_fairio,
+    no_torch,  # noqa: F401  (fixture)
     offline,  # noqa: F401  (fixture)
 )
 
@@ -147,6 +148,7 @@ def _with_state_dict(tiny: Path, target: Path, marker: Path, keep_onnx: bool) ->
     return target
 
 
+@pytest.mark.usefixtures("no_torch")
 def test_state_dict_is_never_unpickled_without_torch(tiny, image, tmp_path):
     marker = tmp_path / "UNPICKLED"
     package = _with_state_dict(tiny, tmp_path / "package", marker, keep_onnx=True)
@@ -170,6 +172,7 @@ def test_state_dict_is_never_unpickled_without_torch(tiny, image, tmp_path):
     assert output.exists() and not marker.exists()
 
 
+@pytest.mark.usefixtures("no_torch")
 def test_only_a_state_dict_and_no_torch_says_so(tiny, image, tmp_path):
     marker = tmp_path / "UNPICKLED"
     package = _with_state_dict(tiny, tmp_path / "package", marker, keep_onnx=False)

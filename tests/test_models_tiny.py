@@ -17,6 +17,7 @@ from tests.model_fixtures import (
     build_mean_filter_v04,
     invoke_fairio,
     mean_filter,
+    mean_filter_symmetric,
     offline,  # noqa: F401  (fixture)
 )
 
@@ -60,8 +61,9 @@ def test_tiny_model_predicts_a_non_multiple_size(tiny_zip, tmp_path, tile, tiles
     expected = mean_filter(image)
     if tile is None:  # one 40 x 56 tile: the padded bottom row and right column differ
         assert np.abs(result - expected)[:-1, :-1].max() <= 1e-5
-    else:  # tiles inside the image: exact everywhere, also across tile borders
-        assert np.abs(result - expected).max() <= 1e-5
+    else:  # tiles mirror the image at its border by their halo: exact across tile borders
+        assert np.abs(result - mean_filter_symmetric(image)).max() <= 1e-5
+        assert np.abs(result - expected)[1:-1, 1:-1].max() <= 1e-5
     with tifffile.TiffFile(output) as tif:
         description = tif.ome_metadata
     assert f"&quot;tiles&quot;: {tiles}" in description or f'"tiles": {tiles}' in description
@@ -102,4 +104,4 @@ def test_format_0_4_description_is_tested_and_tiled(tmp_path):
         assert run_model_test(package).passed
         prediction = Predictor(package).predict(image, ["y", "x"], "image", {"y": 24, "x": 24})
     assert prediction.provenance.tiles == 2 * 3
-    assert np.abs(prediction.data[0] - mean_filter(image)).max() <= 1e-5
+    assert np.abs(prediction.data[0] - mean_filter_symmetric(image)).max() <= 1e-5

@@ -9,31 +9,47 @@ import click
 
 from fairio_tools.cli import options
 
-_SUFFIX_FORMATS = {".zarr": "ome-zarr", ".tif": "tiff", ".tiff": "tiff"}
+
+def _named(values: tuple[str, ...], flag: str) -> dict[str | None, Path]:
+    named: dict[str | None, Path] = {}
+    for value in values:
+        tensor_id, sep, path = value.partition("=")
+        if not sep or not tensor_id or not path:
+            raise click.BadParameter(f"{value!r} is not ID=PATH", param_hint=flag)
+        if tensor_id in named:
+            raise click.BadParameter(f"{tensor_id} is given twice", param_hint=flag)
+        named[tensor_id] = Path(path)
+    return named
 
 
 @click.command("predict")
 @click.argument("model", type=options.existing_file)
-@click.argument("image", type=options.store_path)
-@click.argument("output", type=click.Path(path_type=Path))
+@click.argument("image", type=options.store_path, required=False)
+@click.argument("output", type=click.Path(path_type=Path), required=False)
+@click.option("--input", "inputs", multiple=True, metavar="ID=PATH", help="The image for "
+              "the model's input ID (repeat for models with several inputs).")  # fmt: skip
+@click.option("--output", "outputs", multiple=True, metavar="ID=PATH", help="Where the "
+              "model's output ID goes (repeat: each of several outputs needs one).")  # fmt: skip
 @options.weight_format
 @click.option("--tile", metavar="Y,X", help="Tile size per spatial axis of the model, "
               "e.g. 512,512 (default: the model's fixed size, or up to 1024).")  # fmt: skip
 @options.device
 @options.allow_model_code
 @options.jobs
-@click.option("--axes", metavar="AXES", help="Axes of IMAGE, e.g. yx or cyx, when the file "
-              "does not say (.npy) or says wrongly.")  # fmt: skip
+@click.option("--axes", metavar="AXES", help="Axes of the images, e.g. yx or cyx, when the "
+              "file does not say (.npy) or says wrongly.")  # fmt: skip
 @click.option("--level", type=click.IntRange(min=0), default=0, show_default=True,
               help="Pyramid level of an OME-Zarr IMAGE.")  # fmt: skip
 @click.option("--format", "output_format", type=click.Choice(["ome-zarr", "tiff"]),
-              help="Output format (default: from OUTPUT's suffix, .zarr or .tif).")  # fmt: skip
+              help="Output format (default: from each output's suffix).")  # fmt: skip
 @click.option("--provenance", "provenance_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the provenance as JSON-LD to this file.")  # fmt: skip
 def command(
     model: Path,
-    image: Path,
-    output: Path,
+    image: Path | None,
+    output: Path | None,
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...],
     weight_format: str | None,
     tile: str | None,
     device: str,
@@ -44,27 +60,31 @@ def command(
     output_format: str | None,
     provenance_path: Path | None,
 ) -> None:
-    """Predict IMAGE (TIFF, PNG, .npy or OME-Zarr) with MODEL (a bioimage.io zip or folder)
-    and write OUTPUT as OME-Zarr or OME-TIFF, carrying the input's pixel size and the
-    prediction's provenance. The model's own pre- and post-processing is applied; large
-    images are tiled without seams, the model running on --jobs threads. Offline: nothing
-    is downloaded. Memory: the image level read whole (FAIRIO_MAX_DECODED_BYTES) and the
-    prediction of the same size."""
-    from fairio_tools.errors import InputError
+    """Predict IMAGE (TIFF, PNG, .npy or OME-Zarr) with MODEL (a bioimage.io zip, folder or
+    description file) and write OUTPUT as OME-Zarr or OME-TIFF, carrying the input's pixel
+    size and the prediction's provenance. IMAGE and OUTPUT are the model's first input and
+    output; --input and --output name them, and the others, by their id (with --input, a
+    single path after MODEL is OUTPUT). The model's own pre- and
+    post-processing is applied; large images are tiled without seams, the model running on
+    --jobs threads. Offline: nothing is downloaded. Memory: the image level read whole
+    (FAIRIO_MAX_DECODED_BYTES) and the prediction of the same size."""
     from fairio_tools.models.descriptions import model_code_allowed
     from fairio_tools.models.predict import predict_with_model
 
-    if output_format is None:
-        suffix = output.suffix.lower()
-        output_format = _SUFFIX_FORMATS.get(suffix)
-        if output_format is None:
-            raise InputError(
-                "cannot tell the output format from the name", path=output,
-                hint="end it in .ome.zarr or .tif, or pass --format",
-            )  # fmt: skip
+    if inputs and image is not None and output is None:  # MODEL OUTPUT --input ID=PATH ...
+        image, output = None, Path(image)
+    images = _named(inputs, "--input")
+    targets = _named(outputs, "--output")
+    if image is not None:
+        images[None] = image
+    if output is not None:
+        targets[None] = output
+    if not images or not targets:
+        missing = "an IMAGE (or --input ID=PATH)" if not images else "an OUTPUT (or --output)"
+        raise click.UsageError(f"give {missing}")
     with _progress() as progress:
         predict_with_model(
-            model, image, output,
+            model, images, targets,
             output_format=output_format, weight_format=weight_format, tile=tile,
             device=device, axes=axes, level=level, provenance_path=provenance_path,
             progress=progress, allow_code=model_code_allowed(allow_model_code), threads=jobs,

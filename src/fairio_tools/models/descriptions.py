@@ -79,17 +79,26 @@ def refuse_custom_processing(package: ModelPackage, descr: ModelDescr, allow_cod
 
 
 def load_model(package: ModelPackage) -> ModelDescr:
-    """Load the package's description as a spec-0.5 model, without touching the network."""
+    """Load the package's description as a spec-0.5 model, without touching the network
+    (format 0.4 idioms the conversion rejects are re-stated first: ``format04``)."""
     quiet_bioimageio()
-    from bioimageio.spec import InvalidDescr, load_model_description
+    from bioimageio.spec import InvalidDescr, ValidationContext, build_description
+    from bioimageio.spec.model.v0_5 import ModelDescr
 
+    from fairio_tools.models.format04 import convertible
+
+    context = ValidationContext(
+        root=package.description.parent,
+        file_name=package.description.name,
+        perform_io_checks=False,
+    )
     try:
         with warnings.catch_warnings():  # conversion notes from 0.4; errors are reported below
             warnings.simplefilter("ignore")
-            descr = load_model_description(
-                package.description, perform_io_checks=False, format_version="latest"
+            descr = build_description(
+                convertible(package.content), context=context, format_version="latest"
             )
-    except ValueError as error:  # not a model, unknown format version, ...
+    except ValueError as error:  # unknown format version, ...
         lines = [line.strip(" -") for line in str(error).splitlines() if line.strip(" -")]
         details = "; ".join(lines[1:4])
         raise InputError(
@@ -99,6 +108,11 @@ def load_model(package: ModelPackage) -> ModelDescr:
     if isinstance(descr, InvalidDescr):
         raise InputError(
             f"invalid bioimage.io model description: {first_error(descr)}",
+            path=package.source,
+        )
+    if not isinstance(descr, ModelDescr):
+        raise InputError(
+            f"not a bioimage.io model description (its type is {descr.type!r})",
             path=package.source,
         )
     return descr
@@ -157,6 +171,11 @@ class WeightsAvailability:
                 f"runs Python code named by the package ({self.code}), refused: "
                 f"{' and '.join(CODE_FREE_FORMATS)} weights run without code "
                 f"(allow it with {OPT_IN})"
+            )
+        if self.format not in _RUNTIME:
+            return (
+                f"fairio-tools does not run {self.format} weights (no TensorFlow/Keras "
+                f"runtime, in no extra); it runs {', '.join(WEIGHT_PREFERENCE)}"
             )
         if not self.runtime_installed:
             extra = " (install fairio-tools[torch])" if self.runtime == "torch" else ""
@@ -261,18 +280,21 @@ def load_adapter(
     threads: int | None = None,
 ) -> Any:
     """bioimageio.core's model adapter for exactly ``weights`` (no other format is tried),
-    running on ``threads`` CPU threads (None: the runtime's default)."""
+    on ``device`` (refused when not available here) with ``threads`` CPU threads (None: the
+    runtime's default)."""
     if weights.format == "pytorch_state_dict":
         _require_safe_torch_load()
     quiet_bioimageio()
     from bioimageio.core.backends import create_model_adapter
 
+    from fairio_tools.models.devices import runtime_devices
     from fairio_tools.threads import model_threads
 
+    devices = runtime_devices(weights.format, device)
     try:
         with model_threads(weights.format, threads):
             return create_model_adapter(
-                descr, devices=[device], weight_format_priority_order=[weights.format]
+                descr, devices=devices, weight_format_priority_order=[weights.format]
             )
     except Exception as error:
         while isinstance(error, BaseExceptionGroup) and error.exceptions:

@@ -1,8 +1,8 @@
 """Read the image a model runs on, and write its prediction (OME-Zarr or OME-TIFF).
 
-Readers return the pixels with NGFF axis names and the physical scale per axis. The OME-Zarr
-writer is deliberately minimal (NGFF 0.4, one resolution level): the conversion module owns
-the full writer.
+Readers return the pixels with NGFF axis names and the physical scale per axis. Predictions
+are written as one-level NGFF 0.4 images through the one NGFF writer (``ngff.writer``), or as
+OME-TIFF.
 """
 
 from __future__ import annotations
@@ -96,6 +96,25 @@ def _read_ome_zarr(path: Path, level: int) -> Image:
     return Image(data, image.axis_names, scale)
 
 
+def write_prediction(
+    data: np.ndarray,
+    axes: list[str],
+    scale: dict[str, tuple[float, str | None]],
+    target: Path,
+    output_format: str,
+    attributes: dict[str, Any],
+    jsonld: str,
+) -> None:
+    """Write one output of a prediction as ``ome-zarr`` (with ``provenance.jsonld`` in the
+    store) or ``tiff``, with ``attributes`` in its metadata."""
+    if output_format == "ome-zarr":
+        write_ome_zarr(data, axes, scale, target, attributes, {"provenance.jsonld": jsonld})
+    elif output_format == "tiff":
+        write_ome_tiff(data, axes, scale, target, attributes)
+    else:
+        raise InputError(f"unknown output format {output_format!r}", field="--format")
+
+
 def write_ome_zarr(
     data: np.ndarray,
     axes: list[str],
@@ -104,26 +123,23 @@ def write_ome_zarr(
     attributes: dict[str, Any],
     files: dict[str, str] | None = None,
 ) -> None:
-    """Write ``data`` as a one-level NGFF 0.4 image; extra ``attributes`` and ``files`` too.
+    """Write ``data`` as a one-level NGFF 0.4 image through the NGFF writer; extra
+    ``attributes`` and ``files`` too.
 
     The store is built in a temporary sibling and moved into place when complete.
     """
     import zarr
 
+    from fairio_tools.ngff import writer
+    from fairio_tools.ngff.format import NGFF_0_4
+
     refuse_existing(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(target, overwrite=False, folder=True) as location:
         temporary = Path(location)
-        group = zarr.open_group(str(temporary), mode="a", zarr_format=2)
-        chunks = tuple(min(n, 1 if AXIS_TYPES.get(a) != "space" else 512) for n, a in
-                       zip(data.shape, axes, strict=True))  # fmt: skip
-        array = group.create_array(
-            "0",
-            shape=data.shape,
-            dtype=data.dtype,
-            chunks=chunks,
-            chunk_key_encoding={"name": "v2", "separator": "/"},
-        )
+        group = zarr.open_group(str(temporary), mode="a", zarr_format=NGFF_0_4.zarr_format)
+        chunks = tuple(1 if AXIS_TYPES.get(a) != "space" else 512 for a in axes)
+        (array,) = writer.create_levels(group, NGFF_0_4, [data], axes, chunks, "zstd")
         array[...] = data
         ngff_axes = []
         for axis in axes:
@@ -132,29 +148,11 @@ def write_ome_zarr(
             if unit:
                 entry["unit"] = unit
             ngff_axes.append(entry)
-        group.attrs.update(
-            {
-                "multiscales": [
-                    {
-                        "version": "0.4",
-                        "name": target.name,
-                        "axes": ngff_axes,
-                        "datasets": [
-                            {
-                                "path": "0",
-                                "coordinateTransformations": [
-                                    {
-                                        "type": "scale",
-                                        "scale": [scale.get(a, (1.0, None))[0] for a in axes],
-                                    }
-                                ],
-                            }
-                        ],
-                    }
-                ],
-                **attributes,
-            }
+        values = [scale.get(a, (1.0, None))[0] for a in axes]
+        multiscales = writer.multiscales_attributes(
+            NGFF_0_4, ngff_axes, values, 1, target.name, None
         )
+        group.attrs.update({**NGFF_0_4.group_attributes(multiscales), **attributes})
         for name, text in (files or {}).items():
             (temporary / name).write_text(text, encoding="utf-8")
 

@@ -37,7 +37,9 @@ from fairio_tools.errors import InputError
 from fairio_tools.safe_yaml import MAX_YAML_BYTES, parse_yaml
 
 DESCRIPTION_NAMES = ("bioimageio.yaml", "rdf.yaml")
-"""File names a package's description may have (bioimage.io spec 0.5 and 0.4)."""
+"""File names a package's description may have (bioimage.io spec 0.5 and 0.4); failing
+those, a folder's one ``*.bioimageio.yaml`` (as the spec's examples name them)."""
+DESCRIPTION_SUFFIX = ".bioimageio.yaml"
 
 
 MAX_MEMBERS = 10_000
@@ -68,11 +70,15 @@ def open_model_package(source: str | Path) -> Iterator[ModelPackage]:
     if source.is_dir():
         yield _package(source, source)
         return
+    if source.name.endswith((".yaml", ".yml")):  # one description of a package folder
+        yield _package(source, source.parent, source)
+        return
     if not zipfile.is_zipfile(source):
         raise InputError(
             "not a model package",
             path=source,
-            hint="expected a bioimage.io zip or a folder with bioimageio.yaml or rdf.yaml",
+            hint="expected a bioimage.io zip, a folder with bioimageio.yaml or rdf.yaml, or "
+            "a description file",
         )
     with tempfile.TemporaryDirectory(prefix="fairio-model-") as temporary:
         root = Path(temporary)
@@ -80,8 +86,8 @@ def open_model_package(source: str | Path) -> Iterator[ModelPackage]:
         yield _package(source, root)
 
 
-def _package(source: Path, root: Path) -> ModelPackage:
-    description = _find_description(root, source)
+def _package(source: Path, root: Path, description: Path | None = None) -> ModelPackage:
+    description = description or _find_description(root, source)
     rel = description.relative_to(root).as_posix()
     try:  # bounded, and by the one safe loader: bioimage.io's own reader comes after
         content = parse_yaml(read_inside(root, rel, MAX_YAML_BYTES) or b"", description)
@@ -191,10 +197,20 @@ def _find_description(root: Path, source: Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
+    named = sorted(p for p in root.iterdir() if p.name.endswith(DESCRIPTION_SUFFIX) and p.is_file())
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise InputError(
+            f"holds {len(named)} descriptions ({', '.join(p.name for p in named)})",
+            path=source,
+            hint="give the path of the description file to use",
+        )
     raise InputError(
         "holds no bioimage.io description",
         path=source,
-        hint=f"expected {' or '.join(DESCRIPTION_NAMES)} at the top of the package",
+        hint=f"expected {' or '.join(DESCRIPTION_NAMES)} or one *{DESCRIPTION_SUFFIX} at the "
+        "top of the package",
     )
 
 

@@ -27,7 +27,8 @@ class PredictionProvenance:
     tile_size: dict[str, int]
     tiles: int
     device: str
-    input_image: str
+    input_images: dict[str, str]
+    """Input tensor id -> the image file it was given."""
     started: str
     ended: str
     software: dict[str, str]
@@ -35,8 +36,9 @@ class PredictionProvenance:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def to_jsonld(self, output_name: str) -> dict[str, Any]:
-        """The prediction as a ``prov:Activity`` that used the model and the image."""
+    def to_jsonld(self, output_name: str, output_id: str | None = None) -> dict[str, Any]:
+        """The prediction as a ``prov:Activity`` that used the model and the images and
+        generated ``output_name`` (the model's output ``output_id``)."""
         model: dict[str, Any] = {
             "@id": f"https://bioimage.io/#/?id={self.model_id}" if self.model_id else "_:model",
             "@type": ["schema:SoftwareSourceCode", "prov:Entity"],
@@ -47,6 +49,11 @@ class PredictionProvenance:
             "fairio:weightsSha256": self.weights_sha256,
             "prov:atLocation": self.model_source,
         }
+        inputs = [
+            {"@id": f"_:input{n}", "@type": "prov:Entity", "schema:name": name,
+             "fairio:tensor": tensor}
+            for n, (tensor, name) in enumerate(self.input_images.items())
+        ]  # fmt: skip
         return {
             "@context": {
                 "prov": "http://www.w3.org/ns/prov#",
@@ -63,13 +70,14 @@ class PredictionProvenance:
             "prov:endedAtTime": self.ended,
             "prov:used": [
                 {k: v for k, v in model.items() if v is not None},
-                {"@id": "_:input", "@type": "prov:Entity", "schema:name": self.input_image},
+                *inputs,
             ],
             "prov:generated": {
                 "@id": "_:output",
                 "@type": "prov:Entity",
                 "schema:name": output_name,
-                "prov:wasDerivedFrom": {"@id": "_:input"},
+                **({"fairio:tensor": output_id} if output_id else {}),
+                "prov:wasDerivedFrom": [{"@id": i["@id"]} for i in inputs],
             },
             "prov:wasAssociatedWith": [
                 {

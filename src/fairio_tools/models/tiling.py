@@ -1,16 +1,26 @@
 """Cut an image into model-sized tiles whose halo-free centres cover it without seams.
 
-Per axis the model accepts a fixed size, or ``min + n * step``. A tile of size ``T`` with
-output halo ``h`` gives trustworthy output only in its centre ``[h, T - h)``; tiles overlap by
-``2h`` and each output pixel is taken from the centre of exactly one tile (at the image's
-border from the tile's edge, as when the model sees that image whole). An axis shorter than a
-valid tile is padded (reflected) up to one and cropped afterwards.
+Per axis the model accepts a fixed size, or ``min + n * step``. The rule, the same as
+bioimageio.core's blocked prediction (so both give the same pixels):
+
+* an axis that fits one valid tile of at most ``DEFAULT_MAX_TILE`` (or ``--tile``) is run
+  whole, padded at its end up to the smallest valid size when it is not one itself (the way
+  a model's own test runs it);
+* a longer axis is cut into inner blocks of ``tile - 2 * halo`` pixels, every
+  ``tile - 2 * halo`` from 0, the last one moved back to end at the border; each tile reads
+  its block plus ``halo`` pixels either side, and where that lies outside the image the
+  image is padded by mirroring (numpy's ``symmetric``, bioimage.io's default ``pad``).
+  Only the inner block of each tile's output is kept.
+
+Outputs on a rescaled grid (an output axis whose size refers to an input axis with another
+``scale``) keep the inner block scaled by ``factor`` output pixels per input pixel.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from fractions import Fraction
 
 from fairio_tools.errors import InputError
 
@@ -50,8 +60,9 @@ class AxisSize:
 
 @dataclass(frozen=True)
 class AxisTile:
-    """One tile along one axis: read ``[start, start + size)`` of the (padded) axis and
-    keep the output ``[keep_start, keep_stop)`` (image coordinates)."""
+    """One tile along one axis: read ``[start, start + size)`` of the padded axis (whose
+    pixel 0 is image pixel ``-plan.pad_before``) and keep the output of image pixels
+    ``[keep_start, keep_stop)``."""
 
     start: int
     size: int
@@ -61,10 +72,11 @@ class AxisTile:
 
 @dataclass(frozen=True)
 class AxisPlan:
-    """How one axis is tiled: the tile size, padding at the end, and the tiles."""
+    """How one axis is tiled: tile size, mirrored padding before and after, the tiles."""
 
     tile_size: int
-    pad: int
+    pad_before: int
+    pad_after: int
     tiles: tuple[AxisTile, ...]
 
 
@@ -83,7 +95,7 @@ def choose_tile_size(extent: int, size: AxisSize, halo: int, requested: int | No
         tile = size.at_least(extent)  # the whole axis in one tile
     else:
         tile = size.at_most(DEFAULT_MAX_TILE) or size.min
-        while tile <= 2 * halo and tile < size.at_least(extent):
+        while tile <= 2 * halo:
             tile += size.step
     if tile <= 2 * halo and tile < extent:
         raise InputError(
@@ -94,40 +106,35 @@ def choose_tile_size(extent: int, size: AxisSize, halo: int, requested: int | No
     return tile
 
 
-def plan_axis(extent: int, tile: int, halo: int) -> AxisPlan:
-    """Tiles of size ``tile`` over ``extent`` pixels, overlapping so that each output pixel
-    comes from at least ``halo`` pixels inside its tile (except at the image's border)."""
+def plan_axis(extent: int, tile: int, halo: int, multiple: int = 1) -> AxisPlan:
+    """Tiles of size ``tile`` over ``extent`` pixels by the rule above; inner blocks start
+    at multiples of ``multiple`` (input pixels per output pixel of a downsampling model)."""
     if extent <= tile:
-        return AxisPlan(tile, tile - extent, (AxisTile(0, tile, 0, extent),))
-    step = tile - 2 * halo
-    starts = []
-    start = 0
-    while True:
-        start = min(start, extent - tile)
-        starts.append(start)
-        if start == extent - tile:
-            break
-        start += step
-    tiles = []
-    keep_start = 0
-    for index, start in enumerate(starts):
-        last = index == len(starts) - 1
-        keep_stop = extent if last else start + tile - halo
-        tiles.append(AxisTile(start, tile, keep_start, keep_stop))
-        keep_start = keep_stop
-    return AxisPlan(tile, 0, tuple(tiles))
+        return AxisPlan(tile, 0, tile - extent, (AxisTile(0, tile, 0, extent),))
+    inner = tile - 2 * halo
+    if inner % multiple or extent % multiple:
+        raise InputError(
+            f"an axis of {extent} pixels cannot be tiled by {tile} with a halo of {halo} "
+            f"when the output has one pixel per {multiple} input pixels",
+            field="--tile",
+            hint=f"give an image and tile whose inner size are multiples of {multiple}",
+        )
+    starts = sorted({min(p, extent - inner) for p in range(0, extent, inner)})
+    tiles = tuple(AxisTile(s, tile, s, min(s + inner, extent)) for s in starts)
+    pad_after = max(0, tiles[-1].start + tile - halo - extent)
+    return AxisPlan(tile, halo, pad_after, tiles)
 
 
 @dataclass(frozen=True)
 class Tile:
-    """One n-dimensional tile over the spatial axes, in the order the plan was given."""
+    """One n-dimensional tile over the tiled axes, in the order the plans were given."""
 
     read: tuple[slice, ...]
     """Where to read the input (in the padded image)."""
-    keep_in_tile: tuple[slice, ...]
-    """Which part of the tile's output to keep."""
-    write: tuple[slice, ...]
-    """Where that part goes in the output image."""
+    keep: tuple[tuple[int, int], ...]
+    """Which image pixels (input grid) the tile's output is kept for."""
+    origin: tuple[int, ...]
+    """The image pixel (input grid) of the tile's first pixel."""
 
 
 def tiles(plans: list[AxisPlan]) -> list[Tile]:
@@ -137,10 +144,19 @@ def tiles(plans: list[AxisPlan]) -> list[Tile]:
         result.append(
             Tile(
                 read=tuple(slice(t.start, t.start + t.size) for t in combo),
-                keep_in_tile=tuple(
-                    slice(t.keep_start - t.start, t.keep_stop - t.start) for t in combo
-                ),
-                write=tuple(slice(t.keep_start, t.keep_stop) for t in combo),
+                keep=tuple((t.keep_start, t.keep_stop) for t in combo),
+                origin=tuple(t.start - p.pad_before for t, p in zip(combo, plans, strict=True)),
             )
         )
     return result
+
+
+def scaled(value: int, factor: Fraction, what: str) -> int:
+    """``value`` input pixels in output pixels (refused when not a whole number)."""
+    result = value * factor
+    if result.denominator != 1:
+        raise InputError(
+            f"{what}: {value} input pixels are {float(result)} output pixels, not a whole number",
+            hint="give an image whose size the model's output scale divides",
+        )
+    return int(result)

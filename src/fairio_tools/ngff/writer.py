@@ -56,15 +56,19 @@ def multiscales_attributes(
     scale: list[float],
     level_count: int,
     name: str | None,
-    method: str,
+    method: str | None,
 ) -> dict[str, Any]:
-    """The ``multiscales`` attribute for ``level_count`` levels of factor 2 in y and x."""
+    """The ``multiscales`` attribute for ``level_count`` levels of factor 2 in y and x
+    (``method`` None: one level, made by no downsampling)."""
     datasets = [
         fmt.dataset(str(index), s) for index, s in enumerate(level_scales(scale, level_count))
     ]
     multiscale = fmt.multiscale(axes, datasets, name)
-    multiscale["type"] = method
-    multiscale["metadata"] = {"method": f"fairio_tools.ngff.pyramid ({method}, factor 2 in y, x)"}
+    if method is not None:
+        multiscale["type"] = method
+        multiscale["metadata"] = {
+            "method": f"fairio_tools.ngff.pyramid ({method}, factor 2 in y, x)"
+        }
     return {"multiscales": [multiscale]}
 
 
