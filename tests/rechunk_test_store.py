@@ -10,6 +10,7 @@ and the Tool Shed runs one ``hg add`` per file when a repository is published.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -19,14 +20,17 @@ import zarr
 
 
 def rechunk_array(folder: Path) -> None:
-    """Rewrite the array in ``folder`` (with a ``.zarray``) as one chunk."""
-    meta = json.loads((folder / ".zarray").read_text())
+    """Rewrite the array in ``folder`` (with a ``.zarray``) as one chunk; the ``.zarray``
+    keeps its text (Bio-Formats' JSON layout) but for the chunk shape."""
+    text = (folder / ".zarray").read_text()
     pixels = np.asarray(zarr.open_array(str(folder), mode="r", zarr_format=2)[...])
     for child in folder.iterdir():
         if child.is_dir():
             shutil.rmtree(child)
-    meta["chunks"] = list(pixels.shape)
-    (folder / ".zarray").write_text(json.dumps(meta, indent=2))
+    chunks = "[ " + ", ".join(str(n) for n in pixels.shape) + " ]"
+    text = re.sub(r'"chunks"\s*:\s*\[[^\]]*\]', f'"chunks" : {chunks}', text)
+    assert json.loads(text)["chunks"] == list(pixels.shape)
+    (folder / ".zarray").write_text(text)
     array = zarr.open_array(str(folder), mode="r+", zarr_format=2)
     array[...] = pixels
 
