@@ -1,4 +1,5 @@
-"""Convert TIFF, OME-TIFF, ImageJ TIFF, PNG and JPEG files to OME-Zarr (NGFF 0.4 or 0.5).
+"""Convert TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG, Zeiss CZI and Leica LIF files to
+OME-Zarr (NGFF 0.4 or 0.5).
 
 The store follows the bioformats2raw layout (one group per series, ``OME/`` holding the
 source's OME-XML) so that it is a drop-in replacement for what Bio-Formats writes. Pixels are
@@ -22,7 +23,7 @@ from fairio_tools.convert.report import ConversionReport
 from fairio_tools.convert.source import SourceImage, ngff_axes, open_series, unmapped_metadata
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.images.info import ImageInfo, read_image_info
-from fairio_tools.images.reading import decoding, open_tiff
+from fairio_tools.images.ome_set import unpacked
 from fairio_tools.ngff import pyramid, writer
 from fairio_tools.ngff.axes import NGFF_ORDER
 from fairio_tools.ngff.format import DEFAULT_VERSION, NgffFormat, format_for_version
@@ -71,11 +72,17 @@ def convert_to_ome_zarr(
     options: ConversionOptions | None = None,
     progress: Progress | None = None,
 ) -> ConversionReport:
-    """Convert ``input_path`` into an OME-Zarr store at ``output`` (a path or URL)."""
+    """Convert ``input_path`` into an OME-Zarr store at ``output`` (a path or URL): an image
+    file, or a multi-file OME-TIFF as its folder, its zip or any of its files."""
+    with unpacked(Path(input_path)) as source:
+        return _convert(source, output, options or ConversionOptions(), progress)
+
+
+def _convert(
+    input_path: Path, output: str | Path, options: ConversionOptions, progress: Progress | None
+) -> ConversionReport:
     import zarr
 
-    options = options or ConversionOptions()
-    input_path = Path(input_path)
     fmt = format_for_version(options.ngff_version)
     _check_options(options)
     image = read_image_info(input_path)
@@ -282,8 +289,7 @@ class _ProgressCallback:
 def _write_ome_xml(
     root: Any, fmt: NgffFormat, location: str, path: Path, image: ImageInfo, selected: list[int]
 ) -> None:
-    with open_tiff(path) as tif, decoding(path, "TIFF"):
-        xml = tif.ome_metadata or ""
+    xml = image.ome_xml
     ome = root.create_group("OME")
     ome.attrs.update(fmt.group_attributes({"series": [str(i) for i in selected]}))
     fs, store_path = filesystem(location)
@@ -346,7 +352,9 @@ def _fill_report(
     for index, info in enumerate(image.series):
         if index not in selected:
             report.drop(f"series {index} ({info.name or 'unnamed'})", "not selected (--series)")
-    if image.has_ome_xml:
+    if image.format in ("czi", "lif"):
+        report.carry("vendor metadata mapped to OME-XML", "see vendor_ome", writer.OME_XML_FILE)
+    elif image.has_ome_xml:
         report.carry("OME-XML", "whole document", writer.OME_XML_FILE)
     for name in image.other_files_not_read:
         report.drop(

@@ -94,6 +94,10 @@ def unmapped_metadata(path: Path, image: ImageInfo) -> list[tuple[str, str]]:
     """File metadata that NGFF has no place for, as (item, reason) pairs."""
     if image.format in ("png", "jpeg"):
         return _pillow_unmapped(path, image.format.upper())
+    if image.set_files:
+        return [("TIFF tags of the set's files", "NGFF has no field for TIFF tags")]
+    if image.format in ("czi", "lif"):
+        return [(f"{image.format.upper()} {item}", reason) for item, reason in _VENDOR_UNMAPPED]
     items: list[tuple[str, str]] = []
     with open_tiff(path) as tif, decoding(path, "TIFF"):
         page = tif.pages.first
@@ -116,6 +120,17 @@ def unmapped_metadata(path: Path, image: ImageInfo) -> list[tuple[str, str]]:
                 )
     return items
 
+
+_VENDOR_UNMAPPED = [
+    (
+        "metadata beyond the mapped fields",
+        "only what OME-XML holds for pixels, channels, instrument, objective, detector and "
+        "light source is mapped (images.vendor_ome); the vendor XML is not copied",
+    ),
+    ("stage positions of tiles and scenes", "NGFF 0.4/0.5 has no stage coordinates"),
+    ("attachments (thumbnails, label/preview images, event lists)", "NGFF has no place for them"),
+    ("stored sub-resolutions", "the pyramid is recomputed from full resolution"),
+]
 
 _IJ_OTHER = "ImageJ-specific setting with no NGFF equivalent"
 _IMAGEJ_REASONS = {

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from fairio_tools import limits
+from fairio_tools.confined import resolve_inside
 from fairio_tools.errors import InputError
 from fairio_tools.images.formats import ImageFormat, detect_format
+from fairio_tools.images.ome_set import OmeSet, find_set
 from fairio_tools.images.ome_xml import OmeDocument, OmeImage, parse_ome_xml, positive_calibration
 from fairio_tools.images.reading import PILLOW_MODES, decoding, open_pillow, open_tiff
 from fairio_tools.ngff.axes import ngff_unit
@@ -65,9 +67,16 @@ class ImageInfo:
     other_files_not_read: list[str] = field(default_factory=list)
     """Other files of a multi-file OME-TIFF that the OME-XML names: never opened."""
     notes: list[str] = field(default_factory=list)
+    set_files: list[str] = field(default_factory=list)
+    """The files of a multi-file OME-TIFF that were read together (inside its folder)."""
+    ome_xml: str = field(default="", repr=False)
+    """The OME-XML of the file (an OME-TIFF's own, or mapped from a vendor's metadata), for
+    what the series model does not carry (plates, wells, instruments); not in ``to_dict``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["ome_xml"]
+        return data
 
 
 # tifffile's axis codes -> NGFF names. "S" (samples, e.g. RGB) is a channel axis.
@@ -76,12 +85,136 @@ _SEQUENCE_CODES = "IQ"  # an N-page stack whose meaning the file does not say
 
 
 def read_image_info(path: str | Path) -> ImageInfo:
-    """Read the metadata of a TIFF (OME, ImageJ, Big), PNG or JPEG file."""
+    """Read the metadata of a TIFF (OME, ImageJ, Big), PNG, JPEG, CZI or LIF file."""
     path = Path(path)
+    oset = find_set(path) if path.is_dir() or (path.is_file() and path.stat().st_size) else None
+    if oset is not None and oset.complete:
+        return _set_info(path, oset)
+    if oset is not None and not oset.member:  # a folder or companion file
+        missing = ", ".join(repr(name) for name in oset.missing_files)
+        raise InputError(
+            f"the multi-file OME-TIFF is incomplete: {missing} missing from its folder "
+            "(or naming a place outside it)",
+            path=path,
+            hint="give the folder or zip with every file of the set",
+        )
     fmt = detect_format(path)
     if fmt is ImageFormat.TIFF:
-        return _tiff_info(path)
+        info = _tiff_info(path)
+        if oset is not None:
+            _note_incomplete(info, oset)
+        return info
+    if fmt.is_vendor:
+        return _vendor_info(path, fmt.value)
     return _pillow_info(path, fmt)
+
+
+def _set_info(path: Path, oset: OmeSet) -> ImageInfo:
+    """A complete multi-file OME-TIFF: every member checked as a TIFF of its own, the
+    planes it holds checked against the OME-XML's sizes and pixel type."""
+    members = {}
+    for name in oset.files:
+        real = Path(resolve_inside(oset.folder, name))
+        member = _tiff_info(real)
+        members[name] = (member, _page_shapes(real))
+    ome = parse_ome_xml(oset.xml, path)
+    series = []
+    for index, described in enumerate(oset.series):
+        for name, ifd in described.planes.values():
+            member, pages = members[name]
+            if ifd >= len(pages) or pages[ifd] != (described.shape[3:], np.dtype(described.dtype)):
+                raise InputError(
+                    f"the set's OME-XML puts a {described.shape[3]} x {described.shape[4]} "
+                    f"{described.dtype} plane at IFD {ifd} of {name!r}, which does not hold one",
+                    path=path,
+                )
+        info = SeriesInfo(index, None, list(described.shape), list("tczyx"), described.dtype)
+        if index < len(ome.images):
+            info.name = ome.images[index].name
+            _apply_ome(info, ome.images[index])
+        series.append(info)
+    size = sum(m.file_size for m, _ in members.values())
+    info = ImageInfo(str(path), "ome-tiff", size, True, False, series)
+    info.ome_xml = oset.xml
+    info.set_files = list(oset.files)
+    info.notes.append(f"a multi-file OME-TIFF of {len(oset.files)} files, read together")
+    return info
+
+
+def _page_shapes(path: Path) -> list[tuple[tuple[int, ...], np.dtype]]:
+    with open_tiff(path) as tif, decoding(path, "TIFF"):
+        return [(tuple(page.shape), np.dtype(page.dtype)) for page in tif.pages]
+
+
+_SET_NOTE = "the OME-XML describes a multi-file set"
+
+
+def _note_incomplete(info: ImageInfo, oset: OmeSet) -> None:
+    """A lone member of a set: only its own planes are read; say how many are missing."""
+    missing = ", ".join(repr(name) for name in oset.missing_files)
+    info.notes = [note for note in info.notes if not note.startswith(_SET_NOTE)]
+    own = sum(math.prod(s.shape[:-2]) for s in info.series)
+    if oset.series:
+        declared = sum(math.prod(s.shape[:3]) for s in oset.series)
+        absent = sum(
+            1 for s in oset.series for name, _ in s.planes.values() if name in oset.missing_files
+        )
+        what = f"{absent + oset.missing_planes} of the set's {declared} planes are missing"
+    else:
+        what = "the set's planes are described in a companion file that is missing"
+    info.notes.append(
+        f"part of a multi-file OME-TIFF: only this file's {own} plane(s) were read; {what} "
+        f"(files not found next to it: {missing})"
+    )
+
+
+def _vendor_info(path: Path, kind: str) -> ImageInfo:
+    """Series from the vendor reader; calibration and channels from the OME-XML that
+    ``vendor_ome`` maps from the file's own XML (one mapping for every tool)."""
+    from fairio_tools.images.vendor import vendor_series
+    from fairio_tools.images.vendor_ome import vendor_ome_xml
+
+    layouts = vendor_series(path, kind)
+    xml, notes = vendor_ome_xml(path, kind)
+    ome = parse_ome_xml(xml, path).images
+    series = []
+    for index, layout in enumerate(layouts):
+        info = SeriesInfo(index, layout.name, layout.shape, layout.axes, layout.dtype)
+        info.notes.extend(layout.notes)
+        described = ome[layout.source] if layout.source < len(ome) else None
+        if described is None:
+            info.notes.append("the vendor metadata describe no calibration for this series")
+        else:
+            info.name = layout.name or described.name
+            _apply_ome(info, described)
+        series.append(info)
+    if not series:
+        raise InputError(f"{kind.upper()} holds no image", path=path)
+    info = ImageInfo(str(path), kind, path.stat().st_size, True, False, series, notes=notes)
+    info.ome_xml = xml
+    return info
+
+
+def _apply_ome(info: SeriesInfo, ome: OmeImage) -> None:
+    """Physical sizes, time interval and channels of ``ome`` for the axes ``info`` has."""
+    info.physical_sizes = {
+        axis: Quantity(value, ngff_unit(unit))
+        for axis, (value, unit) in ome.physical_sizes.items()
+        if axis in info.axes
+    }
+    if ome.time_increment is not None and "t" in info.axes:
+        value, unit = ome.time_increment
+        info.time_interval = Quantity(value, ngff_unit(unit))
+    channels = info.shape[info.axes.index("c")] if "c" in info.axes else 1
+    if len(ome.channel_names) == channels:
+        info.channel_names = ome.channel_names
+        info.channel_colors = ome.channel_colors
+    elif ome.channel_names:
+        info.notes.append(
+            f"the metadata name {len(ome.channel_names)} channel(s) but the pixels hold "
+            f"{channels}: channel names not carried"
+        )
+    info.notes.extend(ome.notes)
 
 
 def ngff_axes_from_tiff(codes: str) -> tuple[list[str], list[str]]:
@@ -112,7 +245,8 @@ def _tiff_info(path: Path) -> ImageInfo:
     file_size = path.stat().st_size
     with open_tiff(path) as tif, decoding(path, "TIFF"):
         # the OME-XML is checked (size, entities, image count) before tifffile parses it
-        ome = parse_ome_xml(tif.ome_metadata, path) if tif.is_ome else OmeDocument()
+        ome_text = (tif.ome_metadata or "") if tif.is_ome else ""
+        ome = parse_ome_xml(ome_text, path) if ome_text else OmeDocument()
         imagej = tif.imagej_metadata if tif.is_imagej else None
         tiff_series = list(tif.series)
         is_ome, is_imagej = bool(tif.is_ome), bool(imagej)
@@ -126,11 +260,12 @@ def _tiff_info(path: Path) -> ImageInfo:
         raise InputError("TIFF holds no image", path=path)
     fmt = "ome-tiff" if is_ome else "imagej-tiff" if is_imagej else "tiff"
     info = ImageInfo(str(path), fmt, file_size, is_ome, is_imagej, series_info)
+    info.ome_xml = ome_text
     if ome.other_files:
         info.other_files_not_read = ome.other_files
         info.notes.append(
-            "the OME-XML describes a multi-file set; only the planes stored in this file were "
-            f"read, its {len(ome.other_files)} other file(s) were not opened"
+            f"{_SET_NOTE}; only the planes stored in this file were read, its "
+            f"{len(ome.other_files)} other file(s) were not opened"
         )
     return info
 
@@ -243,17 +378,7 @@ def _tiff_series_info(
     if index < len(ome_images):
         ome = ome_images[index]
         info.name = ome.name or info.name
-        info.physical_sizes = {
-            axis: Quantity(value, ngff_unit(unit))
-            for axis, (value, unit) in ome.physical_sizes.items()
-            if axis in axes
-        }
-        if ome.time_increment is not None and "t" in axes:
-            value, unit = ome.time_increment
-            info.time_interval = Quantity(value, ngff_unit(unit))
-        info.channel_names = ome.channel_names
-        info.channel_colors = ome.channel_colors
-        info.notes.extend(ome.notes)
+        _apply_ome(info, ome)
     elif imagej is not None:
         _imagej_calibration(info, tiff_series.pages[0], imagej)
     else:
