@@ -89,7 +89,10 @@ def read_image_info(path: str | Path) -> ImageInfo:
     path = Path(path)
     oset = find_set(path) if path.is_dir() or (path.is_file() and path.stat().st_size) else None
     if oset is not None and oset.complete:
-        return _set_info(path, oset)
+        info = _set_info(path, oset)
+        for series in info.series:
+            note_implausible(series)
+        return info
     if oset is not None and not oset.member:  # a folder or companion file
         missing = ", ".join(repr(name) for name in oset.missing_files)
         raise InputError(
@@ -103,10 +106,13 @@ def read_image_info(path: str | Path) -> ImageInfo:
         info = _tiff_info(path)
         if oset is not None:
             _note_incomplete(info, oset)
-        return info
-    if fmt.is_vendor:
-        return _vendor_info(path, fmt.value)
-    return _pillow_info(path, fmt)
+    elif fmt.is_vendor:
+        info = _vendor_info(path, fmt.value)
+    else:
+        info = _pillow_info(path, fmt)
+    for series in info.series:
+        note_implausible(series)
+    return info
 
 
 def _set_info(path: Path, oset: OmeSet) -> ImageInfo:
@@ -193,6 +199,23 @@ def _vendor_info(path: Path, kind: str) -> ImageInfo:
     info = ImageInfo(str(path), kind, path.stat().st_size, True, False, series, notes=notes)
     info.ome_xml = xml
     return info
+
+
+PLAUSIBLE_UM = (1e-4, 1e5)
+"""Pixel sizes outside 0.1 nm to 10 cm are noted as implausible (kept as the file says)."""
+
+
+def note_implausible(info: SeriesInfo) -> None:
+    """Note physical sizes that no microscope records (a unit error in the file, usually)."""
+    from fairio_tools.ngff.axes import micrometres
+
+    for axis, quantity in info.physical_sizes.items():
+        size = micrometres(quantity.value, quantity.unit)
+        if size is not None and not PLAUSIBLE_UM[0] <= size <= PLAUSIBLE_UM[1]:
+            info.notes.append(
+                f"physical size {axis} of {size:g} µm is implausible for a microscope image "
+                "(a unit error in the file?): written as the file says"
+            )
 
 
 def _apply_ome(info: SeriesInfo, ome: OmeImage) -> None:
@@ -392,15 +415,39 @@ def _imagej_calibration(info: SeriesInfo, page: Any, imagej: dict) -> None:
     if unit_text and unit is None and unit_text.lower() not in ("pixel", "pixels"):
         info.notes.append(f"ImageJ unit {unit_text!r} is not a unit NGFF knows")
     x, y = _resolution_sizes(page, info.notes)
+    scales = _scifio_scales(imagej, info.notes)
+    if scales is not None:  # SCIFIO: its sizes, not the resolution tags (see the docstring)
+        x, y = scales[0], scales[1]
     if x is not None and y is not None and unit is not None:
         info.physical_sizes["y"] = Quantity(y, unit)
         info.physical_sizes["x"] = Quantity(x, unit)
     spacing = _imagej_number(imagej, "spacing", info.notes)
+    if spacing is None and scales is not None and len(scales) > 2:
+        spacing = scales[2]
     if spacing is not None and "z" in info.axes and unit is not None:
         info.physical_sizes["z"] = Quantity(spacing, unit)
     interval = _imagej_number(imagej, "finterval", info.notes)
     if interval is not None:  # kept without a t axis too, as Bio-Formats does (TimeIncrement)
         info.time_interval = Quantity(interval, ngff_unit(str(imagej.get("tunit", "s"))))
+
+
+def _scifio_scales(imagej: dict, notes: list[str]) -> list[float] | None:
+    """SCIFIO's ``scales=x,y[,z...]`` (sizes per pixel in ``unit``), when every one is a
+    finite positive number; SCIFIO writes X/YResolution in pixels per ResolutionUnit (often
+    centimetres) while ImageJ reads them as pixels per ``unit``, so they disagree."""
+    text = imagej.get("scales")
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in str(text).split(",")]
+    except ValueError:
+        notes.append(f"SCIFIO scales {text!r} are not numbers: not used")
+        return None
+    checked = [positive_calibration(v, "SCIFIO scales", notes) for v in values]
+    if len(values) < 2 or any(v is None for v in checked):
+        return None
+    notes.append("pixel sizes from SCIFIO's 'scales' (its resolution tags are in another unit)")
+    return values
 
 
 def _imagej_number(imagej: dict, key: str, notes: list[str]) -> float | None:
@@ -425,8 +472,9 @@ def _tiff_resolution(info: SeriesInfo, page: Any) -> None:
         return
     info.physical_sizes["y"] = Quantity(y, unit)
     info.physical_sizes["x"] = Quantity(x, unit)
-    if unit == "inch":
-        info.notes.append("pixel size comes from the TIFF resolution tags (often a DPI default)")
+    info.notes.append(
+        f"pixel size comes from the TIFF resolution tags in {unit} (often a DPI default)"
+    )
 
 
 def _resolution_sizes(page: Any, notes: list[str]) -> tuple[float | None, float | None]:

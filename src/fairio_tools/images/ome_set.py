@@ -84,7 +84,7 @@ def find_set(path: Path) -> OmeSet | None:
     with path.open("rb") as stream:
         head = stream.read(64).lstrip()
     if head.startswith((b"<?xml", b"<OME")):
-        return _from_xml(path.parent, _read_text(path.parent, path.name))
+        return _from_xml(path.parent, _read_text(path.parent, path.name), where=path)
     return _from_member(path)
 
 
@@ -126,24 +126,26 @@ def _from_member(path: Path) -> OmeSet | None:
             present = False
         if not present:
             return OmeSet(path.parent, text, [], [name], [name], member=True)
-        oset = _from_xml(path.parent, _read_text(path.parent, name))
+        oset = _from_xml(path.parent, _read_text(path.parent, name), where=path)
     else:
         names = {u.get("FileName") for u in root.findall(".//{*}TiffData/{*}UUID")}
         if not names - {None, path.name}:
             return None
-        oset = _from_xml(path.parent, text, own=path.name)
+        oset = _from_xml(path.parent, text, own=path.name, where=path)
     oset.member = True
     return oset
 
 
-def _from_xml(folder: Path, text: str, own: str | None = None) -> OmeSet:
-    root = parse_ome_root(text, folder)
+def _from_xml(folder: Path, text: str, own: str | None = None, where: Path | None = None) -> OmeSet:
+    """The set the OME-XML ``text`` describes; errors name ``where`` (the file given)."""
+    where = where or folder
+    root = parse_ome_root(text, where)
     series, files = [], []
     missing_planes = 0
     for pixels in root.findall("{*}Image/{*}Pixels"):
-        sizes = {a: _size(pixels, a, folder) for a in "TCZYX"}
+        sizes = {a: _size(pixels, a, where) for a in "TCZYX"}
         shape = (sizes["T"], sizes["C"], sizes["Z"], sizes["Y"], sizes["X"])
-        limits.enforce("FAIRIO_MAX_OME_PLANES", math.prod(shape[:3]), "planes in a set", folder)
+        limits.enforce("FAIRIO_MAX_OME_PLANES", math.prod(shape[:3]), "planes in a set", where)
         order = (pixels.get("DimensionOrder") or "XYZCT")[2:]
         planes: dict[tuple[int, int, int], tuple[str, int]] = {}
         for tiff_data in pixels.findall("{*}TiffData"):
@@ -153,9 +155,9 @@ def _from_xml(folder: Path, text: str, own: str | None = None) -> OmeSet:
                 continue
             if name not in files:
                 files.append(name)
-            first = {a: _int(tiff_data, f"First{a}", folder) for a in "ZCT"}
-            ifd = _int(tiff_data, "IFD", folder)
-            count = _int(tiff_data, "PlaneCount", folder, default=1)
+            first = {a: _int(tiff_data, f"First{a}", where) for a in "ZCT"}
+            ifd = _int(tiff_data, "IFD", where)
+            count = _int(tiff_data, "PlaneCount", where, default=1)
             start = _linear(first, order, sizes)
             for k in range(min(count, math.prod(shape[:3]) - start)):
                 index = _unravel(start + k, order, sizes)
@@ -178,7 +180,7 @@ def _present(folder: Path, name: str) -> bool:
 def _size(pixels: Any, axis: str, folder: Path) -> int:
     value = _int(pixels, f"Size{axis}", folder, default=1)
     if value < 1:
-        raise InputError(f"OME-XML Size{axis}={value} is not a size", path=folder)
+        raise InputError(f"OME-XML Size{axis}={str(value)!r} is not a plausible size", path=folder)
     return value
 
 
