@@ -7,6 +7,7 @@ import pytest
 import tifffile
 
 from fairio_tools.images.info import read_image_info
+from tests.conftest import run_fairio
 
 STACK = np.arange(3 * 8 * 6, dtype=np.uint16).reshape(3, 8, 6)
 
@@ -53,3 +54,15 @@ def test_implausible_sizes_are_noted(tmp_path):
     assert series.physical_sizes["x"].value == pytest.approx(1e-12)
     notes = [note for note in series.notes if "implausible" in note]
     assert len(notes) == 1 and "physical size x" in notes[0]
+
+
+def test_modulo_lifetime_axis_is_refused_with_its_reason(tmp_path):
+    data = np.arange(2 * 8 * 6 * 5, dtype=np.uint16).reshape(2, 8, 6, 5)
+    path = tmp_path / "flim.ome.tif"  # tifffile writes H as a ModuloAlongC "lifetime"
+    tifffile.imwrite(path, data, ome=True, metadata={"axes": "CHYX"})
+    series = read_image_info(path).series[0]
+    assert series.shape[series.axes.index("c")] == 2  # the OME-XML's SizeC is 16
+    assert len(series.channel_names) == 2  # the channel list agrees with the c axis
+    result = run_fairio("convert", path, tmp_path / "out.zarr")
+    assert result.returncode == 2
+    assert "a lifetime axis 'h' of size 8" in result.stderr

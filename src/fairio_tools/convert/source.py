@@ -50,11 +50,13 @@ def open_series(path: Path, info: SeriesInfo, chunks: tuple[int, int, int]) -> S
         if axis in NGFF_ORDER:
             continue
         if size != 1:
+            kind = _axis_kind(axis)
             raise InputError(
-                f"series {info.index} has an axis {axis!r} of size {size} that NGFF cannot "
-                "hold (only t, c, z, y, x)",
+                f"series {info.index} has {kind} axis {axis!r} of size {size} that NGFF "
+                "cannot hold (its axes are t, c, z, y, x; no axis type means that)",
                 path=path,
-                hint="split the file along that axis first",
+                hint="split the file along that axis first (an OME Modulo axis, such as FLIM "
+                "lifetimes along C, is its own dimension, not channels)",
             )
         dropped.append(axis)
     z, y, x = chunks
@@ -77,6 +79,14 @@ def open_series(path: Path, info: SeriesInfo, chunks: tuple[int, int, int]) -> S
         if info.time_interval.unit:
             units["t"] = info.time_interval.unit
     return SourceImage(info, array, scale, units, dropped)
+
+
+def _axis_kind(axis: str) -> str:
+    """ "a lifetime", "a phase", ... for tifffile's code of an OME Modulo axis, else "an"."""
+    import tifffile
+
+    name = tifffile.TIFF.AXES_NAMES.get(axis.upper()) if len(axis) == 1 else None
+    return f"a {name}" if name else "an"
 
 
 def ngff_axes(units: dict[str, str]) -> list[dict[str, str]]:
