@@ -8,6 +8,12 @@ own process so that its peak RSS is its own.
     python benchmarks/convert.py --size 16384         # 3 x 16384 x 16384 tiled BigTIFF (1.5 GiB)
 
 The input is generated tile by tile on disk (never whole in memory) and kept in --workdir.
+
+    python benchmarks/convert.py --vendor ../shared/data/images/vendor/*.czi *.lif
+
+times reading every pixel of each Zeiss CZI / Leica LIF file through fairio's image layer
+against the readers bioio's plugins are built on (aicspylibczi for bioio-czi, readlif for
+bioio-lif; GPL, used here only as peers), best of 5 in one process, as a ratio.
 """
 
 from __future__ import annotations
@@ -135,13 +141,60 @@ def _measure(case: str, source: Path, workdir: Path) -> dict | None:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _fairio_read(path: Path) -> int:
+    from fairio_tools.images.info import read_image_info
+    from fairio_tools.images.pixels import read_series
+
+    return sum(read_series(path, i)[0].nbytes for i in range(len(read_image_info(path).series)))
+
+
+def _peer_read(path: Path) -> int:
+    if path.read_bytes()[:10] == b"ZISRAWFILE":
+        import aicspylibczi
+
+        return aicspylibczi.CziFile(str(path)).read_image()[0].nbytes
+    from readlif.reader import LifFile
+
+    total = 0
+    for image in LifFile(str(path)).get_iter_image():
+        dims = image.dims_n
+        for c in range(image.channels):
+            for t in range(dims.get(4, 1)):
+                for y in range(dims.get(2, 1) if 3 in dims else 1):
+                    plane = image.get_plane(c=c, requested_dims={4: t, 2: y})
+                    total += len(plane.tobytes())
+    return total
+
+
+def _best(read, path: Path, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        read(path)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def vendor_reads(paths: list[Path]) -> None:
+    """Print fairio's and the peer reader's best time to read every pixel of each file."""
+    print(f"{'file':<32} {'fairio (s)':>11} {'peer (s)':>9} {'fairio / peer':>14}")
+    for path in paths:
+        _fairio_read(path), _peer_read(path)  # warm imports and the page cache
+        ours, theirs = _best(_fairio_read, path), _best(_peer_read, path)
+        print(f"{path.name:<32} {ours:>11.3f} {theirs:>9.3f} {ours / theirs:>14.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=2048, help="width and height in pixels")
     parser.add_argument("--workdir", type=Path, default=Path("build/benchmark-convert"))
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset")
     parser.add_argument("--run", nargs=3, metavar=("CASE", "SOURCE", "OUTPUT"), help="internal")
+    parser.add_argument("--vendor", nargs="+", type=Path, help="CZI/LIF files to read instead")
     args = parser.parse_args()
+    if args.vendor:
+        vendor_reads(args.vendor)
+        return
     if args.run:
         run_case(*args.run)
         return

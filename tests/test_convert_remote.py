@@ -26,7 +26,12 @@ def test_distributed_scheduler(shared_data, tmp_path):
             "convert", source, output, "--scheduler", cluster.scheduler_address,
             "--chunks", "5,16,16", "--levels", "2", "--json", tmp_path / "report.json",
         )  # fmt: skip
+        # the cluster itself ran the store tasks (not a local fallback)
+        ran = {p: dict(tp.all_durations) for p, tp in cluster.scheduler.task_prefixes.items()}
     assert result.returncode == 0, result.stderr
+    stored = [prefix for prefix in ran if prefix.startswith("store")]
+    assert stored, sorted(ran)
+    assert all(ran[prefix].get("compute", 0) > 0 for prefix in stored), ran
     group = zarr.open_group(str(output), mode="r")
     expected = np.moveaxis(tifffile.imread(source), 1, 0)  # zcyx -> czyx
     np.testing.assert_array_equal(group["0/0"][0], expected)

@@ -91,3 +91,15 @@ def test_export_of_a_folder_that_is_not_a_store(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "empty.zarr" in result.stderr
     assert not (tmp_path / "out.ome.tiff").exists()
+
+
+def test_float16_exports_as_float32_with_a_note(tmp_path):
+    data = np.linspace(-3, 3, 40 * 30).astype(np.float16).reshape(40, 30)
+    tifffile.imwrite(tmp_path / "half.tif", data)
+    convert_to_ome_zarr(tmp_path / "half.tif", tmp_path / "half.zarr")
+    summary = export_ome_tiff(tmp_path / "half.zarr", tmp_path / "half.ome.tif")
+    assert summary["dtype"] == "float32"
+    assert "float16" in summary["notes"][0]
+    back = tifffile.imread(tmp_path / "half.ome.tif")
+    assert back.dtype == np.float32
+    np.testing.assert_array_equal(back.reshape(data.shape), data.astype(np.float32))

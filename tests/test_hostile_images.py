@@ -99,17 +99,18 @@ def _canary_ome_tiff(path: Path, shape: tuple[int, int], file_uuid: str) -> None
     tifffile.imwrite(path, data, description=xml, metadata=None)
 
 
-@pytest.mark.parametrize("where", ["absolute", "parent", "sibling"])
-def test_ome_tiff_never_opens_the_files_it_names(shared_data, tmp_path, where):
+@pytest.mark.parametrize("where", ["absolute", "parent", "link"])
+def test_ome_tiff_never_opens_the_files_it_names_outside_its_folder(shared_data, tmp_path, where):
     plane = _plane(shared_data)
     upload = tmp_path / "upload"
     upload.mkdir()
-    canary_dir = {"absolute": tmp_path / "elsewhere", "parent": tmp_path, "sibling": upload}
+    canary_dir = {"absolute": tmp_path / "elsewhere", "parent": tmp_path, "link": tmp_path}
     canary_dir[where].mkdir(exist_ok=True)
     canary = canary_dir[where] / "canary.ome.tif"
     canary_uuid = f"urn:uuid:{uuid.uuid4()}"
     _canary_ome_tiff(canary, plane.shape, canary_uuid)
-    name = {"absolute": str(canary), "parent": "../canary.ome.tif", "sibling": "canary.ome.tif"}
+    (upload / "link.ome.tif").symlink_to(canary)  # a sibling that is a link out
+    name = {"absolute": str(canary), "parent": "../canary.ome.tif", "link": "link.ome.tif"}
     source = upload / "main.ome.tif"
     xml = _ome_xml(f"urn:uuid:{uuid.uuid4()}", canary_uuid, name[where], plane)
     tifffile.imwrite(source, plane, description=xml, metadata=None)
@@ -137,8 +138,23 @@ def test_ome_tiff_never_opens_the_files_it_names(shared_data, tmp_path, where):
     assert any("multi-file" in note for note in report["notes"])
 
 
-def test_binary_only_ome_tiff_names_its_companion(shared_data):
-    source = shared_data / "images/ome-samples/multifile/multifile-Z1.ome.tiff"
+def test_ome_tiff_reads_the_sibling_files_of_its_set(shared_data, tmp_path):
+    plane = _plane(shared_data)
+    canary_uuid = f"urn:uuid:{uuid.uuid4()}"
+    _canary_ome_tiff(tmp_path / "canary.ome.tif", plane.shape, canary_uuid)
+    source = tmp_path / "main.ome.tif"
+    xml = _ome_xml(f"urn:uuid:{uuid.uuid4()}", canary_uuid, "canary.ome.tif", plane)
+    tifffile.imwrite(source, plane, description=xml, metadata=None)
+    result = _fairio("image-info", source)
+    assert result.exit_code == 0, result.output
+    info = _strict_json(result.stdout)
+    assert info["set_files"] == ["main.ome.tif", "canary.ome.tif"]
+    assert info["series"][0]["shape"] == [1, 1, 2, *plane.shape]
+
+
+def test_binary_only_ome_tiff_names_its_companion(shared_data, tmp_path):
+    source = tmp_path / "multifile-Z1.ome.tiff"  # alone: its companion is not next to it
+    source.write_bytes((shared_data / "images/ome-samples/multifile" / source.name).read_bytes())
     result = _fairio("image-info", source)
     assert result.exit_code == 0, result.output
     assert _strict_json(result.stdout)["other_files_not_read"] == ["multifile.companion.ome"]

@@ -86,9 +86,10 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 @options.json_output
 @options.aliased("--report", dest="json_path")
 def command(image: Path, output: str, json_path: Path | None, **choices) -> None:
-    """Convert IMAGE (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG) to an OME-Zarr store OUTPUT
-    (a folder, or an s3:// URL). The report lists what was carried over and what was not.
-    An OME-TIFF of a screen (OME-XML Plate with WellSamples) becomes an NGFF plate.
+    """Convert IMAGE (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG, Zeiss CZI, Leica LIF, or a
+    multi-file OME-TIFF as its folder, a zip of it or one of its files) to an OME-Zarr store
+    OUTPUT (a folder, or an s3:// URL). The report lists what was carried over and what
+    was not. An OME-TIFF of a screen (OME-XML Plate with WellSamples) becomes an NGFF plate.
 
     Memory: about --jobs x (a source chunk plus its downsampled levels), chunks of at most
     --chunks pixels per plane."""
@@ -99,3 +100,6 @@ def command(image: Path, output: str, json_path: Path | None, **choices) -> None
     with task_progress("converting") as progress:
         report = convert_to_ome_zarr(image, output, conversion, progress)
     write_json(report.to_dict(), json_path)
+    for note in report.notes:
+        if "multi-file OME-TIFF" in note:
+            click.echo(f"fairio: note: {note}", err=True)

@@ -21,10 +21,13 @@ TSV_HEADER = [
 @options.tsv_output
 def command(image: Path, json_path: Path | None, tsv_path: Path | None) -> None:
     """Report what IMAGE holds: per series the shape, NGFF axes, dtype, pixel sizes,
-    time interval and channel names (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG)."""
+    time interval and channel names (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG, Zeiss CZI,
+    Leica LIF, or a multi-file OME-TIFF as its folder, a zip of it or one of its files)."""
     from fairio_tools.images.info import read_image_info
+    from fairio_tools.images.ome_set import unpacked
 
-    info = read_image_info(image)
+    with unpacked(image) as source:
+        info = read_image_info(source)
     write_json(info.to_dict(), json_path)
     if tsv_path is not None:
         write_tsv(TSV_HEADER, [_row(info, s) for s in info.series], tsv_path)

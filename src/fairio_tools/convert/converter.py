@@ -1,4 +1,5 @@
-"""Convert TIFF, OME-TIFF, ImageJ TIFF, PNG and JPEG files to OME-Zarr (NGFF 0.4 or 0.5).
+"""Convert TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG, Zeiss CZI and Leica LIF files to
+OME-Zarr (NGFF 0.4 or 0.5).
 
 The store follows the bioformats2raw layout (one group per series, ``OME/`` holding the
 source's OME-XML; a screen's plate as ``<row>/<column>/<field>`` groups, see ``plate``) so
@@ -24,7 +25,7 @@ from fairio_tools.convert.report import ConversionReport
 from fairio_tools.convert.source import SourceImage, ngff_axes, open_series, unmapped_metadata
 from fairio_tools.errors import InputError, OutputError
 from fairio_tools.images.info import ImageInfo, read_image_info
-from fairio_tools.images.reading import decoding, open_tiff
+from fairio_tools.images.ome_set import unpacked
 from fairio_tools.ngff import pyramid, writer
 from fairio_tools.ngff.axes import NGFF_ORDER
 from fairio_tools.ngff.format import DEFAULT_VERSION, NgffFormat, format_for_version
@@ -78,11 +79,17 @@ def convert_to_ome_zarr(
     options: ConversionOptions | None = None,
     progress: Progress | None = None,
 ) -> ConversionReport:
-    """Convert ``input_path`` into an OME-Zarr store at ``output`` (a path or URL)."""
+    """Convert ``input_path`` into an OME-Zarr store at ``output`` (a path or URL): an image
+    file, or a multi-file OME-TIFF as its folder, its zip or any of its files."""
+    with unpacked(Path(input_path)) as source:
+        return _convert(source, output, options or ConversionOptions(), progress)
+
+
+def _convert(
+    input_path: Path, output: str | Path, options: ConversionOptions, progress: Progress | None
+) -> ConversionReport:
     import zarr
 
-    options = options or ConversionOptions()
-    input_path = Path(input_path)
     fmt = format_for_version(options.ngff_version)
     _check_options(options)
     image = read_image_info(input_path)
@@ -121,7 +128,7 @@ def convert_to_ome_zarr(
             plate.write_wells(root, fmt)
         if image.has_ome_xml:
             series = None if plate is not None else [str(i) for i in selected]
-            _write_ome_xml(root, fmt, location, input_path, series)
+            _write_ome_xml(root, fmt, location, image.ome_xml, series)
         unselected = "not a field of the plate" if plate else "not selected (--series)"
         _fill_report(report, image, selected, planned, options, unselected)
         if plate is not None:
@@ -135,7 +142,7 @@ def _plate(path: Path, image: ImageInfo, options: ConversionOptions) -> PlateLay
         raise InputError(f"--layout must be 'plate' or 'series', got {options.layout!r}")
     if options.layout == "series" or not image.has_ome_xml:
         return None
-    plate = read_plate(_ome_xml(path), path, len(image.series), options.plate)
+    plate = read_plate(image.ome_xml, path, len(image.series), options.plate)
     if plate is not None and (str(options.series) != "all" or options.label_image):
         raise InputError(
             "holds a plate: --series and --label-image choose among loose series",
@@ -318,17 +325,11 @@ class _ProgressCallback:
             self._callback.__exit__(*exc)
 
 
-def _ome_xml(path: Path) -> str:
-    with open_tiff(path) as tif, decoding(path, "TIFF"):
-        return tif.ome_metadata or ""
-
-
 def _write_ome_xml(
-    root: Any, fmt: NgffFormat, location: str, path: Path, series: list[str] | None
+    root: Any, fmt: NgffFormat, location: str, xml: str, series: list[str] | None
 ) -> None:
     """``OME/METADATA.ome.xml``; ``OME`` lists the ``series`` paths (none for a plate, whose
     own metadata says where its images are)."""
-    xml = _ome_xml(path)
     ome = root.create_group("OME")
     if series is not None:
         ome.attrs.update(fmt.group_attributes({"series": series}))
@@ -413,7 +414,9 @@ def _fill_report(
     for index, info in enumerate(image.series):
         if index not in selected:
             report.drop(f"series {index} ({info.name or 'unnamed'})", unselected)
-    if image.has_ome_xml:
+    if image.format in ("czi", "lif"):
+        report.carry("vendor metadata mapped to OME-XML", "see vendor_ome", writer.OME_XML_FILE)
+    elif image.has_ome_xml:
         report.carry("OME-XML", "whole document", writer.OME_XML_FILE)
     for name in image.other_files_not_read:
         report.drop(

@@ -44,6 +44,7 @@ def export_ome_tiff(
     axes = _tiff_axes(image, store)
     metadata = _ome_metadata(image, axes)
     level0 = image.levels[0]
+    written = _written_dtype(level0.dtype)
     output = Path(output)
     if output.is_dir():
         raise OutputError("is a folder, expected a file name", path=output)
@@ -52,9 +53,9 @@ def export_ome_tiff(
             with tifffile.TiffWriter(temporary, bigtiff=_needs_bigtiff(image), ome=True) as tif:
                 for index, level in enumerate(image.levels):
                     tif.write(
-                        _tiles(level, store),
+                        _tiles(level, store, written),
                         shape=level.shape,
-                        dtype=level.dtype,
+                        dtype=written,
                         tile=(TILE, TILE),
                         compression=None if compression == "none" else compression,
                         photometric="minisblack",
@@ -65,15 +66,26 @@ def export_ome_tiff(
                     )
         except OSError as error:
             raise OutputError(f"cannot write: {error.strerror or error}", path=output) from error
-    return {
+    summary = {
         "store": str(store),
         "image": image.path or "/",
         "output": str(output),
         "shape": list(level0.shape),
         "axes": axes,
-        "dtype": str(level0.dtype),
+        "dtype": str(written),
         "levels": len(image.levels),
     }
+    if written != level0.dtype:
+        summary["notes"] = [
+            f"{level0.dtype} pixels written as {written}: OME-TIFF has no {level0.dtype} "
+            "pixel type (every value is kept exactly)"
+        ]
+    return summary
+
+
+def _written_dtype(dtype: np.dtype) -> np.dtype:
+    """The pixel type written: OME has no float16, which widens to float32 without loss."""
+    return np.dtype("float32") if np.dtype(dtype) == np.float16 else np.dtype(dtype)
 
 
 def _tiff_axes(image: NgffImage, store: str | Path) -> str:
@@ -113,7 +125,7 @@ def _needs_bigtiff(image: NgffImage) -> bool:
     return total > 2**31
 
 
-def _tiles(level: Any, store: str | Path) -> Iterator[np.ndarray]:
+def _tiles(level: Any, store: str | Path, dtype: np.dtype) -> Iterator[np.ndarray]:
     """Yield (TILE, TILE) tiles page by page, row by row, reading one band of chunks at once."""
     *lead, height, width = level.shape
     band = max(TILE, (level.chunks[-2] // TILE) * TILE)
@@ -122,12 +134,12 @@ def _tiles(level: Any, store: str | Path) -> Iterator[np.ndarray]:
     for page in np.ndindex(*lead):
         for top in range(0, height, band):
             with reading(store):
-                rows = np.asarray(level[(*page, slice(top, top + band), slice(None))])
+                rows = np.asarray(level[(*page, slice(top, top + band), slice(None))], dtype)
             for y in range(0, rows.shape[0], TILE):
                 for x in range(0, width, TILE):
                     tile = rows[y : y + TILE, x : x + TILE]
                     if tile.shape != (TILE, TILE):
-                        padded = np.zeros((TILE, TILE), dtype=level.dtype)
+                        padded = np.zeros((TILE, TILE), dtype=dtype)
                         padded[: tile.shape[0], : tile.shape[1]] = tile
                         tile = padded
                     yield tile

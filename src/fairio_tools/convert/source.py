@@ -50,11 +50,13 @@ def open_series(path: Path, info: SeriesInfo, chunks: tuple[int, int, int]) -> S
         if axis in NGFF_ORDER:
             continue
         if size != 1:
+            kind = _axis_kind(axis)
             raise InputError(
-                f"series {info.index} has an axis {axis!r} of size {size} that NGFF cannot "
-                "hold (only t, c, z, y, x)",
+                f"series {info.index} has {kind} axis {axis!r} of size {size} that NGFF "
+                "cannot hold (its axes are t, c, z, y, x; no axis type means that)",
                 path=path,
-                hint="split the file along that axis first",
+                hint="split the file along that axis first (an OME Modulo axis, such as FLIM "
+                "lifetimes along C, is its own dimension, not channels)",
             )
         dropped.append(axis)
     z, y, x = chunks
@@ -79,6 +81,14 @@ def open_series(path: Path, info: SeriesInfo, chunks: tuple[int, int, int]) -> S
     return SourceImage(info, array, scale, units, dropped)
 
 
+def _axis_kind(axis: str) -> str:
+    """ "a lifetime", "a phase", ... for tifffile's code of an OME Modulo axis, else "an"."""
+    import tifffile
+
+    name = tifffile.TIFF.AXES_NAMES.get(axis.upper()) if len(axis) == 1 else None
+    return f"a {name}" if name else "an"
+
+
 def ngff_axes(units: dict[str, str]) -> list[dict[str, str]]:
     """NGFF ``axes`` for t, c, z, y, x with the units that are known."""
     axes = []
@@ -94,6 +104,10 @@ def unmapped_metadata(path: Path, image: ImageInfo) -> list[tuple[str, str]]:
     """File metadata that NGFF has no place for, as (item, reason) pairs."""
     if image.format in ("png", "jpeg"):
         return _pillow_unmapped(path, image.format.upper())
+    if image.set_files:
+        return [("TIFF tags of the set's files", "NGFF has no field for TIFF tags")]
+    if image.format in ("czi", "lif"):
+        return [(f"{image.format.upper()} {item}", reason) for item, reason in _VENDOR_UNMAPPED]
     items: list[tuple[str, str]] = []
     with open_tiff(path) as tif, decoding(path, "TIFF"):
         page = tif.pages.first
@@ -116,6 +130,17 @@ def unmapped_metadata(path: Path, image: ImageInfo) -> list[tuple[str, str]]:
                 )
     return items
 
+
+_VENDOR_UNMAPPED = [
+    (
+        "metadata beyond the mapped fields",
+        "only what OME-XML holds for pixels, channels, instrument, objective, detector and "
+        "light source is mapped (images.vendor_ome); the vendor XML is not copied",
+    ),
+    ("stage positions of tiles and scenes", "NGFF 0.4/0.5 has no stage coordinates"),
+    ("attachments (thumbnails, label/preview images, event lists)", "NGFF has no place for them"),
+    ("stored sub-resolutions", "the pyramid is recomputed from full resolution"),
+]
 
 _IJ_OTHER = "ImageJ-specific setting with no NGFF equivalent"
 _IMAGEJ_REASONS = {

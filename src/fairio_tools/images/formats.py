@@ -12,6 +12,13 @@ class ImageFormat(str, Enum):
     TIFF = "tiff"
     PNG = "png"
     JPEG = "jpeg"
+    CZI = "czi"
+    LIF = "lif"
+
+    @property
+    def is_vendor(self) -> bool:
+        """A microscope vendor's format, read by its own reader (``images.vendor``)."""
+        return self in (ImageFormat.CZI, ImageFormat.LIF)
 
 
 _MAGIC: list[tuple[bytes, ImageFormat]] = [
@@ -23,7 +30,7 @@ _MAGIC: list[tuple[bytes, ImageFormat]] = [
     (b"\xff\xd8\xff", ImageFormat.JPEG),
 ]
 
-SUPPORTED = "TIFF (incl. OME-TIFF, ImageJ TIFF, BigTIFF), PNG or JPEG"
+SUPPORTED = "TIFF (incl. OME-TIFF, ImageJ TIFF, BigTIFF), PNG, JPEG, Zeiss CZI or Leica LIF"
 
 
 def check_readable_file(path: Path) -> None:
@@ -44,6 +51,9 @@ def detect_format(path: Path) -> ImageFormat:
     for magic, fmt in _MAGIC:
         if head.startswith(magic):
             return fmt
+    vendor = _vendor_from_head(head)
+    if vendor is not None:
+        return ImageFormat(vendor)
     raise InputError(
         f"not a supported image: the file starts with {head[:8]!r}",
         path=path,
@@ -58,7 +68,10 @@ def detect_vendor(path: Path) -> str | None:
     """``"czi"`` (Zeiss) or ``"lif"`` (Leica) from the file's first bytes, else None."""
     check_readable_file(path)
     with path.open("rb") as handle:
-        head = handle.read(16)
+        return _vendor_from_head(handle.read(16))
+
+
+def _vendor_from_head(head: bytes) -> str | None:
     for magic, kind in _VENDOR_MAGIC:
         if head.startswith(magic):
             return kind

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from fairio_tools import limits
+from fairio_tools.confined import resolve_inside
 from fairio_tools.errors import InputError
 from fairio_tools.images.formats import ImageFormat, detect_format
+from fairio_tools.images.ome_set import OmeSet, find_set
 from fairio_tools.images.ome_xml import OmeDocument, OmeImage, parse_ome_xml, positive_calibration
 from fairio_tools.images.reading import PILLOW_MODES, decoding, open_pillow, open_tiff
 from fairio_tools.ngff.axes import ngff_unit
@@ -65,9 +67,16 @@ class ImageInfo:
     other_files_not_read: list[str] = field(default_factory=list)
     """Other files of a multi-file OME-TIFF that the OME-XML names: never opened."""
     notes: list[str] = field(default_factory=list)
+    set_files: list[str] = field(default_factory=list)
+    """The files of a multi-file OME-TIFF that were read together (inside its folder)."""
+    ome_xml: str = field(default="", repr=False)
+    """The OME-XML of the file (an OME-TIFF's own, or mapped from a vendor's metadata), for
+    what the series model does not carry (plates, wells, instruments); not in ``to_dict``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["ome_xml"]
+        return data
 
 
 # tifffile's axis codes -> NGFF names. "S" (samples, e.g. RGB) is a channel axis.
@@ -76,12 +85,159 @@ _SEQUENCE_CODES = "IQ"  # an N-page stack whose meaning the file does not say
 
 
 def read_image_info(path: str | Path) -> ImageInfo:
-    """Read the metadata of a TIFF (OME, ImageJ, Big), PNG or JPEG file."""
+    """Read the metadata of a TIFF (OME, ImageJ, Big), PNG, JPEG, CZI or LIF file."""
     path = Path(path)
+    oset = find_set(path) if path.is_dir() or (path.is_file() and path.stat().st_size) else None
+    if oset is not None and oset.complete:
+        info = _set_info(path, oset)
+        for series in info.series:
+            note_implausible(series)
+        return info
+    if oset is not None and not oset.member:  # a folder or companion file
+        missing = ", ".join(repr(name) for name in oset.missing_files)
+        raise InputError(
+            f"the multi-file OME-TIFF is incomplete: {missing} missing from its folder "
+            "(or naming a place outside it)",
+            path=path,
+            hint="give the folder or zip with every file of the set",
+        )
     fmt = detect_format(path)
     if fmt is ImageFormat.TIFF:
-        return _tiff_info(path)
-    return _pillow_info(path, fmt)
+        info = _tiff_info(path)
+        if oset is not None:
+            _note_incomplete(info, oset)
+    elif fmt.is_vendor:
+        info = _vendor_info(path, fmt.value)
+    else:
+        info = _pillow_info(path, fmt)
+    for series in info.series:
+        note_implausible(series)
+    return info
+
+
+def _set_info(path: Path, oset: OmeSet) -> ImageInfo:
+    """A complete multi-file OME-TIFF: every member checked as a TIFF of its own, the
+    planes it holds checked against the OME-XML's sizes and pixel type."""
+    members = {}
+    for name in oset.files:
+        real = Path(resolve_inside(oset.folder, name))
+        member = _tiff_info(real)
+        members[name] = (member, _page_shapes(real))
+    ome = parse_ome_xml(oset.xml, path)
+    series = []
+    for index, described in enumerate(oset.series):
+        for name, ifd in described.planes.values():
+            member, pages = members[name]
+            if ifd >= len(pages) or pages[ifd] != (described.shape[3:], np.dtype(described.dtype)):
+                raise InputError(
+                    f"the set's OME-XML puts a {described.shape[3]} x {described.shape[4]} "
+                    f"{described.dtype} plane at IFD {ifd} of {name!r}, which does not hold one",
+                    path=path,
+                )
+        info = SeriesInfo(index, None, list(described.shape), list("tczyx"), described.dtype)
+        if index < len(ome.images):
+            info.name = ome.images[index].name
+            _apply_ome(info, ome.images[index])
+        series.append(info)
+    size = sum(m.file_size for m, _ in members.values())
+    info = ImageInfo(str(path), "ome-tiff", size, True, False, series)
+    info.ome_xml = oset.xml
+    info.set_files = list(oset.files)
+    info.notes.append(f"a multi-file OME-TIFF of {len(oset.files)} files, read together")
+    return info
+
+
+def _page_shapes(path: Path) -> list[tuple[tuple[int, ...], np.dtype]]:
+    with open_tiff(path) as tif, decoding(path, "TIFF"):
+        return [(tuple(page.shape), np.dtype(page.dtype)) for page in tif.pages]
+
+
+_SET_NOTE = "the OME-XML describes a multi-file set"
+
+
+def _note_incomplete(info: ImageInfo, oset: OmeSet) -> None:
+    """A lone member of a set: only its own planes are read; say how many are missing."""
+    missing = ", ".join(repr(name) for name in oset.missing_files)
+    info.notes = [note for note in info.notes if not note.startswith(_SET_NOTE)]
+    own = sum(math.prod(s.shape[:-2]) for s in info.series)
+    if oset.series:
+        declared = sum(math.prod(s.shape[:3]) for s in oset.series)
+        absent = sum(
+            1 for s in oset.series for name, _ in s.planes.values() if name in oset.missing_files
+        )
+        what = f"{absent + oset.missing_planes} of the set's {declared} planes are missing"
+    else:
+        what = "the set's planes are described in a companion file that is missing"
+    info.notes.append(
+        f"part of a multi-file OME-TIFF: only this file's {own} plane(s) were read; {what} "
+        f"(files not found next to it: {missing})"
+    )
+
+
+def _vendor_info(path: Path, kind: str) -> ImageInfo:
+    """Series from the vendor reader; calibration and channels from the OME-XML that
+    ``vendor_ome`` maps from the file's own XML (one mapping for every tool)."""
+    from fairio_tools.images.vendor import vendor_series
+    from fairio_tools.images.vendor_ome import vendor_ome_xml
+
+    layouts = vendor_series(path, kind)
+    xml, notes = vendor_ome_xml(path, kind)
+    ome = parse_ome_xml(xml, path).images
+    series = []
+    for index, layout in enumerate(layouts):
+        info = SeriesInfo(index, layout.name, layout.shape, layout.axes, layout.dtype)
+        info.notes.extend(layout.notes)
+        described = ome[layout.source] if layout.source < len(ome) else None
+        if described is None:
+            info.notes.append("the vendor metadata describe no calibration for this series")
+        else:
+            info.name = layout.name or described.name
+            _apply_ome(info, described)
+        series.append(info)
+    if not series:
+        raise InputError(f"{kind.upper()} holds no image", path=path)
+    info = ImageInfo(str(path), kind, path.stat().st_size, True, False, series, notes=notes)
+    info.ome_xml = xml
+    return info
+
+
+PLAUSIBLE_UM = (1e-4, 1e5)
+"""Pixel sizes outside 0.1 nm to 10 cm are noted as implausible (kept as the file says)."""
+
+
+def note_implausible(info: SeriesInfo) -> None:
+    """Note physical sizes that no microscope records (a unit error in the file, usually)."""
+    from fairio_tools.ngff.axes import micrometres
+
+    for axis, quantity in info.physical_sizes.items():
+        size = micrometres(quantity.value, quantity.unit)
+        if size is not None and not PLAUSIBLE_UM[0] <= size <= PLAUSIBLE_UM[1]:
+            info.notes.append(
+                f"physical size {axis} of {size:g} µm is implausible for a microscope image "
+                "(a unit error in the file?): written as the file says"
+            )
+
+
+def _apply_ome(info: SeriesInfo, ome: OmeImage) -> None:
+    """Physical sizes, time interval and channels of ``ome`` for the axes ``info`` has."""
+    info.physical_sizes = {
+        axis: Quantity(value, ngff_unit(unit))
+        for axis, (value, unit) in ome.physical_sizes.items()
+        if axis in info.axes
+    }
+    if ome.time_increment is not None and "t" in info.axes:
+        value, unit = ome.time_increment
+        info.time_interval = Quantity(value, ngff_unit(unit))
+    channels = info.shape[info.axes.index("c")] if "c" in info.axes else 1
+    if len(ome.channel_names) == channels:
+        info.channel_names = ome.channel_names
+        info.channel_colors = ome.channel_colors
+    elif ome.channel_names:
+        info.notes.append(
+            f"the metadata name {len(ome.channel_names)} channel(s) but the pixels hold "
+            f"{channels}: channel names not carried"
+        )
+    info.notes.extend(ome.notes)
 
 
 def ngff_axes_from_tiff(codes: str) -> tuple[list[str], list[str]]:
@@ -112,7 +268,8 @@ def _tiff_info(path: Path) -> ImageInfo:
     file_size = path.stat().st_size
     with open_tiff(path) as tif, decoding(path, "TIFF"):
         # the OME-XML is checked (size, entities, image count) before tifffile parses it
-        ome = parse_ome_xml(tif.ome_metadata, path) if tif.is_ome else OmeDocument()
+        ome_text = (tif.ome_metadata or "") if tif.is_ome else ""
+        ome = parse_ome_xml(ome_text, path) if ome_text else OmeDocument()
         imagej = tif.imagej_metadata if tif.is_imagej else None
         tiff_series = list(tif.series)
         is_ome, is_imagej = bool(tif.is_ome), bool(imagej)
@@ -126,11 +283,12 @@ def _tiff_info(path: Path) -> ImageInfo:
         raise InputError("TIFF holds no image", path=path)
     fmt = "ome-tiff" if is_ome else "imagej-tiff" if is_imagej else "tiff"
     info = ImageInfo(str(path), fmt, file_size, is_ome, is_imagej, series_info)
+    info.ome_xml = ome_text
     if ome.other_files:
         info.other_files_not_read = ome.other_files
         info.notes.append(
-            "the OME-XML describes a multi-file set; only the planes stored in this file were "
-            f"read, its {len(ome.other_files)} other file(s) were not opened"
+            f"{_SET_NOTE}; only the planes stored in this file were read, its "
+            f"{len(ome.other_files)} other file(s) were not opened"
         )
     return info
 
@@ -243,17 +401,7 @@ def _tiff_series_info(
     if index < len(ome_images):
         ome = ome_images[index]
         info.name = ome.name or info.name
-        info.physical_sizes = {
-            axis: Quantity(value, ngff_unit(unit))
-            for axis, (value, unit) in ome.physical_sizes.items()
-            if axis in axes
-        }
-        if ome.time_increment is not None and "t" in axes:
-            value, unit = ome.time_increment
-            info.time_interval = Quantity(value, ngff_unit(unit))
-        info.channel_names = ome.channel_names
-        info.channel_colors = ome.channel_colors
-        info.notes.extend(ome.notes)
+        _apply_ome(info, ome)
     elif imagej is not None:
         _imagej_calibration(info, tiff_series.pages[0], imagej)
     else:
@@ -267,15 +415,39 @@ def _imagej_calibration(info: SeriesInfo, page: Any, imagej: dict) -> None:
     if unit_text and unit is None and unit_text.lower() not in ("pixel", "pixels"):
         info.notes.append(f"ImageJ unit {unit_text!r} is not a unit NGFF knows")
     x, y = _resolution_sizes(page, info.notes)
+    scales = _scifio_scales(imagej, info.notes)
+    if scales is not None:  # SCIFIO: its sizes, not the resolution tags (see the docstring)
+        x, y = scales[0], scales[1]
     if x is not None and y is not None and unit is not None:
         info.physical_sizes["y"] = Quantity(y, unit)
         info.physical_sizes["x"] = Quantity(x, unit)
     spacing = _imagej_number(imagej, "spacing", info.notes)
+    if spacing is None and scales is not None and len(scales) > 2:
+        spacing = scales[2]
     if spacing is not None and "z" in info.axes and unit is not None:
         info.physical_sizes["z"] = Quantity(spacing, unit)
     interval = _imagej_number(imagej, "finterval", info.notes)
     if interval is not None:  # kept without a t axis too, as Bio-Formats does (TimeIncrement)
         info.time_interval = Quantity(interval, ngff_unit(str(imagej.get("tunit", "s"))))
+
+
+def _scifio_scales(imagej: dict, notes: list[str]) -> list[float] | None:
+    """SCIFIO's ``scales=x,y[,z...]`` (sizes per pixel in ``unit``), when every one is a
+    finite positive number; SCIFIO writes X/YResolution in pixels per ResolutionUnit (often
+    centimetres) while ImageJ reads them as pixels per ``unit``, so they disagree."""
+    text = imagej.get("scales")
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in str(text).split(",")]
+    except ValueError:
+        notes.append(f"SCIFIO scales {text!r} are not numbers: not used")
+        return None
+    checked = [positive_calibration(v, "SCIFIO scales", notes) for v in values]
+    if len(values) < 2 or any(v is None for v in checked):
+        return None
+    notes.append("pixel sizes from SCIFIO's 'scales' (its resolution tags are in another unit)")
+    return values
 
 
 def _imagej_number(imagej: dict, key: str, notes: list[str]) -> float | None:
@@ -300,8 +472,9 @@ def _tiff_resolution(info: SeriesInfo, page: Any) -> None:
         return
     info.physical_sizes["y"] = Quantity(y, unit)
     info.physical_sizes["x"] = Quantity(x, unit)
-    if unit == "inch":
-        info.notes.append("pixel size comes from the TIFF resolution tags (often a DPI default)")
+    info.notes.append(
+        f"pixel size comes from the TIFF resolution tags in {unit} (often a DPI default)"
+    )
 
 
 def _resolution_sizes(page: Any, notes: list[str]) -> tuple[float | None, float | None]:

@@ -1,4 +1,7 @@
-"""Lazy, chunk-by-chunk access to the pixels of an image file.
+"""Access to the pixels of an image file: lazy, chunk by chunk, or one series in memory.
+
+Every tool reads pixels here (``convert`` lazily, ``label``, ``predict`` and ``qc`` through
+``read_series``), after ``images.info`` has described the file.
 
 TIFF pixels are read through tifffile's Zarr interface, one region at a time, so an image
 larger than memory is never loaded whole. The region reader is a small picklable object
@@ -15,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from fairio_tools.errors import InputError
 from fairio_tools.images.formats import ImageFormat, detect_format
-from fairio_tools.images.reading import decoding, open_tiff, read_whole
+from fairio_tools.images.info import SeriesInfo, read_image_info
+from fairio_tools.images.ome_set import OmeSet, SetRegions, complete_set
+from fairio_tools.images.reading import check_decoded_size, decoding, open_tiff, read_whole
 
 _OPEN_LOCK = threading.Lock()
 
@@ -54,8 +60,74 @@ def lazy_pixels(path: Path, series: int, shape: list[int], dtype: str, chunks: A
     """Pixels of one series as a Dask array with the given chunks, read on demand."""
     import dask.array as da
 
+    oset = complete_set(path)
+    if oset is not None:
+        source = SetRegions(oset, series)
+        return da.from_array(source, chunks=chunks, lock=False, asarray=False, name=False)
     if detect_format(path) is ImageFormat.TIFF:
         source = TiffRegions(path, series, tuple(shape), np.dtype(dtype))
         return da.from_array(source, chunks=chunks, lock=False, asarray=False, name=False)
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize  # PNG, JPEG: decoded whole, bounded
-    return da.from_array(read_whole(path, 0, nbytes), chunks=chunks)
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize  # PNG, JPEG, CZI, LIF: decoded
+    return da.from_array(read_whole(path, series, nbytes), chunks=chunks)  # whole, bounded
+
+
+def read_series(
+    path: Path, series: int = 0, channel: int | None = None
+) -> tuple[np.ndarray, SeriesInfo]:
+    """The pixels of series ``series`` of ``path`` in memory, with what image-info says of it.
+
+    With ``channel`` only that channel is decoded (a TIFF region read) and the ``c`` axis
+    removed from the array, not from the returned description. Bounded by
+    ``FAIRIO_MAX_DECODED_BYTES``; InputError naming ``--channel`` for a channel it lacks.
+    """
+    info = read_image_info(path)
+    if not 0 <= series < len(info.series):
+        raise InputError(
+            f"has {len(info.series)} series; series {series} does not exist",
+            path=path,
+            field="--series",
+        )
+    described = info.series[series]
+    oset = complete_set(path)
+    if channel is not None:
+        return _read_channel(path, described, channel, oset), described
+    if oset is not None:
+        check_decoded_size(path, described.nbytes)
+        data = SetRegions(oset, series)[(slice(None),) * 5]
+    else:
+        data = read_whole(path, series, described.nbytes)
+    if list(data.shape) != described.shape:
+        raise InputError(
+            f"pixels have shape {list(data.shape)} but the metadata say {described.shape}",
+            path=path,
+        )
+    return data, described
+
+
+def _read_channel(
+    path: Path, described: SeriesInfo, channel: int, oset: OmeSet | None
+) -> np.ndarray:
+    """One channel of a series, its ``c`` axis removed; only that channel is decoded from
+    a TIFF or a multi-file set."""
+    count = described.shape[described.axes.index("c")] if "c" in described.axes else 1
+    if not 0 <= channel < count:
+        raise InputError(
+            f"has {count} channel(s); channel {channel} does not exist",
+            path=path,
+            field="--channel",
+        )
+    if "c" not in described.axes:
+        return read_whole(path, described.index, described.nbytes)
+    axis = described.axes.index("c")
+    region = tuple(
+        slice(channel, channel + 1) if i == axis else slice(None)
+        for i in range(len(described.axes))
+    )
+    if oset is not None:
+        check_decoded_size(path, described.nbytes // count)
+        return SetRegions(oset, described.index)[region].squeeze(axis)
+    if detect_format(path) is ImageFormat.TIFF:
+        check_decoded_size(path, described.nbytes // count)
+        source = TiffRegions(path, described.index, tuple(described.shape), described.dtype)
+        return source[region].squeeze(axis)
+    return np.take(read_whole(path, described.index, described.nbytes), channel, axis=axis)

@@ -7,6 +7,8 @@
   or whose decoded pixels would exceed ``MAX_DECODED_BYTES``, before decoding anything.
 * ``vendor_metadata_xml`` reads the metadata XML (never the pixels) of a Zeiss CZI or Leica
   LIF file.
+* ``read_whole`` decodes one whole series of any supported format (``images.vendor`` for
+  CZI and LIF); ``images.pixels`` reads regions lazily.
 * ``decoding`` turns whatever a codec or tifffile raises on corrupt data into an InputError.
 """
 
@@ -147,9 +149,17 @@ def vendor_metadata_xml(path: Path, kind: str) -> str:
 def read_whole(path: Path, series: int, nbytes: int) -> np.ndarray:
     """All pixels of one series (``nbytes`` as image-info declares them), decoded at once."""
     from fairio_tools.images.formats import ImageFormat, detect_format
+    from fairio_tools.images.ome_set import SetRegions, complete_set
 
     check_decoded_size(path, nbytes)
+    oset = complete_set(path)
+    if oset is not None:
+        return SetRegions(oset, series)[(slice(None),) * 5]
     fmt = detect_format(path)
+    if fmt.is_vendor:
+        from fairio_tools.images.vendor import read_vendor_series, vendor_series
+
+        return read_vendor_series(path, fmt.value, vendor_series(path, fmt.value)[series])
     if fmt is ImageFormat.TIFF:
         with open_tiff(path) as tif, decoding(path, "TIFF"):
             return tif.series[series].asarray()

@@ -225,8 +225,12 @@ def _lif(root: Any, ome: Element) -> int:
             objective_settings = SubElement(image, "ObjectiveSettings", ID=f"Objective:{n}")
             _set(objective_settings, RefractiveIndex=settings.get("RefractionIndex"))
         pixels = SubElement(image, "Pixels", ID=f"Pixels:{n}", DimensionOrder="XYCZT")
-        for dim in data.iter("DimensionDescription"):
-            axis = {"1": "X", "2": "Y", "3": "Z", "4": "T"}.get(dim.get("DimID", ""))
+        dims = list(data.iter("DimensionDescription"))
+        xz_scan = not any(d.get("DimID") == "2" for d in dims)  # its z lines are y
+        for dim in dims:
+            axis = {"1": "X", "2": "Y", "3": "Y" if xz_scan else "Z", "4": "T"}.get(
+                dim.get("DimID", "")
+            )
             size = int(dim.get("NumberOfElements", "1") or 1)
             if axis is None:
                 continue
@@ -235,6 +239,9 @@ def _lif(root: Any, ome: Element) -> int:
             if axis != "T" and length and size > 1 and dim.get("Unit") == "m":
                 pixels.set(f"PhysicalSize{axis}", repr(length / (size - 1) * 1e6))
                 pixels.set(f"PhysicalSize{axis}Unit", "µm")
+            elif axis == "T" and length and size > 1 and dim.get("Unit") == "s":
+                pixels.set("TimeIncrement", repr(length / (size - 1)))
+                pixels.set("TimeIncrementUnit", "s")
         descriptions = list(data.iter("ChannelDescription"))
         detectors = (
             []

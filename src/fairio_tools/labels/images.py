@@ -83,27 +83,20 @@ def read_pixels(path: Path, channel: int) -> tuple[np.ndarray, list[str]]:
         with reading(path):
             data = np.asarray(array[...])
         axes = image.axis_names
-    else:
-        data, axes = _read_file(path)
-    if "c" in axes:
-        index = axes.index("c")
-        if not 0 <= channel < data.shape[index]:
-            raise InputError(
-                f"has {data.shape[index]} channel(s); channel {channel} does not exist",
-                path=path,
-                field="--channel",
-            )
-        data, axes = np.take(data, channel, axis=index), [a for a in axes if a != "c"]
-    return data, axes
+        if "c" in axes:
+            index = axes.index("c")
+            if not 0 <= channel < data.shape[index]:
+                raise InputError(
+                    f"has {data.shape[index]} channel(s); channel {channel} does not exist",
+                    path=path,
+                    field="--channel",
+                )
+            data, axes = np.take(data, channel, axis=index), [a for a in axes if a != "c"]
+        return data, axes
+    from fairio_tools.images.pixels import read_series
 
-
-def _read_file(path: Path) -> tuple[np.ndarray, list[str]]:
-    """Series 0 of an image file, read through the same checks as ``image-info``."""
-    from fairio_tools.images.info import read_image_info
-    from fairio_tools.images.reading import read_whole
-
-    series = read_image_info(path).series[0]
-    return read_whole(path, 0, series.nbytes), list(series.axes)
+    data, series = read_series(path, 0, channel)  # only that channel is decoded
+    return data, [a for a in series.axes if a != "c"]
 
 
 def fit_to_image(labels: np.ndarray, axes: list[str], image: OmeZarrImage) -> np.ndarray:

@@ -58,16 +58,9 @@ def _read_npy(path: Path) -> Image:
 
 
 def _read_with_image_info(path: Path) -> Image:
-    from fairio_tools.images.info import read_image_info
-    from fairio_tools.images.reading import read_whole
+    from fairio_tools.images.pixels import read_series
 
-    info = read_image_info(path)
-    series = info.series[0]
-    data = read_whole(path, 0, series.nbytes)
-    if list(data.shape) != series.shape:
-        raise InputError(
-            f"pixels have shape {data.shape} but the metadata says {series.shape}", path=path
-        )
+    data, series = read_series(path, 0)
     scale = {a: (q.value, q.unit) for a, q in series.physical_sizes.items()}
     return Image(data, list(series.axes), scale)
 

@@ -1,6 +1,6 @@
 """The pixels of one channel of a QC image, with its spatial calibration in micrometres.
 
-Pixels are read through the project's one image reader (``images.reading``), bounded by
+Pixels are read through the project's one image reader (``images.pixels.read_series``), bounded by
 ``FAIRIO_MAX_DECODED_BYTES``; calibration comes from ``images.info`` (OME-XML, ImageJ or
 TIFF resolution tags).
 """
@@ -40,18 +40,9 @@ class QcImage:
 
 def read_qc_image(path: Path, channel: int = 0, series: int = 0) -> QcImage:
     """One channel of series ``series`` of ``path``; InputError when it cannot be used."""
-    from fairio_tools.images.info import read_image_info
-    from fairio_tools.images.reading import read_whole
+    from fairio_tools.images.pixels import read_series
 
-    info = read_image_info(path)
-    if not 0 <= series < len(info.series):
-        raise InputError(
-            f"has {len(info.series)} series; series {series} does not exist",
-            path=path,
-            field="--series",
-        )
-    described = info.series[series]
-    data = read_whole(path, series, described.nbytes)
+    data, described = read_series(path, series)
     axes = list(described.axes)
     notes: list[str] = []
     if "t" in axes:

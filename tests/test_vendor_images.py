@@ -1,0 +1,136 @@
+"""Zeiss CZI and Leica LIF files through the one image reader: image-info, convert, label.
+
+Pixels are compared with independent readers (aicspylibczi for CZI, readlif for LIF: GPL,
+used in tests only, never by the package); sizes with the files' own XML, parsed here.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import zarr
+
+from fairio_tools.convert.converter import ConversionOptions, convert_to_ome_zarr
+from fairio_tools.images.info import read_image_info
+from fairio_tools.labels.images import read_pixels
+from tests.conftest import run_fairio
+
+
+@pytest.fixture(scope="module")
+def vendor(shared_data):
+    return shared_data / "images" / "vendor"
+
+
+def _czi_xml_sizes(path) -> dict[str, float]:
+    import czifile
+
+    with czifile.CziFile(str(path), multifile=False) as czi:
+        root = ET.fromstring(czi.metadata())
+    return {
+        d.get("Id").lower(): float(d.find("Value").text) * 1e6
+        for d in root.iter("Distance")
+        if d.get("Id") in ("X", "Y", "Z")
+    }
+
+
+def _level0(store, series=0):
+    return zarr.open_group(str(store), mode="r")[f"{series}/0"][...]
+
+
+@pytest.mark.parametrize("name", ["s_1_t_1_c_1_z_1.czi", "RGB-8bit.czi"])
+def test_czi_converts_with_pixels_of_an_independent_reader(vendor, tmp_path, name):
+    import aicspylibczi  # the dev extra's independent (GPL) reference
+
+    path = vendor / name
+    report = convert_to_ome_zarr(path, tmp_path / "out.zarr", ConversionOptions(levels=1))
+    theirs, dims = aicspylibczi.CziFile(str(path)).read_image()
+    sizes = dict(dims)
+    ours = _level0(tmp_path / "out.zarr")  # t, c, z, y, x
+    if "A" in sizes:  # RGB samples: libCZI gives them in RGB order, as we write channels
+        expected = np.moveaxis(theirs.reshape(sizes["Y"], sizes["X"], sizes["A"]), -1, 0)
+    else:
+        expected = theirs.reshape(1, sizes["Y"], sizes["X"])
+    np.testing.assert_array_equal(ours[0, :, 0], expected)
+
+    info = read_image_info(path).series[0]
+    for axis, size in _czi_xml_sizes(path).items():
+        if axis in info.axes:
+            assert info.physical_sizes[axis].value == pytest.approx(size)
+            assert info.physical_sizes[axis].unit == "micrometer"
+    scale = zarr.open_group(str(tmp_path / "out.zarr"), mode="r")["0"].attrs["ome"]
+    transform = scale["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]
+    assert transform["scale"][-1] == pytest.approx(_czi_xml_sizes(path)["x"])
+    ome = (tmp_path / "out.zarr" / "OME" / "METADATA.ome.xml").read_text()
+    assert "PhysicalSizeX" in ome
+    assert any("CZI" in item["item"] for item in report.not_carried)
+
+
+def _lif_xml_images(path) -> list[dict]:
+    """Per image element of the LIF XML: dimension sizes and lengths, channel count."""
+    import liffile
+
+    with liffile.LifFile(path) as lif:
+        root = ET.fromstring(lif.xml_header())
+    images = []
+    for element in root.iter("Element"):
+        data = element.find("Data/Image")
+        if data is None:
+            continue
+        dims = {
+            d.get("DimID"): (int(d.get("NumberOfElements")), float(d.get("Length")))
+            for d in data.iter("DimensionDescription")
+        }
+        images.append({"dims": dims, "channels": len(list(data.iter("ChannelDescription")))})
+    return images
+
+
+def test_lif_converts_every_image_with_pixels_of_an_independent_reader(vendor, tmp_path):
+    import readlif.reader as readlif  # the dev extra's independent (GPL) reference
+
+    path = vendor / "testdata_2channel_xz.lif"
+    convert_to_ome_zarr(path, tmp_path / "out.zarr", ConversionOptions(levels=1))
+    described = _lif_xml_images(path)
+    info = read_image_info(path)
+    assert len(info.series) == len(described) == 3
+    theirs = readlif.LifFile(str(path))
+    for index, (series, xml) in enumerate(zip(info.series, described, strict=True)):
+        ours = _level0(tmp_path / "out.zarr", index)  # t, c, z, y, x
+        image = theirs.get_image(index)
+        assert ours.shape[1] == xml["channels"] == image.channels
+        count, length = xml["dims"]["1"]
+        assert ours.shape[-1] == count
+        assert series.physical_sizes["x"].value == pytest.approx(length / (count - 1) * 1e6)
+        if "4" in xml["dims"]:
+            frames, span = xml["dims"]["4"]
+            assert series.time_interval.value == pytest.approx(span / (frames - 1))
+        # readlif's planes: its dims_n numbers the dimensions as the LIF does (1=X, 2=Y, ...)
+        dims_n = image.dims_n
+        if 2 not in dims_n:  # an XZ scan: Bio-Formats (and we) read its z lines as y
+            z_count, z_length = xml["dims"]["3"]
+            assert series.physical_sizes["y"].value == pytest.approx(z_length / (z_count - 1) * 1e6)
+        for c in range(image.channels):
+            for t in range(dims_n.get(4, 1)):
+                for y in range(dims_n.get(2, 1) if 3 in dims_n else 1):
+                    plane = np.asarray(image.get_plane(c=c, requested_dims={4: t, 2: y}))
+                    if 2 in dims_n and 3 in dims_n:  # an x-z plane at each y
+                        np.testing.assert_array_equal(ours[t, c, :, y, :], plane)
+                    else:  # an x-z scan: readlif's plane is ours at z = 0
+                        np.testing.assert_array_equal(ours[t, c, 0], plane)
+
+
+def test_image_info_and_label_read_vendor_files(vendor, tmp_path):
+    result = run_fairio("image-info", vendor / "s_1_t_1_c_1_z_1.czi", check=True)
+    assert '"format": "czi"' in result.stdout
+    data, axes = read_pixels(vendor / "testdata_2channel_xz.lif", channel=1)
+    assert axes == ["t", "y", "x"]  # an XZ scan: its z lines are y
+    whole = _lif_whole(vendor / "testdata_2channel_xz.lif")
+    np.testing.assert_array_equal(data, whole[:, 1])
+
+
+def _lif_whole(path):
+    import liffile
+
+    with liffile.LifFile(path) as lif:
+        return lif.images[0].asarray()  # T, C, Z, X: the first image is series 0
