@@ -49,3 +49,14 @@ def test_metadata_tools_are_not_image_analysis():
                         "qc_psf_beads"}  # fmt: skip
     label = _tool(ROOT / "tools" / "label_image" / "label_image.xml")
     assert "10.1038/s41592-019-0686-2" in [c.text for c in label.iter("citation")]  # SciPy
+
+
+@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
+def test_dataset_names_reach_the_shell_sanitised(path: Path):
+    """Galaxy does not sanitise ``element_identifier`` (a dataset name the user chose): every
+    use keeps only word characters, '.', '-' and spaces, so a quote cannot end the word."""
+    command = _tool(path).find("command").text
+    uses = command.count("element_identifier")
+    safe = command.count('$re.sub(r"[^\\w.\\- ]", "_", str($')
+    assert uses == safe, path.stem
+    assert uses == 0 or "#import re" in command, path.stem
