@@ -15,7 +15,7 @@ import numpy as np
 
 from fairio_tools import limits
 from fairio_tools.errors import InputError
-from fairio_tools.ngff.format import FORMATS
+from fairio_tools.ngff.format import FORMATS, detect_format
 from fairio_tools.ngff.reader import (
     checked_axes,
     checked_datasets,
@@ -62,10 +62,11 @@ def open_ome_zarr(store: Path, *, writable: bool = False, ours: bool = False) ->
         axes = checked_axes(multiscales.get("axes"), store)
         datasets = checked_datasets(multiscales.get("datasets"), len(axes), store)
         shapes = [tuple(checked_level(group, d["path"], len(axes), store).shape) for d in datasets]
-    version = str(multiscales.get("version") or attrs.get("version") or "0.4")
-    if version not in FORMATS:
-        raise InputError(f"NGFF version {version!r} is not supported", path=store)
-    return OmeZarrImage(store, image, version, axes, datasets, shapes, group)
+    fmt = detect_format(dict(group.attrs), group.metadata.zarr_format)
+    if fmt is None or fmt.version not in FORMATS:
+        found = "no NGFF version" if fmt is None else f"NGFF version {fmt.version!r}"
+        raise InputError(f"{found}: labels are added to NGFF 0.4 and 0.5 images", path=store)
+    return OmeZarrImage(store, image, fmt.version, axes, datasets, shapes, group)
 
 
 def _ome_attributes(group: Any) -> dict[str, Any]:
