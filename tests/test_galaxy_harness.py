@@ -13,7 +13,13 @@ import yaml
 from fairio_tools import __version__
 from fairio_tools.errors import FairioError
 from fairio_tools.galaxy.artifacts import find_tools
-from fairio_tools.galaxy.config import GalaxyLayout, write_config
+from fairio_tools.galaxy.config import (
+    GalaxyLayout,
+    GalaxySecrets,
+    persistent_secrets,
+    write_config,
+)
+from fairio_tools.galaxy.harness import galaxy_venv
 from fairio_tools.galaxy.server import RunningGalaxy, running_galaxy
 from tests.conftest import ROOT
 
@@ -22,7 +28,8 @@ def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
     layout = GalaxyLayout(tmp_path / "state")
     tools_bin = Path(sys.executable).parent
     shed = "http://127.0.0.1:9009/"
-    write_config(layout, tools_bin=tools_bin, port=8123, admin_key="k" * 32, tool_shed_url=shed)
+    identity = GalaxySecrets(id_secret="s" * 32, admin_key="k" * 32)
+    write_config(layout, tools_bin=tools_bin, port=8123, identity=identity, tool_shed_url=shed)
 
     galaxy = yaml.safe_load(layout.config_file.read_text())["galaxy"]
     # no tool comes from tools/: the panel is what Galaxy installs from the Tool Shed
@@ -43,7 +50,7 @@ def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
     assert str(layout.state) in galaxy["amqp_internal_connection"]
     assert str(layout.state) in galaxy["celery_conf"]["result_backend"]
     # each start gets its own queue: a leftover worker of an earlier start cannot serve it
-    write_config(layout, tools_bin=tools_bin, port=8123, admin_key="k" * 32, tool_shed_url=shed)
+    write_config(layout, tools_bin=tools_bin, port=8123, identity=identity, tool_shed_url=shed)
     again = yaml.safe_load(layout.config_file.read_text())["galaxy"]
     assert again["amqp_internal_connection"] != galaxy["amqp_internal_connection"]
 
@@ -84,3 +91,39 @@ def test_a_dead_celery_worker_fails_the_run_with_its_log(tmp_path):
     with pytest.raises(FairioError, match="exited with code 4") as raised:
         galaxy.check_celery()
     assert "no such table" in str(raised.value)
+
+
+ENCODE_ID = """
+import sys, yaml
+from galaxy.security.idencoding import IdEncodingHelper
+config = yaml.safe_load(open(sys.argv[1]))["galaxy"]
+print(IdEncodingHelper(id_secret=config["id_secret"]).encode_id(int(sys.argv[2])))
+"""
+
+
+def _galaxy_encoded_id(config_file: Path, dataset_id: int) -> str:
+    """The id Galaxy itself (its IdEncodingHelper, in Galaxy's venv) shows for a row id."""
+    python = galaxy_venv(ROOT) / "bin" / "python"
+    command = [str(python), "-c", ENCODE_ID, str(config_file), str(dataset_id)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_restarts_keep_the_id_secret_and_admin_key_so_old_ids_resolve(tmp_path):
+    layout = GalaxyLayout(tmp_path / "state")
+    options = {"tools_bin": Path(sys.executable).parent, "port": 8123, "tool_shed_url": "x"}
+    first = persistent_secrets(layout)
+    write_config(layout, identity=first, **options)
+    before = _galaxy_encoded_id(layout.config_file, 7)
+    assert layout.secrets_file.stat().st_mode & 0o077 == 0  # kept from other users
+
+    second = persistent_secrets(layout)  # the next start, on the same state
+    write_config(layout, identity=second, **options)
+    assert second == first
+    config = yaml.safe_load(layout.config_file.read_text())["galaxy"]
+    assert config["bootstrap_admin_api_key"] == first.admin_key
+    # the dataset id a bundle recorded before the restart still names the same dataset
+    assert _galaxy_encoded_id(layout.config_file, 7) == before
+
+    other = GalaxyLayout(tmp_path / "other")  # another instance has another identity
+    write_config(other, identity=persistent_secrets(other), **options)
+    assert _galaxy_encoded_id(other.config_file, 7) != before

@@ -7,6 +7,7 @@ the project environment's ``bin`` first on ``PATH``.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from xml.sax.saxutils import quoteattr
 import yaml
 
 from fairio_tools import __version__
+from fairio_tools.atomic import atomic_path
+from fairio_tools.safe_json import load_json
 
 TOOL_SECTION = ("fairio_tools", "FAIR bioimage data (fairio-tools)")
 ADMIN_EMAIL = "admin@fairio.local"
@@ -54,9 +57,47 @@ class GalaxyLayout:
     def celery_log_file(self) -> Path:
         return self.state / "celery.log"
 
+    @property
+    def secrets_file(self) -> Path:
+        return self.state / "secrets.json"
+
+
+@dataclass(frozen=True)
+class GalaxySecrets:
+    """What makes one Galaxy's identity: ``id_secret`` encodes every id Galaxy shows (dataset,
+    history and session ids), ``admin_key`` is its bootstrap admin API key."""
+
+    id_secret: str
+    admin_key: str
+
+
+def persistent_secrets(layout: GalaxyLayout) -> GalaxySecrets:
+    """The instance's secrets, kept with its database in ``secrets.json`` (mode 0600): made
+    once, then reused by every start, so sessions, dataset ids and the history links that
+    bundles record as provenance survive restarts."""
+    path = layout.secrets_file
+    if path.is_file():
+        stored = load_json(path)
+        return GalaxySecrets(id_secret=stored["id_secret"], admin_key=stored["admin_key"])
+    layout.state.mkdir(parents=True, exist_ok=True)
+    legacy = layout.state / "admin_key"  # where earlier versions kept the admin key alone
+    made = GalaxySecrets(
+        id_secret=secrets.token_hex(16),
+        admin_key=legacy.read_text().strip() if legacy.is_file() else secrets.token_hex(16),
+    )
+    with atomic_path(path, overwrite=False) as temporary:
+        temporary.write_text(json.dumps({"id_secret": made.id_secret, "admin_key": made.admin_key}))
+        temporary.chmod(0o600)
+    return made
+
 
 def write_config(
-    layout: GalaxyLayout, *, tools_bin: Path, port: int, admin_key: str, tool_shed_url: str
+    layout: GalaxyLayout,
+    *,
+    tools_bin: Path,
+    port: int,
+    identity: GalaxySecrets,
+    tool_shed_url: str,
 ) -> None:
     """Write galaxy.yml, the Tool Shed list, the shed tool panel, the resolvers and env.sh.
 
@@ -99,10 +140,10 @@ def write_config(
         "tool_sheds_config_file": str(layout.tool_sheds_conf),
         "conda_auto_init": False,
         "conda_auto_install": False,
-        "bootstrap_admin_api_key": admin_key,
+        "bootstrap_admin_api_key": identity.admin_key,
         "admin_users": ADMIN_EMAIL,
         "allow_user_creation": True,
-        "id_secret": secrets.token_hex(16),
+        "id_secret": identity.id_secret,
         "galaxy_infrastructure_url": f"http://127.0.0.1:{port}",
         # Metadata and uploads run as Celery tasks in one worker that imports Galaxy once
         # (as Galaxy's own gravity setup does), not in a fresh Python per job: importing

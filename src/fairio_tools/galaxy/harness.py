@@ -26,7 +26,12 @@ from fairio_tools.galaxy.artifacts import (
     find_workflows,
     shed_repositories,
 )
-from fairio_tools.galaxy.config import TOOL_SECTION, GalaxyLayout, write_config
+from fairio_tools.galaxy.config import (
+    TOOL_SECTION,
+    GalaxyLayout,
+    persistent_secrets,
+    write_config,
+)
 from fairio_tools.galaxy.environment import ensure_galaxy_venv
 from fairio_tools.galaxy.served import served_galaxy_problems
 from fairio_tools.galaxy.server import RunningGalaxy, free_port, running_galaxy
@@ -147,10 +152,9 @@ def installed_galaxy(
     shed_port, shed_admin_key = _tool_shed_identity(shed_layout)
     port = port or free_port()
     shed_url = f"http://127.0.0.1:{shed_port}/"
-    admin_key = _persistent_key(layout)
+    identity = persistent_secrets(layout)  # restarts keep sessions, ids and history links
     write_config(
-        layout, tools_bin=_tools_bin(), port=port, admin_key=admin_key,
-        tool_shed_url=shed_url,
+        layout, tools_bin=_tools_bin(), port=port, identity=identity, tool_shed_url=shed_url,
     )  # fmt: skip
     suite = shed_repositories(root / "tools")[-1]
     with (
@@ -163,7 +167,7 @@ def installed_galaxy(
         published = pool.submit(
             publish, root / "tools", shed, galaxy_bin, reports / "shed_publish.log", _log
         )
-        with running_galaxy(layout, galaxy_bin, port, admin_key, log=_log) as galaxy:
+        with running_galaxy(layout, galaxy_bin, port, identity.admin_key, log=_log) as galaxy:
             timings["galaxy_start_s"] = galaxy.startup_s
             published.result()
             timings["publish_s"] = time.monotonic() - started
@@ -348,14 +352,6 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
     finally:
         if portal is not None:
             portal.terminate()
-
-
-def _persistent_key(layout: GalaxyLayout) -> str:
-    layout.state.mkdir(parents=True, exist_ok=True)
-    key_file = layout.state / "admin_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(16))
-    return key_file.read_text().strip()
 
 
 def _import_workflows(galaxy: RunningGalaxy, workflows: list[Path]) -> int:
