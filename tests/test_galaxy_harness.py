@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 
 from fairio_tools import __version__
 from fairio_tools.errors import FairioError
+from fairio_tools.galaxy import harness
 from fairio_tools.galaxy.artifacts import find_tools
 from fairio_tools.galaxy.config import (
     GalaxyLayout,
@@ -127,3 +129,54 @@ def test_restarts_keep_the_id_secret_and_admin_key_so_old_ids_resolve(tmp_path):
     other = GalaxyLayout(tmp_path / "other")  # another instance has another identity
     write_config(other, identity=persistent_secrets(other), **options)
     assert _galaxy_encoded_id(other.config_file, 7) != before
+
+
+class _FakeWorkflowApi:
+    """Galaxy's /api/workflows as far as the import uses it: stored workflows by name."""
+
+    def __init__(self):
+        self.stored: dict[str, dict] = {}  # id -> latest content
+        self.calls: list[str] = []
+
+    def get(self, url, **_):
+        listing = [{"id": i, "name": c["name"]} for i, c in self.stored.items()]
+        return _Response(listing)
+
+    def post(self, url, json, **_):
+        self.calls.append("import")
+        self.stored[f"w{len(self.stored)}"] = json["workflow"]
+        return _Response({})
+
+    def put(self, url, json, **_):
+        self.calls.append("update")
+        self.stored[url.rsplit("/", 1)[1]] = json["workflow"]
+        return _Response({})
+
+
+class _Response:
+    ok = True
+
+    def __init__(self, body):
+        self.body = body
+
+    def raise_for_status(self):
+        pass
+
+    def json(self):
+        return self.body
+
+
+def test_workflows_are_imported_once_and_updated_when_their_ga_changes(tmp_path, monkeypatch):
+    api = _FakeWorkflowApi()
+    monkeypatch.setattr(harness, "requests", api)
+    galaxy = RunningGalaxy("http://galaxy", "a", "u", 1.0, None, tmp_path / "log")
+    ga = tmp_path / "w.ga"
+    ga.write_text(json.dumps({"name": "Convert", "steps": {}, "release": "0.1"}))
+    record = tmp_path / "workflows.json"
+
+    assert harness._import_workflows(galaxy, [ga], record) == 1
+    assert harness._import_workflows(galaxy, [ga], record) == 0  # the next start: unchanged
+    ga.write_text(json.dumps({"name": "Convert", "steps": {}, "release": "0.2"}))
+    assert harness._import_workflows(galaxy, [ga], record) == 1
+    assert api.calls == ["import", "update"]
+    assert [c["release"] for c in api.stored.values()] == ["0.2"]  # one workflow, new version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ from xml.etree import ElementTree
 import requests
 import yaml
 
+from fairio_tools.atomic import atomic_path
 from fairio_tools.errors import FairioError
 from fairio_tools.galaxy.artifacts import (
     MAIN_TOOL_SHED,
@@ -80,7 +82,8 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
     with installed_galaxy(root, galaxy_bin, state, reports, timings) as (galaxy, shed, installed):
         started = time.monotonic()
         running: dict[str, subprocess.Popen] = {}
-        imported = _import_workflows(galaxy, find_workflows(root / "workflows"))  # as serve does
+        workflows_record = state / "workflows.json"
+        imported = _import_workflows(galaxy, find_workflows(root / "workflows"), workflows_record)
         _log(f"imported {imported} workflows, as make run does")
         try:
             if tools:
@@ -331,7 +334,9 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
         with installed_galaxy(root, galaxy_bin, state, reports, {}, port=port) as (
             galaxy, shed, installed,
         ):  # fmt: skip
-            imported = _import_workflows(galaxy, find_workflows(root / "workflows"))
+            imported = _import_workflows(
+                galaxy, find_workflows(root / "workflows"), state / "workflows.json"
+            )
             if portal_dir is not None:
                 portal_port = free_port()
                 portal = subprocess.Popen(
@@ -354,25 +359,43 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
             portal.terminate()
 
 
-def _import_workflows(galaxy: RunningGalaxy, workflows: list[Path]) -> int:
-    """Import each workflow for the admin user unless one of the same name exists."""
+def _import_workflows(galaxy: RunningGalaxy, workflows: list[Path], record: Path) -> int:
+    """Import each workflow for the admin user; one imported earlier (same name) gets a new
+    version where its ``.ga`` changed since (``record`` keeps the digest last imported).
+
+    Returns how many were imported or updated.
+    """
     headers = {"x-api-key": galaxy.user_key}
     existing = requests.get(f"{galaxy.url}/api/workflows", headers=headers, timeout=30)
     existing.raise_for_status()
-    names = {w["name"] for w in existing.json()}
+    ids = {w["name"]: w["id"] for w in existing.json()}
+    imported = json.loads(record.read_text()) if record.is_file() else {}
     count = 0
     for path in workflows:
-        content = json.loads(path.read_text())
-        if content.get("name") in names:
+        raw = path.read_bytes()
+        content, digest = json.loads(raw), hashlib.sha256(raw).hexdigest()
+        name = content.get("name")
+        if name in ids and imported.get(name) == digest:
             continue
-        response = requests.post(
-            f"{galaxy.url}/api/workflows",
-            json={"workflow": content, "publish": True},
-            headers=headers,
-            timeout=60,
-        )
+        if name in ids:  # changed since: a new version of the same workflow (same id)
+            response = requests.put(
+                f"{galaxy.url}/api/workflows/{ids[name]}",
+                json={"workflow": content},
+                headers=headers,
+                timeout=60,
+            )
+        else:
+            response = requests.post(
+                f"{galaxy.url}/api/workflows",
+                json={"workflow": content, "publish": True},
+                headers=headers,
+                timeout=60,
+            )
         if response.ok:
             count += 1
+            imported[name] = digest
         else:
             _log(f"could not import {path}: {response.status_code} {response.text[:200]}")
+    with atomic_path(record) as temporary:
+        temporary.write_text(json.dumps(imported, indent=1, sort_keys=True))
     return count
