@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -401,7 +402,36 @@ def _xref(kind: str, value: str) -> str:
 def _citation(kind: str, value: str) -> str:
     if kind == "doi":
         return html.external_link(DOI_URL + value.strip(), f"doi:{value.strip()}")
-    return f"<pre>{html.text(value.strip())}</pre>"
+    fields = bibtex_fields(value)
+    if "title" not in fields:
+        return f"<pre>{html.text(value.strip())}</pre>"
+    authors = fields.get("author", "").replace(" and others", " et al.").replace(" and ", "; ")
+    where = ", ".join(fields[k] for k in ("journal", "volume", "pages") if k in fields)
+    cited = (f"{authors} ({fields.get('year', 'n.d.')})", fields["title"], where)
+    text = html.text(". ".join(part for part in cited if part) + ".")
+    if "doi" in fields and re.fullmatch(r"10\.\d{4,9}/\S+", fields["doi"]):
+        text += " " + html.external_link(DOI_URL + fields["doi"], f"doi:{fields['doi']}")
+    elif fields.get("url", "").startswith("https://"):
+        text += " " + html.external_link(fields["url"])
+    return text
+
+
+_ACCENTS = {"'": "\u0301", '"': "\u0308", "`": "\u0300", "^": "\u0302", "~": "\u0303"}
+
+
+def bibtex_fields(entry: str) -> dict[str, str]:
+    """The fields of one BibTeX entry written one field a line (as our tools' citations are),
+    as plain text: braces dropped, LaTeX accents (``{\\'e}``) as letters, ``--`` as a dash."""
+    fields = {}
+    for match in re.finditer(r"^\s*(\w+)\s*=\s*\{(.*)\},?\s*$", entry, re.MULTILINE):
+        value = re.sub(
+            r"\{?\\(['\"`^~])\{?(\w)\}?\}?",
+            lambda m: unicodedata.normalize("NFC", m.group(2) + _ACCENTS[m.group(1)]),
+            match.group(2),
+        )
+        value = value.replace("{", "").replace("}", "").replace("--", "\N{EN DASH}")
+        fields[match.group(1).lower()] = value
+    return fields
 
 
 def _materials_section(materials: list[Entry], material_href) -> str:
