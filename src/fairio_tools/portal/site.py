@@ -36,6 +36,8 @@ class PortalSources:
     """The peer-review folder (``<material-id>/<orcid>.yml``); missing means no reviews."""
     discussions: str | None = None
     """The repository's discussions, where material pages send endorsements."""
+    galaxy: str = galaxy_pages.DEFAULT_GALAXY_URL
+    """The Galaxy whose forms "Open in Galaxy" opens."""
 
     @classmethod
     def from_mkdocs_extra(cls, extra: dict, root: Path) -> PortalSources:
@@ -48,6 +50,9 @@ class PortalSources:
             reviews=root / settings.get("reviews", "portal/reviews"),
             links_history=root / settings.get("links_history", "portal/links-history.jsonl"),
             discussions=settings.get("discussions"),
+            galaxy=galaxy_pages.checked_galaxy_url(
+                settings.get("galaxy", galaxy_pages.DEFAULT_GALAXY_URL)
+            ),
         )
 
 
@@ -82,15 +87,18 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
         found = galaxy_pages.related_materials({tool.id}, tool.keywords, entries)
         for entry in found:
             related.setdefault(entry.id, []).append((tool.page, tool.name))
-        pages[tool.page] = galaxy_pages.tool_page(tool, found, material_href(tool.page))
+        pages[tool.page] = galaxy_pages.tool_page(
+            tool, found, material_href(tool.page), sources.galaxy
+        )
     for workflow in workflows:
         keywords = {t.casefold() for t in workflow.tags}
         found = galaxy_pages.related_materials({workflow.id, *workflow.tool_ids}, keywords, entries)
         for entry in found:
             related.setdefault(entry.id, []).append((workflow.page, workflow.name))
         pages[workflow.page] = galaxy_pages.workflow_page(
-            workflow, tool_href(workflow.page), found, material_href(workflow.page)
+            workflow, tool_href(workflow.page), found, material_href(workflow.page), sources.galaxy
         )
+        pages[workflow.download] = workflow.path.read_text(encoding="utf-8")
     pages[f"{galaxy_pages.SECTION}/index.md"] = galaxy_pages.tools_index(tools, workflows)
     state = read_state(sources.links_state)
     by_id = {entry.id: entry for entry in entries}
