@@ -14,7 +14,7 @@ import yaml
 from fairio_tools import __version__
 from fairio_tools.errors import FairioError
 from fairio_tools.galaxy import harness
-from fairio_tools.galaxy.artifacts import find_tools
+from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.galaxy.config import (
     GalaxyLayout,
     GalaxySecrets,
@@ -23,6 +23,7 @@ from fairio_tools.galaxy.config import (
 )
 from fairio_tools.galaxy.harness import galaxy_venv
 from fairio_tools.galaxy.server import RunningGalaxy, running_galaxy
+from fairio_tools.galaxy.welcome import write_welcome
 from tests.conftest import ROOT
 
 
@@ -35,7 +36,7 @@ def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
 
     galaxy = yaml.safe_load(layout.config_file.read_text())["galaxy"]
     # no tool comes from tools/: the panel is what Galaxy installs from the Tool Shed
-    assert galaxy["tool_config_file"] == str(layout.shed_tool_conf)
+    assert galaxy["tool_config_file"] == [str(layout.shed_tool_conf)]
     shed_conf = ElementTree.parse(layout.shed_tool_conf).getroot()
     assert shed_conf.get("tool_path") == str(layout.state / "shed_tools") and not len(shed_conf)
     sheds = ElementTree.parse(galaxy["tool_sheds_config_file"]).getroot()
@@ -180,3 +181,32 @@ def test_workflows_are_imported_once_and_updated_when_their_ga_changes(tmp_path,
     assert harness._import_workflows(galaxy, [ga], record) == 1
     assert api.calls == ["import", "update"]
     assert [c["release"] for c in api.stored.values()] == ["0.2"]  # one workflow, new version
+
+
+def test_make_run_puts_galaxys_own_tools_beside_ours_and_a_welcome_page(tmp_path):
+    layout = GalaxyLayout(tmp_path / "state")
+    galaxy_tools = harness._galaxy_tools(galaxy_venv(ROOT) / "bin")
+    identity = GalaxySecrets(id_secret="s" * 32, admin_key="k" * 32)
+    options = {"tools_bin": Path(sys.executable).parent, "port": 1, "tool_shed_url": "x"}
+    write_config(layout, identity=identity, galaxy_tools=galaxy_tools, **options)
+    galaxy = yaml.safe_load(layout.config_file.read_text())["galaxy"]
+    assert galaxy["tool_config_file"] == [
+        str(layout.standard_tool_conf),
+        str(layout.shed_tool_conf),
+    ]
+    files = [Path(t.get("file")) for t in ElementTree.parse(layout.standard_tool_conf).iter("tool")]
+    ids = {ElementTree.parse(f).getroot().get("id") for f in files}  # each a Galaxy tool file
+    assert {"upload1", "__BUILD_LIST__", "__APPLY_RULES__", "cat1", "Cut1"} <= ids
+    assert galaxy["static_welcome_html"] == str(layout.welcome_file)
+
+    write_welcome(
+        layout.welcome_file,
+        ROOT,
+        {"Batch conversion to OME-Zarr with a validation summary": "f2db41e1fa331b3e"},
+        None,
+    )
+    page = layout.welcome_file.read_text()
+    for path in find_workflows(ROOT / "workflows"):
+        assert json.loads(path.read_text())["name"] in page
+    assert 'href="/workflows/run?id=f2db41e1fa331b3e"' in page
+    assert "workflows/imaging/fair-image-object/test-data/rembi-complete.yaml" in page

@@ -45,6 +45,7 @@ from fairio_tools.galaxy.toolshed import (
     running_tool_shed,
     write_tool_shed_config,
 )
+from fairio_tools.galaxy.welcome import write_welcome
 
 
 def _log(message: str) -> None:
@@ -85,6 +86,7 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
         workflows_record = state / "workflows.json"
         imported = _import_workflows(galaxy, find_workflows(root / "workflows"), workflows_record)
         _log(f"imported {imported} workflows, as make run does")
+        _write_welcome(galaxy, GalaxyLayout(state / "galaxy"), root, None)
         try:
             if tools:
                 ids = _tool_shed_ids(tools, installed) if targets != _all(root) else []
@@ -142,13 +144,15 @@ def installed_galaxy(
     timings: dict[str, float],
     *,
     port: int = 0,
+    standard_tools: bool = False,
 ) -> Iterator[tuple[RunningGalaxy, RunningToolShed, list[dict]]]:
     """A Tool Shed holding our repositories and a Galaxy that installed them from it.
 
     The Tool Shed comes up first; planemo publishes to it while Galaxy starts. State kept in
     ``state`` from an earlier run is reused (the Tool Shed keeps its port and keys, so the
     ids of tools Galaxy installed from it stay valid); publishing again adds a revision only
-    where a repository changed.
+    where a repository changed. ``standard_tools`` adds Galaxy's own upload, collection and
+    text tools to the panel (``make run``; the tests test only ours).
     """
     shed_layout = ToolShedLayout(state / "toolshed")
     layout = GalaxyLayout(state / "galaxy")
@@ -158,6 +162,7 @@ def installed_galaxy(
     identity = persistent_secrets(layout)  # restarts keep sessions, ids and history links
     write_config(
         layout, tools_bin=_tools_bin(), port=port, identity=identity, tool_shed_url=shed_url,
+        galaxy_tools=_galaxy_tools(galaxy_bin) if standard_tools else None,
     )  # fmt: skip
     suite = shed_repositories(root / "tools")[-1]
     with (
@@ -178,6 +183,24 @@ def installed_galaxy(
             installed = install(galaxy, shed, suite, TOOL_SECTION[1], log=_log)
             timings["install_s"] = time.monotonic() - started
             yield galaxy, shed, installed
+
+
+def _galaxy_tools(galaxy_bin: Path) -> Path:
+    """The ``galaxy/tools`` folder of the Galaxy package in Galaxy's environment."""
+    found = sorted(galaxy_bin.parent.glob("lib/python3*/site-packages/galaxy/tools"))
+    if not found:
+        raise FairioError(f"no Galaxy package below {galaxy_bin.parent}/lib")
+    return found[-1]
+
+
+def _write_welcome(galaxy: RunningGalaxy, layout: GalaxyLayout, root: Path, portal) -> None:
+    """The local Galaxy's home page, with run buttons for the imported workflows."""
+    listed = requests.get(
+        f"{galaxy.url}/api/workflows", headers={"x-api-key": galaxy.user_key}, timeout=30
+    )
+    listed.raise_for_status()
+    ids = {workflow["name"]: workflow["id"] for workflow in listed.json()}
+    write_welcome(layout.welcome_file, root, ids, portal)
 
 
 def _tool_shed_identity(layout: ToolShedLayout) -> tuple[int, str]:
@@ -331,9 +354,9 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
     reports.mkdir(parents=True, exist_ok=True)
     portal = None
     try:
-        with installed_galaxy(root, galaxy_bin, state, reports, {}, port=port) as (
-            galaxy, shed, installed,
-        ):  # fmt: skip
+        with installed_galaxy(
+            root, galaxy_bin, state, reports, {}, port=port, standard_tools=True
+        ) as (galaxy, shed, installed):  # fmt: skip
             imported = _import_workflows(
                 galaxy, find_workflows(root / "workflows"), state / "workflows.json"
             )
@@ -344,6 +367,8 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
                      "--bind", "127.0.0.1", "--directory", str(portal_dir)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
+            portal_url = f"http://127.0.0.1:{portal_port}/" if portal is not None else None
+            _write_welcome(galaxy, GalaxyLayout(state / "galaxy"), root, portal_url)
             _log(f"Galaxy:  {galaxy.url}  (admin: admin@fairio.local / fairio-admin)")
             _log(f"Tools:   {len(installed)} installed from the Tool Shed {shed.url}")
             _log(f"Workflows imported: {imported}")
