@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,17 @@ import yaml
 
 from fairio_tools import __version__
 from fairio_tools.errors import FairioError
-from fairio_tools.galaxy.artifacts import find_tools
-from fairio_tools.galaxy.config import GalaxyLayout, write_config
+from fairio_tools.galaxy import harness
+from fairio_tools.galaxy.artifacts import find_tools, find_workflows
+from fairio_tools.galaxy.config import (
+    GalaxyLayout,
+    GalaxySecrets,
+    persistent_secrets,
+    write_config,
+)
+from fairio_tools.galaxy.harness import galaxy_venv
 from fairio_tools.galaxy.server import RunningGalaxy, running_galaxy
+from fairio_tools.galaxy.welcome import write_welcome
 from tests.conftest import ROOT
 
 
@@ -22,11 +31,12 @@ def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
     layout = GalaxyLayout(tmp_path / "state")
     tools_bin = Path(sys.executable).parent
     shed = "http://127.0.0.1:9009/"
-    write_config(layout, tools_bin=tools_bin, port=8123, admin_key="k" * 32, tool_shed_url=shed)
+    identity = GalaxySecrets(id_secret="s" * 32, admin_key="k" * 32)
+    write_config(layout, tools_bin=tools_bin, port=8123, identity=identity, tool_shed_url=shed)
 
     galaxy = yaml.safe_load(layout.config_file.read_text())["galaxy"]
     # no tool comes from tools/: the panel is what Galaxy installs from the Tool Shed
-    assert galaxy["tool_config_file"] == str(layout.shed_tool_conf)
+    assert galaxy["tool_config_file"] == [str(layout.shed_tool_conf)]
     shed_conf = ElementTree.parse(layout.shed_tool_conf).getroot()
     assert shed_conf.get("tool_path") == str(layout.state / "shed_tools") and not len(shed_conf)
     sheds = ElementTree.parse(galaxy["tool_sheds_config_file"]).getroot()
@@ -43,7 +53,7 @@ def test_config_installs_from_the_tool_shed_and_resolves_requirements(tmp_path):
     assert str(layout.state) in galaxy["amqp_internal_connection"]
     assert str(layout.state) in galaxy["celery_conf"]["result_backend"]
     # each start gets its own queue: a leftover worker of an earlier start cannot serve it
-    write_config(layout, tools_bin=tools_bin, port=8123, admin_key="k" * 32, tool_shed_url=shed)
+    write_config(layout, tools_bin=tools_bin, port=8123, identity=identity, tool_shed_url=shed)
     again = yaml.safe_load(layout.config_file.read_text())["galaxy"]
     assert again["amqp_internal_connection"] != galaxy["amqp_internal_connection"]
 
@@ -84,3 +94,119 @@ def test_a_dead_celery_worker_fails_the_run_with_its_log(tmp_path):
     with pytest.raises(FairioError, match="exited with code 4") as raised:
         galaxy.check_celery()
     assert "no such table" in str(raised.value)
+
+
+ENCODE_ID = """
+import sys, yaml
+from galaxy.security.idencoding import IdEncodingHelper
+config = yaml.safe_load(open(sys.argv[1]))["galaxy"]
+print(IdEncodingHelper(id_secret=config["id_secret"]).encode_id(int(sys.argv[2])))
+"""
+
+
+def _galaxy_encoded_id(config_file: Path, dataset_id: int) -> str:
+    """The id Galaxy itself (its IdEncodingHelper, in Galaxy's venv) shows for a row id."""
+    python = galaxy_venv(ROOT) / "bin" / "python"
+    command = [str(python), "-c", ENCODE_ID, str(config_file), str(dataset_id)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_restarts_keep_the_id_secret_and_admin_key_so_old_ids_resolve(tmp_path):
+    layout = GalaxyLayout(tmp_path / "state")
+    options = {"tools_bin": Path(sys.executable).parent, "port": 8123, "tool_shed_url": "x"}
+    first = persistent_secrets(layout)
+    write_config(layout, identity=first, **options)
+    before = _galaxy_encoded_id(layout.config_file, 7)
+    assert layout.secrets_file.stat().st_mode & 0o077 == 0  # kept from other users
+
+    second = persistent_secrets(layout)  # the next start, on the same state
+    write_config(layout, identity=second, **options)
+    assert second == first
+    config = yaml.safe_load(layout.config_file.read_text())["galaxy"]
+    assert config["bootstrap_admin_api_key"] == first.admin_key
+    # the dataset id a bundle recorded before the restart still names the same dataset
+    assert _galaxy_encoded_id(layout.config_file, 7) == before
+
+    other = GalaxyLayout(tmp_path / "other")  # another instance has another identity
+    write_config(other, identity=persistent_secrets(other), **options)
+    assert _galaxy_encoded_id(other.config_file, 7) != before
+
+
+class _FakeWorkflowApi:
+    """Galaxy's /api/workflows as far as the import uses it: stored workflows by name."""
+
+    def __init__(self):
+        self.stored: dict[str, dict] = {}  # id -> latest content
+        self.calls: list[str] = []
+
+    def get(self, url, **_):
+        listing = [{"id": i, "name": c["name"]} for i, c in self.stored.items()]
+        return _Response(listing)
+
+    def post(self, url, json, **_):
+        self.calls.append("import")
+        self.stored[f"w{len(self.stored)}"] = json["workflow"]
+        return _Response({})
+
+    def put(self, url, json, **_):
+        self.calls.append("update")
+        self.stored[url.rsplit("/", 1)[1]] = json["workflow"]
+        return _Response({})
+
+
+class _Response:
+    ok = True
+
+    def __init__(self, body):
+        self.body = body
+
+    def raise_for_status(self):
+        pass
+
+    def json(self):
+        return self.body
+
+
+def test_workflows_are_imported_once_and_updated_when_their_ga_changes(tmp_path, monkeypatch):
+    api = _FakeWorkflowApi()
+    monkeypatch.setattr(harness, "requests", api)
+    galaxy = RunningGalaxy("http://galaxy", "a", "u", 1.0, None, tmp_path / "log")
+    ga = tmp_path / "w.ga"
+    ga.write_text(json.dumps({"name": "Convert", "steps": {}, "release": "0.1"}))
+    record = tmp_path / "workflows.json"
+
+    assert harness._import_workflows(galaxy, [ga], record) == 1
+    assert harness._import_workflows(galaxy, [ga], record) == 0  # the next start: unchanged
+    ga.write_text(json.dumps({"name": "Convert", "steps": {}, "release": "0.2"}))
+    assert harness._import_workflows(galaxy, [ga], record) == 1
+    assert api.calls == ["import", "update"]
+    assert [c["release"] for c in api.stored.values()] == ["0.2"]  # one workflow, new version
+
+
+def test_make_run_puts_galaxys_own_tools_beside_ours_and_a_welcome_page(tmp_path):
+    layout = GalaxyLayout(tmp_path / "state")
+    galaxy_tools = harness._galaxy_tools(galaxy_venv(ROOT) / "bin")
+    identity = GalaxySecrets(id_secret="s" * 32, admin_key="k" * 32)
+    options = {"tools_bin": Path(sys.executable).parent, "port": 1, "tool_shed_url": "x"}
+    write_config(layout, identity=identity, galaxy_tools=galaxy_tools, **options)
+    galaxy = yaml.safe_load(layout.config_file.read_text())["galaxy"]
+    assert galaxy["tool_config_file"] == [
+        str(layout.standard_tool_conf),
+        str(layout.shed_tool_conf),
+    ]
+    files = [Path(t.get("file")) for t in ElementTree.parse(layout.standard_tool_conf).iter("tool")]
+    ids = {ElementTree.parse(f).getroot().get("id") for f in files}  # each a Galaxy tool file
+    assert {"upload1", "__BUILD_LIST__", "__APPLY_RULES__", "cat1", "Cut1"} <= ids
+    assert galaxy["static_welcome_html"] == str(layout.welcome_file)
+
+    write_welcome(
+        layout.welcome_file,
+        ROOT,
+        {"Batch conversion to OME-Zarr with a validation summary": "f2db41e1fa331b3e"},
+        None,
+    )
+    page = layout.welcome_file.read_text()
+    for path in find_workflows(ROOT / "workflows"):
+        assert json.loads(path.read_text())["name"] in page
+    assert 'href="/workflows/run?id=f2db41e1fa331b3e"' in page
+    assert "workflows/imaging/fair-image-object/test-data/rembi-complete.yaml" in page

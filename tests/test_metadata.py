@@ -230,3 +230,33 @@ def test_unreadable_documents_exit_2_with_one_line(tmp_path, name, content, mess
 def test_unknown_profile_is_a_usage_error():
     result = run_fairio("validate-metadata", DATA / "minimal.yaml", "--profile", "rembo")
     assert result.returncode == 2 and "unknown profile 'rembo'" in result.stderr
+
+
+def test_validate_metadata_uses_the_profile_the_document_declares(tmp_path):
+    from click.testing import CliRunner
+
+    from fairio_tools.cli.app import main
+
+    document = tmp_path / "study.yaml"
+    document.write_text(template_yaml("minimal"))  # declares `profile: minimal`, fields empty
+    runs = {
+        profile: CliRunner().invoke(
+            main,
+            [
+                "validate-metadata",
+                str(document),
+                "--profile",
+                profile,
+                "--json",
+                str(tmp_path / f"{profile}.json"),
+            ],
+        )
+        for profile in ("declared", "minimal", "rembi-mifa")
+    }
+    reports = {p: json.loads((tmp_path / f"{p}.json").read_text()) for p in runs}
+    assert reports["declared"] == reports["minimal"] != reports["rembi-mifa"]
+    document.write_text("study:\n  title: A study\n")
+    refused = CliRunner().invoke(
+        main, ["validate-metadata", str(document), "--profile", "declared"]
+    )
+    assert refused.exit_code == 2 and "declares no profile" in refused.output

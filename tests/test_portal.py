@@ -253,7 +253,7 @@ def test_admin_guide_and_security_page_are_in_the_portal(site):
 
 def test_tool_page_from_galaxy_xml(site):
     page = (site / "tools" / "fairio_image_info.html").read_text()
-    assert "<h1>Image metadata</h1>" in page
+    assert "<h1>Image metadata (fairio)</h1>" in page
     assert "<code>fairio_image_info</code>" in page
     assert "https://edamontology.org/topic_3383" in page
     assert "https://doi.org/10.1038/s41592-021-01326-w" in page
@@ -471,9 +471,9 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
             )
 
             page.goto(f"{base}/tools/index.html")
-            page.click("text=Image metadata")
+            page.click("text=Image metadata (fairio)")
             page.wait_for_url("**/tools/fairio_image_info.html")
-            assert page.locator("h1").first.inner_text() == "Image metadata"
+            assert page.locator("h1").first.inner_text() == "Image metadata (fairio)"
             assert page.locator("table").nth(1).inner_text().count("tiff") >= 1
             page.screenshot(path=str(shots / "portal-tool.png"), full_page=True)
 

@@ -48,7 +48,26 @@ def test_metadata_tools_are_not_image_analysis():
                         "label_image", "plate_summary", "qc_field_illumination",
                         "qc_psf_beads"}  # fmt: skip
     label = _tool(ROOT / "tools" / "label_image" / "label_image.xml")
-    assert "10.1038/s41592-019-0686-2" in [c.text for c in label.iter("citation")]  # SciPy
+    assert any("10.1038/s41592-019-0686-2" in c.text for c in label.iter("citation"))  # SciPy
+
+
+@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
+def test_forms_and_outputs_speak_to_people(path: Path):
+    tool = _tool(path)
+    name = path.stem
+    # public servers hold the image-analysis suite's tools of like names ("Convert to OME-Zarr")
+    assert tool.get("name").endswith(" (fairio)") and tool.get("id") == f"fairio_{name}", name
+    for param in tool.find("inputs").iter("param"):
+        assert (param.get("help") or "").strip(), f"{name}: {param.get('name')} has no help"
+    has_data_input = any(p.get("type") == "data" for p in tool.find("inputs").iter("param"))
+    for output in tool.find("outputs"):
+        # "Convert to OME-Zarr (fairio) on data 2" names the input the way the history does
+        assert ("${on_string}" in output.get("label", "")) == has_data_input, output.get("name")
+    for citation in tool.iter("citation"):
+        # a DOI citation is looked up at doi.org when shown: "(N.d.) https://doi.org/..." offline
+        assert citation.get("type") == "bibtex", f"{name}: {citation.text}"
+        text = citation.text
+        assert "title = {" in text and ("year = {" in text or "url = {" in text), text
 
 
 @pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)

@@ -82,10 +82,22 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 @click.option("--label-name", default="labels", show_default=True, help="Name of the label image.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--scheduler", help="Address of a Dask distributed scheduler (tcp://host:port).")
+@click.option(
+    "--source-name",
+    help="Name of IMAGE in the report (e.g. the dataset name Galaxy shows) instead of its path.",
+)
+@options.preview_output
 @options.jobs
 @options.json_output
 @options.aliased("--report", dest="json_path")
-def command(image: Path, output: str, json_path: Path | None, **choices) -> None:
+def command(
+    image: Path,
+    output: str,
+    json_path: Path | None,
+    source_name: str | None,
+    preview_path: Path | None,
+    **choices,
+) -> None:
     """Convert IMAGE (TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG, Zeiss CZI, Leica LIF, or a
     multi-file OME-TIFF as its folder, a zip of it or one of its files) to an OME-Zarr store
     OUTPUT (a folder, or an s3:// URL). The report lists what was carried over and what
@@ -99,6 +111,12 @@ def command(image: Path, output: str, json_path: Path | None, **choices) -> None
     conversion = ConversionOptions(**choices)
     with task_progress("converting") as progress:
         report = convert_to_ome_zarr(image, output, conversion, progress)
+    if preview_path is not None:
+        from fairio_tools.ngff.preview import write_preview
+
+        write_preview(str(output), preview_path)
+    if source_name is not None:
+        report.source["path"] = source_name
     write_json(report.to_dict(), json_path)
     for note in report.notes:
         if "multi-file OME-TIFF" in note:

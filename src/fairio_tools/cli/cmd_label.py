@@ -73,6 +73,7 @@ def _threshold(value: str) -> float | None:
 )
 @click.option("--name", default="threshold", show_default=True, help="Name under labels/.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@options.preview_output
 @options.jobs
 @options.json_output
 def command(
@@ -91,6 +92,7 @@ def command(
     overwrite: bool,
     jobs: int,
     json_path: Path | None,
+    preview_path: Path | None,
 ) -> None:
     """Label the objects of SOURCE (OME-Zarr, TIFF, PNG): threshold (Otsu or a value),
     then connected components, numbered 1..N. The label image goes into labels/NAME of a
@@ -103,6 +105,8 @@ def command(
     from fairio_tools.labels.label_image import LabelRequest, label_image
     from fairio_tools.names import store_name
 
+    if preview_path is not None and (as_tiff or (image_store is None and not source.is_dir())):
+        raise InputError("--preview shows an OME-Zarr image: give one", field="--preview")
     if into is not None:
         store = image_store or (source if source.is_dir() else None)
         if output is not None or in_place or as_tiff or store is None:
@@ -129,4 +133,8 @@ def command(
             overwrite=overwrite,
         )
     )
+    if preview_path is not None:
+        from fairio_tools.ngff.preview import write_preview
+
+        write_preview(report.output, preview_path)
     write_json(report.to_dict(), json_path)

@@ -9,6 +9,7 @@ import click
 from fairio_tools import exit_codes
 from fairio_tools.cli import options
 from fairio_tools.cli.output import echo_findings, write_json, write_text_atomic
+from fairio_tools.errors import InputError
 
 _out = click.Path(dir_okay=False, writable=True, path_type=Path)
 
@@ -42,7 +43,13 @@ def template(
 
 @click.command("validate-metadata")
 @click.argument("document", type=options.existing_file)
-@options.profile
+@click.option(
+    "--profile",
+    default="rembi",
+    show_default=True,
+    help="Metadata profile: minimal, rembi or rembi-mifa (REMBI plus MIFA for annotations); "
+    "declared: the one DOCUMENT names in its top-level `profile:`.",
+)
 @click.option("--shacl", is_flag=True, help="Also run pySHACL with the profile's SHACL shapes.")
 @options.json_output
 @options.aliased("--report-json", dest="json_path")
@@ -64,6 +71,13 @@ def validate(
     from fairio_tools.metadata.validate import validate_metadata
 
     data = load_document(document)
+    if profile == "declared":
+        profile = data.get("profile") if isinstance(data, dict) else None
+        if not isinstance(profile, str):
+            raise InputError(
+                "declares no profile (a top-level `profile:`)", path=document,
+                hint="choose one with --profile minimal, rembi or rembi-mifa",
+            )  # fmt: skip
     report = validate_metadata(data, profile, document.name)
     if shacl:
         from fairio_tools.rdf.conformance import shacl_verdicts

@@ -97,6 +97,14 @@ json_output = option(
     help="Write the JSON report to this file instead of standard output.",
 )
 
+preview_output = option(
+    "--preview",
+    "preview_path",
+    type=_output_file,
+    help="Also write a PNG preview of the OME-Zarr image written (maximum projection of its "
+    "lowest level, in its channel colours).",
+)
+
 tsv_output = option(
     "--tsv",
     "tsv_path",

@@ -44,15 +44,16 @@ def find_workflows(workflows_dir: Path) -> list[Path]:
 
 def shed_repositories(tools_dir: Path) -> list[ShedRepository]:
     """The tool folders' repositories (sorted by name), then the suite of ``tools/.shed.yml``."""
-    repositories = [_read_shed_yml(path) for path in sorted(tools_dir.glob("*/.shed.yml"))]
+    repositories = [read_shed_yml(path) for path in sorted(tools_dir.glob("*/.shed.yml"))]
     repositories.sort(key=lambda repository: repository.name)
     suite = tools_dir / ".shed.yml"
     if suite.is_file():
-        repositories.append(_read_shed_yml(suite))
+        repositories.append(read_shed_yml(suite))
     return repositories
 
 
-def _read_shed_yml(path: Path) -> ShedRepository:
+def read_shed_yml(path: Path) -> ShedRepository:
+    """The repository a ``.shed.yml`` describes."""
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     suite = config.get("suite")
     name = suite["name"] if suite else config["name"]

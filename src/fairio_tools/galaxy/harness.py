@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ from xml.etree import ElementTree
 import requests
 import yaml
 
+from fairio_tools.atomic import atomic_path
 from fairio_tools.errors import FairioError
 from fairio_tools.galaxy.artifacts import (
     MAIN_TOOL_SHED,
@@ -26,7 +28,12 @@ from fairio_tools.galaxy.artifacts import (
     find_workflows,
     shed_repositories,
 )
-from fairio_tools.galaxy.config import TOOL_SECTION, GalaxyLayout, write_config
+from fairio_tools.galaxy.config import (
+    TOOL_SECTION,
+    GalaxyLayout,
+    persistent_secrets,
+    write_config,
+)
 from fairio_tools.galaxy.environment import ensure_galaxy_venv
 from fairio_tools.galaxy.served import served_galaxy_problems
 from fairio_tools.galaxy.server import RunningGalaxy, free_port, running_galaxy
@@ -38,6 +45,7 @@ from fairio_tools.galaxy.toolshed import (
     running_tool_shed,
     write_tool_shed_config,
 )
+from fairio_tools.galaxy.welcome import write_welcome
 
 
 def _log(message: str) -> None:
@@ -75,8 +83,10 @@ def run_planemo_tests(root: Path, targets: list[Path]) -> int:
     with installed_galaxy(root, galaxy_bin, state, reports, timings) as (galaxy, shed, installed):
         started = time.monotonic()
         running: dict[str, subprocess.Popen] = {}
-        imported = _import_workflows(galaxy, find_workflows(root / "workflows"))  # as serve does
+        workflows_record = state / "workflows.json"
+        imported = _import_workflows(galaxy, find_workflows(root / "workflows"), workflows_record)
         _log(f"imported {imported} workflows, as make run does")
+        _write_welcome(galaxy, GalaxyLayout(state / "galaxy"), root, None)
         try:
             if tools:
                 ids = _tool_shed_ids(tools, installed) if targets != _all(root) else []
@@ -134,23 +144,25 @@ def installed_galaxy(
     timings: dict[str, float],
     *,
     port: int = 0,
+    standard_tools: bool = False,
 ) -> Iterator[tuple[RunningGalaxy, RunningToolShed, list[dict]]]:
     """A Tool Shed holding our repositories and a Galaxy that installed them from it.
 
     The Tool Shed comes up first; planemo publishes to it while Galaxy starts. State kept in
     ``state`` from an earlier run is reused (the Tool Shed keeps its port and keys, so the
     ids of tools Galaxy installed from it stay valid); publishing again adds a revision only
-    where a repository changed.
+    where a repository changed. ``standard_tools`` adds Galaxy's own upload, collection and
+    text tools to the panel (``make run``; the tests test only ours).
     """
     shed_layout = ToolShedLayout(state / "toolshed")
     layout = GalaxyLayout(state / "galaxy")
     shed_port, shed_admin_key = _tool_shed_identity(shed_layout)
     port = port or free_port()
     shed_url = f"http://127.0.0.1:{shed_port}/"
-    admin_key = _persistent_key(layout)
+    identity = persistent_secrets(layout)  # restarts keep sessions, ids and history links
     write_config(
-        layout, tools_bin=_tools_bin(), port=port, admin_key=admin_key,
-        tool_shed_url=shed_url,
+        layout, tools_bin=_tools_bin(), port=port, identity=identity, tool_shed_url=shed_url,
+        galaxy_tools=_galaxy_tools(galaxy_bin) if standard_tools else None,
     )  # fmt: skip
     suite = shed_repositories(root / "tools")[-1]
     with (
@@ -163,7 +175,7 @@ def installed_galaxy(
         published = pool.submit(
             publish, root / "tools", shed, galaxy_bin, reports / "shed_publish.log", _log
         )
-        with running_galaxy(layout, galaxy_bin, port, admin_key, log=_log) as galaxy:
+        with running_galaxy(layout, galaxy_bin, port, identity.admin_key, log=_log) as galaxy:
             timings["galaxy_start_s"] = galaxy.startup_s
             published.result()
             timings["publish_s"] = time.monotonic() - started
@@ -171,6 +183,24 @@ def installed_galaxy(
             installed = install(galaxy, shed, suite, TOOL_SECTION[1], log=_log)
             timings["install_s"] = time.monotonic() - started
             yield galaxy, shed, installed
+
+
+def _galaxy_tools(galaxy_bin: Path) -> Path:
+    """The ``galaxy/tools`` folder of the Galaxy package in Galaxy's environment."""
+    found = sorted(galaxy_bin.parent.glob("lib/python3*/site-packages/galaxy/tools"))
+    if not found:
+        raise FairioError(f"no Galaxy package below {galaxy_bin.parent}/lib")
+    return found[-1]
+
+
+def _write_welcome(galaxy: RunningGalaxy, layout: GalaxyLayout, root: Path, portal) -> None:
+    """The local Galaxy's home page, with run buttons for the imported workflows."""
+    listed = requests.get(
+        f"{galaxy.url}/api/workflows", headers={"x-api-key": galaxy.user_key}, timeout=30
+    )
+    listed.raise_for_status()
+    ids = {workflow["name"]: workflow["id"] for workflow in listed.json()}
+    write_welcome(layout.welcome_file, root, ids, portal)
 
 
 def _tool_shed_identity(layout: ToolShedLayout) -> tuple[int, str]:
@@ -324,10 +354,12 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
     reports.mkdir(parents=True, exist_ok=True)
     portal = None
     try:
-        with installed_galaxy(root, galaxy_bin, state, reports, {}, port=port) as (
-            galaxy, shed, installed,
-        ):  # fmt: skip
-            imported = _import_workflows(galaxy, find_workflows(root / "workflows"))
+        with installed_galaxy(
+            root, galaxy_bin, state, reports, {}, port=port, standard_tools=True
+        ) as (galaxy, shed, installed):  # fmt: skip
+            imported = _import_workflows(
+                galaxy, find_workflows(root / "workflows"), state / "workflows.json"
+            )
             if portal_dir is not None:
                 portal_port = free_port()
                 portal = subprocess.Popen(
@@ -335,6 +367,8 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
                      "--bind", "127.0.0.1", "--directory", str(portal_dir)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
+            portal_url = f"http://127.0.0.1:{portal_port}/" if portal is not None else None
+            _write_welcome(galaxy, GalaxyLayout(state / "galaxy"), root, portal_url)
             _log(f"Galaxy:  {galaxy.url}  (admin: admin@fairio.local / fairio-admin)")
             _log(f"Tools:   {len(installed)} installed from the Tool Shed {shed.url}")
             _log(f"Workflows imported: {imported}")
@@ -350,33 +384,43 @@ def serve_forever(root: Path, port: int, portal_dir: Path | None, state: Path) -
             portal.terminate()
 
 
-def _persistent_key(layout: GalaxyLayout) -> str:
-    layout.state.mkdir(parents=True, exist_ok=True)
-    key_file = layout.state / "admin_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(16))
-    return key_file.read_text().strip()
+def _import_workflows(galaxy: RunningGalaxy, workflows: list[Path], record: Path) -> int:
+    """Import each workflow for the admin user; one imported earlier (same name) gets a new
+    version where its ``.ga`` changed since (``record`` keeps the digest last imported).
 
-
-def _import_workflows(galaxy: RunningGalaxy, workflows: list[Path]) -> int:
-    """Import each workflow for the admin user unless one of the same name exists."""
+    Returns how many were imported or updated.
+    """
     headers = {"x-api-key": galaxy.user_key}
     existing = requests.get(f"{galaxy.url}/api/workflows", headers=headers, timeout=30)
     existing.raise_for_status()
-    names = {w["name"] for w in existing.json()}
+    ids = {w["name"]: w["id"] for w in existing.json()}
+    imported = json.loads(record.read_text()) if record.is_file() else {}
     count = 0
     for path in workflows:
-        content = json.loads(path.read_text())
-        if content.get("name") in names:
+        raw = path.read_bytes()
+        content, digest = json.loads(raw), hashlib.sha256(raw).hexdigest()
+        name = content.get("name")
+        if name in ids and imported.get(name) == digest:
             continue
-        response = requests.post(
-            f"{galaxy.url}/api/workflows",
-            json={"workflow": content, "publish": True},
-            headers=headers,
-            timeout=60,
-        )
+        if name in ids:  # changed since: a new version of the same workflow (same id)
+            response = requests.put(
+                f"{galaxy.url}/api/workflows/{ids[name]}",
+                json={"workflow": content},
+                headers=headers,
+                timeout=60,
+            )
+        else:
+            response = requests.post(
+                f"{galaxy.url}/api/workflows",
+                json={"workflow": content, "publish": True},
+                headers=headers,
+                timeout=60,
+            )
         if response.ok:
             count += 1
+            imported[name] = digest
         else:
             _log(f"could not import {path}: {response.status_code} {response.text[:200]}")
+    with atomic_path(record) as temporary:
+        temporary.write_text(json.dumps(imported, indent=1, sort_keys=True))
     return count

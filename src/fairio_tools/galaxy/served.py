@@ -43,6 +43,10 @@ def served_galaxy_problems(
                 problems.append(
                     f"workflow {workflow['name']!r} step {step['id']}: {step['errors']}"
                 )
+    welcome = requests.get(f"{galaxy.url}/static/welcome.html", timeout=60).text
+    runs = {f"/workflows/run?id={workflow['id']}" for workflow in workflows}
+    if "Start with a workflow" not in welcome or not all(run in welcome for run in runs):
+        problems.append("the welcome page does not offer every imported workflow")
     tool = by_short_id.get("fairio_image_info")
     if tool is None:
         return problems

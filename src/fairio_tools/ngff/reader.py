@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ class NgffImage:
     scales: list[list[float]]
     levels: list[Any]
     channel_names: list[str] = field(default_factory=list)
+    channel_colors: list[str | None] = field(default_factory=list)
+    """``omero`` colours as ``RRGGBB`` (None where absent or not a colour)."""
+    channel_windows: list[tuple[float, float] | None] = field(default_factory=list)
+    """``omero`` display windows ``(start, end)`` (None where absent or not finite)."""
 
     @property
     def axis_names(self) -> list[str]:
@@ -240,8 +245,29 @@ def _image(
     omero = attributes.get("omero")
     channels = omero.get("channels", []) if isinstance(omero, dict) else []
     channels = channels if isinstance(channels, list) else []
-    names = [str(c.get("label", "")) if isinstance(c, dict) else "" for c in channels]
-    return NgffImage(path, fmt, multiscale.get("name"), axes, scales, levels, names)
+    channels = [c if isinstance(c, dict) else {} for c in channels]
+    names = [str(c.get("label", "")) for c in channels]
+    colors = [_color(c.get("color")) for c in channels]
+    windows = [_window(c.get("window")) for c in channels]
+    return NgffImage(
+        path, fmt, multiscale.get("name"), axes, scales, levels, names, colors, windows
+    )
+
+
+def _color(value: Any) -> str | None:
+    return (
+        value.upper() if isinstance(value, str) and re.fullmatch(r"[0-9A-Fa-f]{6}", value) else None
+    )
+
+
+def _window(value: Any) -> tuple[float, float] | None:
+    if not isinstance(value, dict):
+        return None
+    start, end = value.get("start"), value.get("end")
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (start, end))
+    if not numbers or not (math.isfinite(start) and math.isfinite(end)) or end <= start:
+        return None
+    return float(start), float(end)
 
 
 def checked_level(group: Any, path: str, ndim: int, location: str | Path) -> Any:

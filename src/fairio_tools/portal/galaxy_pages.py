@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fairio_tools.catalogue.model import Entry
 from fairio_tools.errors import InputError
+from fairio_tools.galaxy.artifacts import MAIN_TOOL_SHED, read_shed_yml
 from fairio_tools.portal import html
 from fairio_tools.portal.html import GeneratedPage
 
 SECTION = "tools"
 MERMAID_SCRIPT = "assets/vendor/mermaid/mermaid.min.js"
 """Shipped with the site: mkdocs-material then renders diagrams without fetching Mermaid."""
+DEFAULT_GALAXY_URL = "http://127.0.0.1:8080"
+"""Where tool pages open tools: the Galaxy that ``make run`` serves (``extra.fairio.galaxy``)."""
 EDAM_URL = "https://edamontology.org/"
 DOI_URL = "https://doi.org/"
 EDAM_LABELS = {
@@ -69,10 +74,17 @@ class ToolDoc:
     citations: list[tuple[str, str]] = field(default_factory=list)
     xrefs: list[tuple[str, str]] = field(default_factory=list)
     license: str | None = None
+    shed_id: str = ""
+    """The id servers give the tool installed from the main Tool Shed (from ``.shed.yml``)."""
 
     @property
     def page(self) -> str:
         return f"{SECTION}/{self.id}.md"
+
+    def galaxy_link(self, galaxy_url: str) -> str:
+        """The tool's form in the Galaxy at ``galaxy_url``: by its Tool Shed id, which Galaxy
+        resolves against every Tool Shed it knows (the local harness's too)."""
+        return f"{galaxy_url.rstrip('/')}/tool_runner?tool_id={quote(self.shed_id or self.id)}"
 
     @property
     def keywords(self) -> set[str]:
@@ -97,6 +109,11 @@ class WorkflowDoc:
     @property
     def page(self) -> str:
         return f"workflows/{self.id}.md"
+
+    @property
+    def download(self) -> str:
+        """Where the site keeps a copy of the ``.ga`` file, next to the page."""
+        return f"workflows/{self.id}.ga"
 
     @property
     def tool_ids(self) -> set[str]:
@@ -142,7 +159,18 @@ def read_tool(path: Path) -> ToolDoc:
         citations=[(c.type, c.content) for c in _citations(source)],
         xrefs=[(x.get("reftype", ""), x.get("value", "")) for x in source.parse_xrefs()],
         license=source.parse_license() if hasattr(source, "parse_license") else None,
+        shed_id=_shed_id(path, tool_id, source.parse_version() or ""),
     )
+
+
+def _shed_id(path: Path, tool_id: str, version: str) -> str:
+    """``toolshed.g2.bx.psu.edu/repos/<owner>/<repository>/<tool id>/<version>``, or "" for a
+    tool folder without ``.shed.yml``."""
+    shed_yml = path.parent / ".shed.yml"
+    if not shed_yml.is_file():
+        return ""
+    repository = read_shed_yml(shed_yml)
+    return f"{MAIN_TOOL_SHED}/repos/{repository.owner}/{repository.name}/{tool_id}/{version}"
 
 
 def read_workflow(path: Path) -> WorkflowDoc:
@@ -199,10 +227,14 @@ def related_materials(
     return [item[-1] for item in sorted(scored, key=lambda s: s[:3])[:limit]]
 
 
-def tool_page(tool: ToolDoc, materials: list[Entry], material_href) -> GeneratedPage:
-    """One tool page; ``material_href(entry)`` links a material."""
+def tool_page(
+    tool: ToolDoc, materials: list[Entry], material_href, galaxy_url: str = DEFAULT_GALAXY_URL
+) -> GeneratedPage:
+    """One tool page; ``material_href(entry)`` links a material, "Open in Galaxy" the tool's
+    form in the Galaxy at ``galaxy_url``."""
     facts = [
         ("Tool id", f"<code>{html.text(tool.id)}</code>"),
+        ("Tool Shed id", f"<code>{html.text(tool.shed_id)}</code>" if tool.shed_id else ""),
         ("Version", html.text(tool.version)),
         ("Licence", html.text(tool.license or "")),
         ("EDAM topics", _edam(tool.edam_topics)),
@@ -211,6 +243,7 @@ def tool_page(tool: ToolDoc, materials: list[Entry], material_href) -> Generated
     ]
     parts = [
         f'<p class="fairio-lead">{html.text(tool.description)}</p>' if tool.description else "",
+        _open_in_galaxy(tool, galaxy_url),
         '<table class="fairio-facts"><tbody>',
         *(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts if v),
         "</tbody></table>",
@@ -228,10 +261,33 @@ def tool_page(tool: ToolDoc, materials: list[Entry], material_href) -> Generated
     return html.page(f"{tool.name}", "\n".join(p for p in parts if p))
 
 
+def checked_galaxy_url(value: object) -> str:
+    """The ``galaxy`` setting of ``extra.fairio``: an http(s) address without query."""
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[A-Za-z0-9.:\[\]/_~-]+", value):
+        raise InputError(
+            f"extra.fairio.galaxy is not an http(s) address: {value!r}", path="mkdocs.yml"
+        )
+    return value.rstrip("/")
+
+
+def _open_in_galaxy(tool: ToolDoc, galaxy_url: str) -> str:
+    link = html.text(tool.galaxy_link(galaxy_url))
+    return (
+        f'<p><a class="md-button md-button--primary" href="{link}">Open in Galaxy</a> '
+        f'<span class="fairio-meta">at {html.text(galaxy_url)}; on another Galaxy server, '
+        f"search its tool panel for {html.text(tool.name)}.</span></p>"
+    )
+
+
 def workflow_page(
-    workflow: WorkflowDoc, tool_href, materials: list[Entry], material_href
+    workflow: WorkflowDoc,
+    tool_href,
+    materials: list[Entry],
+    material_href,
+    galaxy_url: str = DEFAULT_GALAXY_URL,
 ) -> GeneratedPage:
-    """One workflow page: Mermaid diagram plus the same steps as a list."""
+    """One workflow page: its ``.ga`` to download with import instructions, a Mermaid diagram
+    plus the same steps as a list."""
     by_id = {step["id"]: step for step in workflow.steps}
     facts = [
         ("Release", html.text(workflow.release or "")),
@@ -257,6 +313,7 @@ def workflow_page(
         '<table class="fairio-facts"><tbody>',
         *(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts if v),
         "</tbody></table>",
+        _run_in_galaxy(workflow, galaxy_url),
         "<h2>Steps</h2>",
         f'<script src="{html.relative_url(workflow.page, MERMAID_SCRIPT)}"></script>',
         f'<pre class="mermaid"><code>{html.text(mermaid_flowchart(workflow))}</code></pre>',
@@ -264,6 +321,26 @@ def workflow_page(
         _materials_section(materials, material_href),
     ]
     return html.page(workflow.name, "\n".join(p for p in parts if p))
+
+
+def _run_in_galaxy(workflow: WorkflowDoc, galaxy_url: str) -> str:
+    download = html.text(html.relative_url(workflow.page, workflow.download))
+    workflows = html.text(f"{galaxy_url.rstrip('/')}/workflows/list")
+    name = html.text(workflow.path.name)
+    return (
+        "<h2>Run it in Galaxy</h2>"
+        f'<p><a class="md-button md-button--primary" href="{download}" download="{name}">'
+        f"Download {name}</a></p><ol>"
+        f"<li>In the Galaxy that <code>make run</code> starts it is imported already: "
+        f'<a href="{workflows}">Workflows</a>, then the ▶ (run) button of '
+        f"<em>{html.text(workflow.name)}</em>.</li>"
+        "<li>On another Galaxy server: <strong>Workflows → Import</strong>, choose the "
+        "downloaded file (or paste this file's address), <strong>Import workflow</strong>. "
+        "Galaxy lists any tool the server lacks; an admin installs it from the Tool Shed "
+        "(see the admin guide).</li>"
+        "<li>Upload the inputs (<strong>Upload</strong>, top of the tool panel), then run the "
+        "workflow and pick them in its form.</li></ol>"
+    )
 
 
 def mermaid_flowchart(workflow: WorkflowDoc) -> str:
@@ -401,7 +478,36 @@ def _xref(kind: str, value: str) -> str:
 def _citation(kind: str, value: str) -> str:
     if kind == "doi":
         return html.external_link(DOI_URL + value.strip(), f"doi:{value.strip()}")
-    return f"<pre>{html.text(value.strip())}</pre>"
+    fields = bibtex_fields(value)
+    if "title" not in fields:
+        return f"<pre>{html.text(value.strip())}</pre>"
+    authors = fields.get("author", "").replace(" and others", " et al.").replace(" and ", "; ")
+    where = ", ".join(fields[k] for k in ("journal", "volume", "pages") if k in fields)
+    cited = (f"{authors} ({fields.get('year', 'n.d.')})", fields["title"], where)
+    text = html.text(". ".join(part for part in cited if part) + ".")
+    if "doi" in fields and re.fullmatch(r"10\.\d{4,9}/\S+", fields["doi"]):
+        text += " " + html.external_link(DOI_URL + fields["doi"], f"doi:{fields['doi']}")
+    elif fields.get("url", "").startswith("https://"):
+        text += " " + html.external_link(fields["url"])
+    return text
+
+
+_ACCENTS = {"'": "\u0301", '"': "\u0308", "`": "\u0300", "^": "\u0302", "~": "\u0303"}
+
+
+def bibtex_fields(entry: str) -> dict[str, str]:
+    """The fields of one BibTeX entry written one field a line (as our tools' citations are),
+    as plain text: braces dropped, LaTeX accents (``{\\'e}``) as letters, ``--`` as a dash."""
+    fields = {}
+    for match in re.finditer(r"^\s*(\w+)\s*=\s*\{(.*)\},?\s*$", entry, re.MULTILINE):
+        value = re.sub(
+            r"\{?\\(['\"`^~])\{?(\w)\}?\}?",
+            lambda m: unicodedata.normalize("NFC", m.group(2) + _ACCENTS[m.group(1)]),
+            match.group(2),
+        )
+        value = value.replace("{", "").replace("}", "").replace("--", "\N{EN DASH}")
+        fields[match.group(1).lower()] = value
+    return fields
 
 
 def _materials_section(materials: list[Entry], material_href) -> str:

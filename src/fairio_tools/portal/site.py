@@ -48,6 +48,8 @@ class PortalSources:
     """Where the portal is published (mkdocs.yml ``site_url``): the feed's absolute links."""
     learning_paths: Path | None = None
     """The folder of learning paths (``<slug>.yml``); missing means none."""
+    galaxy: str = galaxy_pages.DEFAULT_GALAXY_URL
+    """The Galaxy whose forms "Open in Galaxy" opens."""
 
     @classmethod
     def from_mkdocs_extra(
@@ -64,6 +66,9 @@ class PortalSources:
             discussions=settings.get("discussions"),
             site_url=site_url,
             learning_paths=root / settings.get("learning_paths", "portal/learning-paths"),
+            galaxy=galaxy_pages.checked_galaxy_url(
+                settings.get("galaxy", galaxy_pages.DEFAULT_GALAXY_URL)
+            ),
         )
 
 
@@ -98,15 +103,18 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
         found = galaxy_pages.related_materials({tool.id}, tool.keywords, entries)
         for entry in found:
             related.setdefault(entry.id, []).append((tool.page, tool.name))
-        pages[tool.page] = galaxy_pages.tool_page(tool, found, material_href(tool.page))
+        pages[tool.page] = galaxy_pages.tool_page(
+            tool, found, material_href(tool.page), sources.galaxy
+        )
     for workflow in workflows:
         keywords = {t.casefold() for t in workflow.tags}
         found = galaxy_pages.related_materials({workflow.id, *workflow.tool_ids}, keywords, entries)
         for entry in found:
             related.setdefault(entry.id, []).append((workflow.page, workflow.name))
         pages[workflow.page] = galaxy_pages.workflow_page(
-            workflow, tool_href(workflow.page), found, material_href(workflow.page)
+            workflow, tool_href(workflow.page), found, material_href(workflow.page), sources.galaxy
         )
+        pages[workflow.download] = workflow.path.read_text(encoding="utf-8")
     pages[f"{galaxy_pages.SECTION}/index.md"] = galaxy_pages.tools_index(tools, workflows)
     state = read_state(sources.links_state)
     by_id = {entry.id: entry for entry in entries}
