@@ -1,3 +1,3 @@
 """fairio-tools: make bioimage data FAIR, from Galaxy and from the shell."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
