@@ -52,9 +52,11 @@ def test_every_tool_page_opens_the_tool_in_galaxy_by_its_tool_shed_id(pages, pat
     shed = yaml.safe_load((path.parent / ".shed.yml").read_text())
     version = re.search(r'version="([^"]+)"', path.read_text()).group(1)
     suffix = re.search(r'@VERSION_SUFFIX@">(\d+)<', path.read_text()).group(1)
+    macros = (path.parent / "macros.xml").read_text()
+    tool_version = re.search(r'@TOOL_VERSION@">([^<]+)<', macros).group(1)
     expected = (
         f"toolshed.g2.bx.psu.edu/repos/{shed['owner']}/{shed['name']}/{tool.id}/"
-        + version.replace("@TOOL_VERSION@", "0.1.0").replace("@VERSION_SUFFIX@", suffix)
+        + version.replace("@TOOL_VERSION@", tool_version).replace("@VERSION_SUFFIX@", suffix)
     )
     link = urlsplit(_links(pages[tool.page].html)["Open in Galaxy"])
     assert (link.scheme, link.netloc, link.path) == ("https", "galaxy.example.org", "/tool_runner")

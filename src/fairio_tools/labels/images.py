@@ -62,10 +62,15 @@ def open_ome_zarr(store: Path, *, writable: bool = False, ours: bool = False) ->
         axes = checked_axes(multiscales.get("axes"), store)
         datasets = checked_datasets(multiscales.get("datasets"), len(axes), store)
         shapes = [tuple(checked_level(group, d["path"], len(axes), store).shape) for d in datasets]
+    declared = multiscales.get("version")
     fmt = detect_format(dict(group.attrs), group.metadata.zarr_format)
+    if fmt is not None and declared is not None and str(declared) != fmt.version:
+        fmt = None  # a version this Zarr format does not store
     if fmt is None or fmt.version not in FORMATS:
-        found = "no NGFF version" if fmt is None else f"NGFF version {fmt.version!r}"
-        raise InputError(f"{found}: labels are added to NGFF 0.4 and 0.5 images", path=store)
+        found = f"NGFF version {declared!r}" if fmt is None else f"NGFF version {fmt.version!r}"
+        raise InputError(
+            f"{found} is not supported: labels are added to NGFF 0.4 and 0.5 images", path=store
+        )
     return OmeZarrImage(store, image, fmt.version, axes, datasets, shapes, group)
 
 
