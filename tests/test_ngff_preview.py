@@ -56,6 +56,32 @@ def test_preview_refuses_a_level_over_the_decoded_limit(tmp_path, monkeypatch):
     assert not (tmp_path / "p.png").exists()
 
 
+def test_plate_preview_is_its_grid_of_wells_scaled_over_the_whole_plate(tmp_path, monkeypatch):
+    from tests.test_convert_plate import sample, write_screen
+
+    even = np.full((8, 8), 200, dtype=np.uint16)
+    halves = np.full((8, 8), 100, dtype=np.uint16)
+    halves[:, 4:] = 300
+    wells = (
+        f'<Well ID="W:0" Row="0" Column="0">{sample("WS:0", 0)}</Well>'
+        f'<Well ID="W:1" Row="1" Column="2">{sample("WS:1", 1)}{sample("WS:2", 2)}</Well>'
+    )
+    source = tmp_path / "screen.ome.tiff"
+    write_screen(source, wells, planes=[even, halves, np.zeros_like(even)])
+    store = tmp_path / "plate.ome.zarr"
+    convert_to_ome_zarr(source, store, ConversionOptions(levels=1))
+    monkeypatch.setattr(preview, "MAX_SIDE", 12 * 19)  # cells of 19 pixels: fields twice as big
+    preview.write_preview(str(store), tmp_path / "plate.png")
+
+    png = np.asarray(Image.open(tmp_path / "plate.png"))[..., 0].astype(int)
+    assert png.shape == (8 * 19, 12 * 19)  # the OME-XML's 8 x 12 plate
+    a1, b3 = png[1:17, 1:17], png[19 + 1 : 19 + 17, 2 * 19 + 1 : 2 * 19 + 17]
+    assert (a1 == 128).all()  # 200 between the plate's 100 and 300
+    assert (b3[:, :8] == 0).all() and (b3[:, 8:] == 255).all()  # first field only
+    png[1:17, 1:17] = png[19 + 1 : 19 + 17, 2 * 19 + 1 : 2 * 19 + 17] = 0
+    assert not png.any()  # every other well, and every margin, is black
+
+
 def _fairio(*args) -> object:
     from click.testing import CliRunner
 

@@ -62,6 +62,13 @@ def open_images(location: str) -> list[NgffImage]:
     return images
 
 
+def holds_plate(location: str) -> bool:
+    """Whether the store at ``location`` has NGFF ``plate`` metadata at its root."""
+    root = open_root(location)
+    with reading(location):
+        return "plate" in _ome_attributes(root, location)[1]
+
+
 @dataclass
 class NgffWell:
     """One well of a plate: its path (``<row>/<column>``) and its fields of view."""
