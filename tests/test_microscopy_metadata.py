@@ -141,16 +141,56 @@ def test_cli_tsv_and_require_tier(shared_data: Path, tmp_path: Path):
     assert run_fairio("microscopy-metadata", path).returncode == 0
 
 
-@pytest.mark.parametrize(
-    ("name", "needle"),
-    [
-        ("images/misc/zcyx.tiff", "TIFF without OME-XML"),
-        ("images/bioformats2raw-reference/coins.png", "has no OME-XML"),
-    ],
-)
-def test_files_without_ome_xml_are_refused(shared_data: Path, name: str, needle: str):
-    result = run_fairio("microscopy-metadata", shared_data / name)
-    assert result.returncode == 2 and needle in result.stderr
+def test_images_without_ome_xml_are_scored_on_what_they_record(shared_data: Path, tmp_path):
+    path = shared_data / "images/misc/zcyx.tiff"
+    with tifffile.TiffFile(path) as tif:  # ImageJ calibration: pixels per micrometre
+        numerator, denominator = tif.pages[0].tags["XResolution"].value
+        planes = tif.imagej_metadata["spacing"]
+    result = run_fairio("microscopy-metadata", path, "--json", tmp_path / "t.json")
+    assert result.returncode == 0, result.stderr
+    (image,) = json.loads((tmp_path / "t.json").read_text())["images"]
+    fields = {f["id"]: f for f in image["fields"]}
+    assert fields["pixels.physical_size_x"]["value"] == f"{denominator / numerator} µm"
+    assert fields["pixels.physical_size_z"]["value"] == f"{float(planes)} µm"
+    assert not fields["microscope.manufacturer"]["present"]
+    assert image["highest_tier_met"] == 0 and "TIFF without OME-XML" in image["notes"][0]
+
+    png = shared_data / "images/bioformats2raw-reference/coins.png"
+    result = run_fairio("microscopy-metadata", png, "--json", tmp_path / "p.json")
+    (image,) = json.loads((tmp_path / "p.json").read_text())["images"]
+    assert result.returncode == 0 and "PNG without OME-XML" in image["notes"][0]
+    assert not {f["id"]: f for f in image["fields"]}["pixels.physical_size_x"]["present"]
+    assert run_fairio("microscopy-metadata", png, "--require-tier", "1").returncode == 1
+
+
+def test_bundle_records_the_score_as_an_assessment_of_the_store(shared_data: Path, tmp_path):
+    import zipfile
+
+    score = tmp_path / "tiers.json"
+    source = shared_data / "images/misc/multiseries.ome.tiff"
+    assert run_fairio("microscopy-metadata", source, "--json", score).returncode == 0
+    store = shared_data / "images/bioformats2raw-reference/coins.ome.zarr"
+    crate = tmp_path / "crate.zip"
+    result = run_fairio("bundle", "create", crate, "--store", store, "--report", score)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(crate) as archive:
+        graph = json.loads(archive.read("ro-crate-metadata.json"))["@graph"]
+    by_id = {e["@id"]: e for e in graph}
+    (action,) = [e for e in graph if e["@id"].startswith("#metadata-tiers-")]
+    assert action["@type"] == "AssessAction" and "multiseries.ome.tiff" in action["name"]
+    assert "highest tier met 0 of 3, over 6 image(s)" in action["description"]
+    assert by_id[action["result"]["@id"]]["name"] == "tiers.json"
+    objects = {o["@id"] for o in action["object"]}
+    assert "coins.ome.zarr/" in objects
+    assert by_id["https://github.com/WU-BIMAC/NBOMicroscopyMetadataSpecs"]["version"] == "v02-00"
+    assert by_id[action["instrument"]["@id"]]["name"] == "fairio-tools"
+
+
+def test_a_file_that_is_no_image_is_refused(tmp_path: Path):
+    path = tmp_path / "notes.txt"
+    path.write_text("nothing to see\n")
+    result = run_fairio("microscopy-metadata", path)
+    assert result.returncode == 2 and str(path) in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -32,6 +32,7 @@ from fairio_tools.bundle.provenance import (
 )
 from fairio_tools.confined import files_inside
 from fairio_tools.errors import InputError, OutputError
+from fairio_tools.metadata.nbo import is_score_report
 from fairio_tools.names import file_name, safe_name, store_name
 from fairio_tools.qc.records import ANALYSES, parameters, qc_kind
 from fairio_tools.safe_json import load_json
@@ -301,12 +302,15 @@ def _assemble(request: BundleRequest, checks: list[StoreCheck], report_dir: Path
         entities[actions[-1]["result"].id] = "ngff check"
     actions += _record_producers(crate, request.produced_by, by_source)
     bundled = {e.get("name"): e for e in [*store_entities, *outputs]}
-    qc_runs = 0
+    qc_runs = scores = 0
     for path, entity in zip(request.reports, given_reports, strict=True):
         data = load_json(path)
         if qc_kind(data) is not None:
             qc_runs += 1
             actions.append(_record_qc(crate, entity, data, fairio, bundled, qc_runs))
+        elif is_score_report(data):
+            scores += 1
+            actions.append(_record_tier_score(crate, entity, data, fairio, store_entities, scores))
     actions.append(
         _record_bundle_run(
             crate,
@@ -401,6 +405,41 @@ def _record_qc(crate, report, data: dict[str, Any], fairio, bundled: dict[str, A
     }
     return crate.add_action(
         fairio, f"#qc-{n}", object=objects, result=report, properties=properties
+    )
+
+
+def _record_tier_score(crate, report, data: dict[str, Any], fairio, stores: list, n: int):
+    """A ``fairio microscopy-metadata`` report as the AssessAction that scored the image's
+    instrument and acquisition metadata: its ``object`` the bundled stores and the
+    specification, its ``result`` the report."""
+    from rocrate.model.contextentity import ContextEntity
+
+    specification = data["specification"] if isinstance(data["specification"], dict) else {}
+    spec = crate.add(
+        ContextEntity(
+            crate,
+            str(specification.get("url") or "#nbo-specification"),
+            properties={
+                "@type": "CreativeWork",
+                "name": str(specification.get("name", "4DN-BINA-OME")),
+                "version": str(specification.get("version", "")),
+                "citation": str(specification.get("citation", "")),
+            },
+        )
+    )
+    tiers = sorted({int(i.get("highest_tier_met", 0)) for i in data["images"]})
+    source = Path(str(data.get("source", ""))).name
+    report["about"] = [*stores, spec]
+    properties = {
+        "@type": "AssessAction",
+        "name": f"Microscopy metadata of {source} against the 4DN-BINA-OME tiers",
+        "description": "fairio microscopy-metadata: highest tier met "
+        + ", ".join(str(t) for t in tiers)
+        + f" of 3, over {len(data['images'])} image(s)",
+        "actionStatus": "http://schema.org/CompletedActionStatus",
+    }
+    return crate.add_action(
+        fairio, f"#metadata-tiers-{n}", object=[*stores, spec], result=report, properties=properties
     )
 
 

@@ -82,10 +82,7 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 @click.option("--label-name", default="labels", show_default=True, help="Name of the label image.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--scheduler", help="Address of a Dask distributed scheduler (tcp://host:port).")
-@click.option(
-    "--source-name",
-    help="Name of IMAGE in the report (e.g. the dataset name Galaxy shows) instead of its path.",
-)
+@options.source_name
 @options.preview_output
 @options.jobs
 @options.json_output

@@ -105,6 +105,11 @@ preview_output = option(
     "lowest level, in its channel colours).",
 )
 
+source_name = click.option(
+    "--source-name",
+    help="Name of the input in the report (e.g. the dataset name Galaxy shows) instead of its "
+    "path.",
+)
 tsv_output = option(
     "--tsv",
     "tsv_path",

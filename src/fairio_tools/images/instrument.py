@@ -2,15 +2,18 @@
 
 The OME-XML comes from an OME-TIFF (its first ImageDescription, the file opened alone),
 from an OME-XML file (a companion ``.ome`` / ``.ome.xml``), or from the vendor XML of a Zeiss
-CZI or Leica LIF file mapped by ``vendor_ome``; it is read bounded and parsed by
-``ome_xml.parse_ome_root``. Each OME ``Image`` is resolved to its components as the OME
-model links them: Image -> InstrumentRef -> Instrument -> Microscope; ObjectiveSettings ->
-Objective; Channel -> LightSourceSettings -> light source, DetectorSettings -> Detector,
-LightPath / FilterSetRef -> Filter. Nothing the document names outside itself is opened.
+CZI or Leica LIF file mapped by ``vendor_ome``, or, for an image without any, made from what
+the image reader finds (sizes, calibration, channel names, a TIFF's date); it is read
+bounded and parsed by ``ome_xml.parse_ome_root``. Each OME ``Image`` is resolved to its
+components as the OME model links them: Image -> InstrumentRef -> Instrument -> Microscope;
+ObjectiveSettings -> Objective; Channel -> LightSourceSettings -> light source,
+DetectorSettings -> Detector, LightPath / FilterSetRef -> Filter. Nothing the document names
+outside itself is opened.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +56,8 @@ class ImageParts:
 
 def read_ome_xml_text(path: Path) -> tuple[str, list[str]]:
     """The OME-XML of an OME-TIFF or of an OME-XML file, or that ``vendor_ome`` maps from a
-    Zeiss CZI or Leica LIF file, with notes; InputError when there is none."""
+    Zeiss CZI or Leica LIF file, with notes; for another image (a TIFF without OME-XML, PNG,
+    JPEG) the OME-XML of what it records, with a note saying so."""
     from fairio_tools.images.formats import check_readable_file, detect_vendor
 
     check_readable_file(path)
@@ -76,21 +80,50 @@ def read_ome_xml_text(path: Path) -> tuple[str, list[str]]:
     from fairio_tools.images.formats import ImageFormat, detect_format
     from fairio_tools.images.reading import decoding, open_tiff
 
-    if detect_format(path) is not ImageFormat.TIFF:
-        raise InputError(
-            "has no OME-XML: OME-TIFF, OME-XML, Zeiss CZI and Leica LIF files carry "
-            "instrument metadata",
-            path=path,
-        )
-    with open_tiff(path) as tif, decoding(path, "TIFF"):
-        text = tif.pages.first.description if tif.is_ome else ""
-    if not text:
-        raise InputError(
-            "is a TIFF without OME-XML: it records no instrument or acquisition metadata",
-            path=path,
-            hint="export it as OME-TIFF (e.g. with Bio-Formats' bfconvert) to keep them",
-        )
-    return text, []
+    kind = detect_format(path)
+    text = ""
+    if kind is ImageFormat.TIFF:
+        with open_tiff(path) as tif, decoding(path, "TIFF"):
+            text = tif.pages.first.description if tif.is_ome else ""
+    if text:
+        return text, []
+    note = (
+        f"a {kind.name if kind else 'file'} without OME-XML: only what it records (sizes, "
+        "pixel type, calibration, channel names, date) is scored; it names no instrument"
+    )
+    return _recorded_ome_xml(path), [note]
+
+
+def _recorded_ome_xml(path: Path) -> str:
+    """OME-XML of what a file without OME-XML records, as the image reader reads it (written
+    by tifffile's ``OmeXml``)."""
+    import tifffile
+
+    from fairio_tools.images.info import read_image_info
+    from fairio_tools.ngff.axes import ome_unit
+
+    info = read_image_info(path)
+    omexml = tifffile.OmeXml()
+    for series in info.series:
+        axes = "".join(series.axes).upper()
+        metadata: dict[str, Any] = {"Name": series.name or path.name}
+        for axis, size in series.physical_sizes.items():
+            if axis in "zyx" and ome_unit(size.unit):
+                metadata[f"PhysicalSize{axis.upper()}"] = size.value
+                metadata[f"PhysicalSize{axis.upper()}Unit"] = ome_unit(size.unit)
+        interval = series.time_interval
+        if interval is not None and ome_unit(interval.unit):
+            metadata["TimeIncrement"] = interval.value
+            metadata["TimeIncrementUnit"] = ome_unit(interval.unit)
+        if series.channel_names:
+            metadata["Channel"] = {"Name": series.channel_names}
+        date = _tiff_datetime(path) if series.index == 0 else None
+        if date:
+            metadata["AcquisitionDate"] = date
+        yx = series.shape[-2:]
+        stored = (math.prod(series.shape[:-2]), 1, 1, *yx, 1)
+        omexml.addimage(series.dtype, series.shape, stored, axes=axes, **metadata)
+    return omexml.tostring()
 
 
 def image_parts(text: str, path: Path) -> list[ImageParts]:

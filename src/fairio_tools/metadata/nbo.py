@@ -68,6 +68,16 @@ class MicroscopyMetadataReport:
         return asdict(self)
 
 
+def is_score_report(data: Any) -> bool:
+    """Whether ``data`` (a loaded JSON file) is a :class:`MicroscopyMetadataReport`."""
+    return (
+        isinstance(data, dict)
+        and {"source", "specification", "images", "not_in_ome_xml"} <= data.keys()
+        and isinstance(data["images"], list)
+        and all(isinstance(i, dict) and "highest_tier_met" in i for i in data["images"])
+    )
+
+
 @lru_cache(maxsize=1)
 def tier_table() -> dict[str, Any]:
     """The shipped tier requirements (``nbo_tiers.yaml``)."""
