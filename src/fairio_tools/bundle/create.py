@@ -36,6 +36,7 @@ from fairio_tools.metadata.nbo import is_score_report
 from fairio_tools.names import file_name, safe_name, store_name
 from fairio_tools.qc.records import ANALYSES, parameters, qc_kind
 from fairio_tools.safe_json import load_json
+from fairio_tools.zipping import add_folder, compression
 
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 RO_CRATE_VERSION = "1.1"
@@ -125,13 +126,6 @@ def create_bundle(
     return BundleSummary(crate=destination, entities=entities, checks=checks)
 
 
-_DEFLATED_SUFFIXES = frozenset(
-    {".json", ".jsonld", ".xml", ".ttl", ".tsv", ".csv", ".txt", ".md", ".yaml", ".yml", ".html"}
-)
-_ZARR_METADATA = frozenset({"zarr.json", ".zattrs", ".zarray", ".zgroup", ".zmetadata"})
-"""Text compresses; Zarr chunks and images are compressed already and are stored as they are."""
-
-
 def _write_zip(crate: Any, path: Path) -> None:
     """Zip the crate straight from its sources (no copy, no in-memory buffer)."""
     with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
@@ -139,12 +133,10 @@ def _write_zip(crate: Any, path: Path) -> None:
             archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
         for entity in crate.data_entities:
             source, dest = Path(entity.source), unquote(entity.id).rstrip("/")
-            files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else []
-            for file in files or [source]:
-                name = f"{dest}/{file.relative_to(source).as_posix()}" if files else dest
-                deflate = file.suffix.lower() in _DEFLATED_SUFFIXES or file.name in _ZARR_METADATA
-                kind = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
-                archive.write(file, name, compress_type=kind)
+            if source.is_dir():
+                add_folder(archive, source, dest)
+            else:
+                archive.write(source, dest, compress_type=compression(dest))
 
 
 def _check_inputs(request: BundleRequest) -> None:

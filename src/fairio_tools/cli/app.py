@@ -31,6 +31,7 @@ from fairio_tools.cli import (
     cmd_summarize_validation,
     cmd_to_rdf,
     cmd_validate_ngff,
+    cmd_zip_store,
 )
 from fairio_tools.errors import FairioError
 
@@ -97,6 +98,7 @@ for _command in (
     cmd_image_info.command,
     cmd_convert.command,
     cmd_export_tiff.command,
+    cmd_zip_store.command,
     cmd_validate_ngff.command,
     cmd_metadata.template,
     cmd_metadata.validate,
