@@ -131,13 +131,15 @@ def write_config(
     identity: GalaxySecrets,
     tool_shed_url: str,
     galaxy_tools: Path | None = None,
+    visualizations: Path | None = None,
 ) -> None:
     """Write galaxy.yml, the Tool Shed list, the shed tool panel, the resolvers and env.sh.
 
     Galaxy loads no tool from ``tools/``: it knows the Tool Shed at ``tool_shed_url`` and
     installs our repositories from it into ``shed_tool_conf.xml`` (tools below
     ``shed_tools/``), as an admin's server does. With ``galaxy_tools`` (the ``galaxy/tools``
-    folder of Galaxy's package) the panel also holds :data:`STANDARD_TOOLS`.
+    folder of Galaxy's package) the panel also holds :data:`STANDARD_TOOLS`; ``visualizations``
+    is the folder of visualization plugins (``visualizations.ensure_vizarr``).
     """
     for sub in ("objects", "jobs", "tmp", "data", "deps", "shed_tools"):
         (layout.state / sub).mkdir(parents=True, exist_ok=True)
@@ -213,6 +215,8 @@ def write_config(
             "execution": {"default": "local", "environments": {"local": {"runner": "local"}}},
         },
     }
+    if visualizations is not None:
+        galaxy["visualization_plugins_directory"] = str(visualizations)
     layout.config_file.write_text(yaml.safe_dump({"galaxy": galaxy}, sort_keys=False))
 
 

@@ -45,6 +45,7 @@ from fairio_tools.galaxy.toolshed import (
     running_tool_shed,
     write_tool_shed_config,
 )
+from fairio_tools.galaxy.visualizations import ensure_vizarr
 from fairio_tools.galaxy.welcome import write_welcome
 
 
@@ -163,6 +164,7 @@ def installed_galaxy(
     write_config(
         layout, tools_bin=_tools_bin(), port=port, identity=identity, tool_shed_url=shed_url,
         galaxy_tools=_galaxy_tools(galaxy_bin) if standard_tools else None,
+        visualizations=ensure_vizarr(galaxy_bin, _log),
     )  # fmt: skip
     suite = shed_repositories(root / "tools")[-1]
     with (

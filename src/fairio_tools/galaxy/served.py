@@ -17,6 +17,7 @@ import requests
 
 from fairio_tools.galaxy.artifacts import find_tools
 from fairio_tools.galaxy.server import RunningGalaxy
+from fairio_tools.galaxy.visualizations import PLUGIN
 
 SEARCH_WAIT_S = 300  # Galaxy builds its tool search index in the background after start-up
 
@@ -47,6 +48,7 @@ def served_galaxy_problems(
     runs = {f"/workflows/run?id={workflow['id']}" for workflow in workflows}
     if "Start with a workflow" not in welcome or not all(run in welcome for run in runs):
         problems.append("the welcome page does not offer every imported workflow")
+    problems += _vizarr_problems(galaxy)
     tool = by_short_id.get("fairio_image_info")
     if tool is None:
         return problems
@@ -57,6 +59,24 @@ def served_galaxy_problems(
     if tool["id"] not in found:
         problems.append(f"the tool search does not find {tool['id']} for 'image'")
     problems += _browser_problems(galaxy.url, tool, screenshots)
+    return problems
+
+
+def _vizarr_problems(galaxy: RunningGalaxy) -> list[str]:
+    """Galaxy lists the Vizarr viewer for OME-Zarr and serves its script."""
+    headers = {"x-api-key": galaxy.user_key}
+    plugins = requests.get(f"{galaxy.url}/api/plugins", headers=headers, timeout=60).json()
+    vizarr = next((p for p in plugins if p.get("name") == PLUGIN), None)
+    if vizarr is None:
+        return [f"Galaxy lists no {PLUGIN!r} visualization ({len(plugins)} plugins listed)"]
+    script = requests.get(
+        f"{galaxy.url}/static/plugins/visualizations/{PLUGIN}/static/index.js", timeout=60
+    )
+    problems = []
+    if "ome_zarr" not in json.dumps(vizarr):  # its data sources: the datatypes it opens
+        problems.append(f"the {PLUGIN} visualization does not open ome_zarr datasets")
+    if script.status_code != 200 or len(script.content) < 100_000:
+        problems.append(f"Galaxy does not serve the {PLUGIN} script ({script.status_code})")
     return problems
 
 

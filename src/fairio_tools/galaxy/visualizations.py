@@ -1,0 +1,64 @@
+"""Galaxy's Vizarr viewer for ``ome_zarr`` and ``zarr`` datasets, installed from npm.
+
+Galaxy's PyPI package ships no visualization plugins; Galaxy's own build installs them from
+npm. We install the one that opens OME-Zarr, pinned by version and by the integrity npm
+records for it, into the plugins folder of Galaxy's package (``static/plugins/
+visualizations``, which Galaxy serves under ``/static/plugins/visualizations/``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from fairio_tools.errors import FairioError
+
+VIZARR = "@galaxyproject/vizarr@0.1.8"
+VIZARR_INTEGRITY = (
+    "sha512-aNqs+Im0T4hospAIMG8kG71lzosrWYjKGRQUjF0h/"
+    "ydqpWqDJ0S59adT8gH2HNJJZoq9GHhGALFpHF0DRs4eFQ=="
+)
+PLUGIN = "vizarr"
+
+
+def plugins_folder(galaxy_bin: Path) -> Path:
+    """The ``static/plugins/visualizations`` folder of the Galaxy package."""
+    found = sorted(galaxy_bin.parent.glob("lib/python3*/site-packages/galaxy/webapps/base/static"))
+    if not found:
+        raise FairioError(f"no Galaxy package below {galaxy_bin.parent}/lib")
+    return found[-1] / "plugins" / "visualizations"
+
+
+def ensure_vizarr(galaxy_bin: Path, log: Callable[[str], None] = print) -> Path | None:
+    """Install the Vizarr plugin (once); return the plugins folder, or None without npm."""
+    folder = plugins_folder(galaxy_bin)
+    marker = folder / PLUGIN / ".fairio-package"
+    if marker.is_file() and marker.read_text() == VIZARR:
+        return folder
+    npm = shutil.which("npm")
+    if npm is None:
+        log("npm is not installed: Galaxy runs without the Vizarr viewer for OME-Zarr")
+        return None
+    log(f"Installing Galaxy's visualization {VIZARR} from npm (first run only) ...")
+    with tempfile.TemporaryDirectory() as scratch:
+        packed = subprocess.run(
+            [npm, "pack", VIZARR, "--json", "--pack-destination", scratch],
+            capture_output=True, text=True, timeout=300, cwd=scratch,
+        )  # fmt: skip
+        if packed.returncode != 0:
+            raise FairioError(f"npm pack {VIZARR} failed: {packed.stderr.strip()[-500:]}")
+        (entry,) = json.loads(packed.stdout)
+        if entry.get("integrity") != VIZARR_INTEGRITY:
+            raise FairioError(f"{VIZARR} from npm is not the package pinned (integrity differs)")
+        with tarfile.open(Path(scratch) / entry["filename"]) as archive:
+            archive.extractall(scratch, filter="data")
+        target = folder / PLUGIN
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(Path(scratch) / "package" / "static", target / "static")
+    marker.write_text(VIZARR)
+    return folder
