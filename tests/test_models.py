@@ -51,7 +51,8 @@ def test_predict_reproduces_test_output_offline(unet, tmp_path):
     )
     assert record["tile_size"] == {"y": 512, "x": 512}
     assert "bioimageio.core" in record["software"] and "onnxruntime" in record["software"]
-    axes = [a["name"] for a in group.attrs["multiscales"][0]["axes"]]
+    assert group.metadata.zarr_format == 3 and group.attrs["ome"]["version"] == "0.5"
+    axes = [a["name"] for a in group.attrs["ome"]["multiscales"][0]["axes"]]
     assert axes == ["c", "y", "x"]
 
     document = json.loads(jsonld.read_text())

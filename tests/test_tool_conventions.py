@@ -46,7 +46,7 @@ def test_metadata_tools_are_not_image_analysis():
                 [o.text for o in _tool(p).iter("edam_operation")]}  # fmt: skip
     assert analysis == {"convert_to_ome_zarr", "export_ome_tiff", "predict_with_model",
                         "label_image", "plate_summary", "qc_field_illumination",
-                        "qc_psf_beads", "qc_trend"}  # fmt: skip
+                        "qc_psf_beads", "qc_trend", "zip_ome_zarr"}  # fmt: skip
     label = _tool(ROOT / "tools" / "label_image" / "label_image.xml")
     assert any("10.1038/s41592-019-0686-2" in c.text for c in label.iter("citation"))  # SciPy
 

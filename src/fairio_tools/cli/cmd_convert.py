@@ -23,14 +23,7 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 @click.command("convert")
 @click.argument("image", type=options.existing_file)
 @click.argument("output")
-@click.option(
-    "--ngff-version",
-    type=click.Choice(["0.4", "0.5", "0.6"]),
-    default="0.5",
-    show_default=True,
-    help="0.4 is stored as Zarr v2, 0.5 as Zarr v3; 0.6 (experimental: 0.6rc0, coordinate "
-    "systems) as Zarr v3.",
-)
+@options.ngff_version(experimental=True)
 @click.option("--levels", type=int, help="Number of pyramid levels (overrides --min-size).")
 @click.option(
     "--min-size",

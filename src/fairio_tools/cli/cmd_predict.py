@@ -42,6 +42,7 @@ def _named(values: tuple[str, ...], flag: str) -> dict[str | None, Path]:
               help="Pyramid level of an OME-Zarr IMAGE.")  # fmt: skip
 @click.option("--format", "output_format", type=click.Choice(["ome-zarr", "tiff"]),
               help="Output format (default: from each output's suffix).")  # fmt: skip
+@options.ngff_version()
 @click.option("--provenance", "provenance_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the provenance as JSON-LD to this file.")  # fmt: skip
 def command(
@@ -58,14 +59,15 @@ def command(
     axes: str | None,
     level: int,
     output_format: str | None,
+    ngff_version: str,
     provenance_path: Path | None,
 ) -> None:
     """Predict IMAGE (TIFF, PNG, .npy or OME-Zarr) with MODEL (a bioimage.io zip, folder or
-    description file) and write OUTPUT as OME-Zarr or OME-TIFF, carrying the input's pixel
-    size and the prediction's provenance. IMAGE and OUTPUT are the model's first input and
-    output; --input and --output name them, and the others, by their id (with --input, a
-    single path after MODEL is OUTPUT). The model's own pre- and
-    post-processing is applied; large images are tiled without seams, the model running on
+    description file) and write OUTPUT as OME-Zarr (--ngff-version; axes in NGFF order) or
+    OME-TIFF, carrying the input's pixel size and the prediction's provenance. IMAGE and
+    OUTPUT are the model's first input and output; --input and --output name them, and the
+    others, by their id (with --input, a single path after MODEL is OUTPUT). The model's own
+    pre- and post-processing is applied; large images are tiled without seams, the model running on
     --jobs threads. Offline: nothing is downloaded. Memory: the image level read whole
     (FAIRIO_MAX_DECODED_BYTES) and the prediction of the same size."""
     from fairio_tools.models.descriptions import model_code_allowed
@@ -88,6 +90,7 @@ def command(
             output_format=output_format, weight_format=weight_format, tile=tile,
             device=device, axes=axes, level=level, provenance_path=provenance_path,
             progress=progress, allow_code=model_code_allowed(allow_model_code), threads=jobs,
+            ngff_version=ngff_version,
         )  # fmt: skip
 
 

@@ -173,6 +173,31 @@ device = click.option(
     help="Where the model runs.",
 )
 
+
+def ngff_version(experimental: bool = False):
+    """``--ngff-version`` of every command that writes OME-Zarr: the versions every writer
+    writes (``ngff.format.FORMATS``), default ``DEFAULT_VERSION``; ``experimental`` adds the
+    versions only ``convert`` writes (``EXPERIMENTAL_FORMATS``)."""
+    from fairio_tools.ngff.format import DEFAULT_VERSION, EXPERIMENTAL_FORMATS, FORMATS
+
+    stored = [f"{version} as Zarr v{fmt.zarr_format}" for version, fmt in FORMATS.items()]
+    text = ", ".join(stored).replace(" as ", " is stored as ", 1)
+    choices = list(FORMATS)
+    if experimental:
+        choices += list(EXPERIMENTAL_FORMATS)
+        text += "; " + ", ".join(
+            f"{name} (experimental: {fmt.version}, coordinate systems) as Zarr v{fmt.zarr_format}"
+            for name, fmt in EXPERIMENTAL_FORMATS.items()
+        )
+    return click.option(
+        "--ngff-version",
+        type=click.Choice(choices),
+        default=DEFAULT_VERSION,
+        show_default=True,
+        help=f"{text}.",
+    )
+
+
 allow_model_code = click.option(
     "--allow-model-code",
     is_flag=True,

@@ -1,8 +1,8 @@
 """Read the image a model runs on, and write its prediction (OME-Zarr or OME-TIFF).
 
 Readers return the pixels with NGFF axis names and the physical scale per axis. Predictions
-are written as one-level NGFF 0.4 images through the one NGFF writer (``ngff.writer``), or as
-OME-TIFF.
+are written as one-level NGFF images (0.5 by default, or 0.4) through the one NGFF writer
+(``ngff.writer``), their axes in NGFF order, or as OME-TIFF.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 from fairio_tools import limits
 from fairio_tools.atomic import atomic_output
 from fairio_tools.errors import InputError, OutputError
-from fairio_tools.ngff.axes import AXIS_TYPES
+from fairio_tools.ngff.axes import AXIS_TYPES, NGFF_ORDER
+from fairio_tools.ngff.format import DEFAULT_VERSION, FORMATS, NgffFormat
 
 NPY_MAGIC = b"\x93NUMPY"
 _OME_UNITS = {
@@ -89,6 +90,19 @@ def _read_ome_zarr(path: Path, level: int) -> Image:
     return Image(data, image.axis_names, scale)
 
 
+def prediction_format(version: str | None) -> NgffFormat:
+    """The NGFF format predictions are written in: ``version`` (one of ``FORMATS``, the
+    versions every writer writes), by default ``DEFAULT_VERSION``."""
+    fmt = FORMATS.get(version or DEFAULT_VERSION)
+    if fmt is None:
+        raise InputError(
+            f"unsupported NGFF version {version!r} for a prediction",
+            field="--ngff-version",
+            hint=f"use one of {', '.join(FORMATS)}",
+        )
+    return fmt
+
+
 def write_prediction(
     data: np.ndarray,
     axes: list[str],
@@ -97,11 +111,14 @@ def write_prediction(
     output_format: str,
     attributes: dict[str, Any],
     jsonld: str,
+    fmt: NgffFormat | None = None,
 ) -> None:
-    """Write one output of a prediction as ``ome-zarr`` (with ``provenance.jsonld`` in the
-    store) or ``tiff``, with ``attributes`` in its metadata."""
+    """Write one output of a prediction as ``ome-zarr`` (NGFF ``fmt``, by default
+    ``DEFAULT_VERSION``, with ``provenance.jsonld`` in the store) or ``tiff``, with
+    ``attributes`` in its metadata."""
     if output_format == "ome-zarr":
-        write_ome_zarr(data, axes, scale, target, attributes, {"provenance.jsonld": jsonld})
+        files = {"provenance.jsonld": jsonld}
+        write_ome_zarr(data, axes, scale, target, attributes, files, fmt)
     elif output_format == "tiff":
         write_ome_tiff(data, axes, scale, target, attributes)
     else:
@@ -115,24 +132,28 @@ def write_ome_zarr(
     target: Path,
     attributes: dict[str, Any],
     files: dict[str, str] | None = None,
+    fmt: NgffFormat | None = None,
 ) -> None:
-    """Write ``data`` as a one-level NGFF 0.4 image through the NGFF writer; extra
-    ``attributes`` and ``files`` too.
+    """Write ``data`` as a one-level NGFF image (``fmt``, by default ``DEFAULT_VERSION``)
+    through the NGFF writer; extra ``attributes`` and ``files`` too.
 
-    The store is built in a temporary sibling and moved into place when complete.
+    The axes are those of ``data`` in NGFF order (:func:`ngff_order`), no axis added; a
+    batch axis ``b`` of size 1 is dropped. The store is built in a temporary sibling and
+    moved into place when complete.
     """
     import zarr
 
     from fairio_tools.ngff import writer
-    from fairio_tools.ngff.format import NGFF_0_4
 
+    fmt = fmt or FORMATS[DEFAULT_VERSION]
+    data, axes = ngff_order(data, axes, target)
     refuse_existing(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(target, overwrite=False, folder=True) as location:
         temporary = Path(location)
-        group = zarr.open_group(str(temporary), mode="a", zarr_format=NGFF_0_4.zarr_format)
+        group = zarr.open_group(str(temporary), mode="a", zarr_format=fmt.zarr_format)
         chunks = tuple(1 if AXIS_TYPES.get(a) != "space" else 512 for a in axes)
-        (array,) = writer.create_levels(group, NGFF_0_4, [data], axes, chunks, "zstd")
+        (array,) = writer.create_levels(group, fmt, [data], axes, chunks, "zstd")
         array[...] = data
         ngff_axes = []
         for axis in axes:
@@ -142,12 +163,35 @@ def write_ome_zarr(
                 entry["unit"] = unit
             ngff_axes.append(entry)
         values = [scale.get(a, (1.0, None))[0] for a in axes]
-        multiscales = writer.multiscales_attributes(
-            NGFF_0_4, ngff_axes, values, 1, target.name, None
-        )
-        group.attrs.update({**NGFF_0_4.group_attributes(multiscales), **attributes})
+        multiscales = writer.multiscales_attributes(fmt, ngff_axes, values, 1, target.name, None)
+        group.attrs.update({**fmt.group_attributes(multiscales), **attributes})
         for name, text in (files or {}).items():
             (temporary / name).write_text(text, encoding="utf-8")
+
+
+def ngff_order(
+    data: np.ndarray, axes: list[str], target: Path | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """``data`` and its ``axes`` in NGFF order: time, channel, then z, y, x (axes NGFF does
+    not name stay, in their order, between channel and space); a batch axis ``b`` of size 1
+    is dropped, a larger one refused."""
+    if len(axes) != data.ndim:
+        raise OutputError(f"{data.ndim}-dimensional output with axes {','.join(axes)}", path=target)
+    if "b" in axes:
+        batch = axes.index("b")
+        if data.shape[batch] != 1:
+            raise OutputError(
+                f"a batch of {data.shape[batch]} images cannot be one NGFF image", path=target
+            )
+        data, axes = np.take(data, 0, axis=batch), [a for a in axes if a != "b"]
+
+    def rank(axis: str) -> float:
+        if axis in NGFF_ORDER:
+            return NGFF_ORDER.index(axis)
+        return NGFF_ORDER.index("z") - 0.5  # after t and c, before the space axes
+
+    order = sorted(range(len(axes)), key=lambda i: (rank(axes[i]), i))
+    return np.transpose(data, order), [axes[i] for i in order]
 
 
 def write_ome_tiff(

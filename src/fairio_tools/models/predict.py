@@ -485,16 +485,24 @@ def predict_with_model(
     progress: Progress | None = None,
     allow_code: bool = False,
     threads: int | None = None,
+    ngff_version: str | None = None,
 ) -> Prediction:
     """Predict with MODEL on ``images`` (by input id; None: the first input) and write
-    ``outputs`` (by output id; None: the first output) as ``ome-zarr`` or ``tiff`` (None:
-    from each name's suffix) with provenance; the model runs on ``threads`` CPU threads.
-    ``axes`` are those of images whose file does not say."""
+    ``outputs`` (by output id; None: the first output) as ``ome-zarr`` (NGFF
+    ``ngff_version``, None: the default) or ``tiff`` (None: from each name's suffix) with
+    provenance; the model runs on ``threads`` CPU threads. ``axes`` are those of images whose
+    file does not say."""
     import json
 
-    from fairio_tools.models.image_io import read_image, refuse_existing, write_prediction
+    from fairio_tools.models.image_io import (
+        prediction_format,
+        read_image,
+        refuse_existing,
+        write_prediction,
+    )
     from fairio_tools.models.package import open_model_package
 
+    fmt = prediction_format(ngff_version)
     for target in outputs.values():
         refuse_existing(target)
     sources = {key: read_image(path, level) for key, path in images.items()}
@@ -541,6 +549,7 @@ def predict_with_model(
             output_format or _format_of(target),
             {"fairio_prediction": {**record, "output_id": output_id}},
             jsonld_text,
+            fmt,
         )
         if provenance_path is not None and output_id == predictor.output_ids[0]:
             provenance_path.write_text(jsonld_text, encoding="utf-8")
