@@ -153,3 +153,24 @@ def test_default_store_opens_as_zarr_v3(tiny_zip, calibrated_input, tmp_path):
     group = zarr.open_group(str(store), mode="r")
     assert group.metadata.zarr_format == 3
     assert group.attrs["ome"]["version"] == "0.5"
+
+
+def test_preview_is_the_prediction_scaled_to_its_range_and_refused_for_a_tiff(
+    tiny_zip, calibrated_input, tmp_path
+):
+    from PIL import Image
+
+    image, source = calibrated_input
+    store, preview = tmp_path / "smoothed.ome.zarr", tmp_path / "preview.png"
+    result = invoke_fairio("predict", tiny_zip, source, store, "--preview", preview)
+    assert result.returncode == 0, result.stderr
+    png = np.asarray(Image.open(preview))
+    assert png.shape == (*image.shape, 3)  # one channel: grey
+    predicted = np.asarray(zarr.open_group(str(store), mode="r")["0"])[0]
+    low, high = predicted.min(), predicted.max()
+    expected = np.round((predicted - low) / (high - low) * 255)
+    assert np.abs(png[..., 0].astype(float) - expected).max() <= 1
+    assert (png[..., 0] == png[..., 2]).all()
+
+    refused = invoke_fairio("predict", tiny_zip, source, tmp_path / "s.tif", "--preview", preview)
+    assert refused.returncode == 2 and "--preview" in refused.stderr

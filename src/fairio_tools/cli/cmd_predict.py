@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fairio_tools.cli import options
+from fairio_tools.errors import InputError
 
 
 def _named(values: tuple[str, ...], flag: str) -> dict[str | None, Path]:
@@ -43,6 +44,7 @@ def _named(values: tuple[str, ...], flag: str) -> dict[str | None, Path]:
 @click.option("--format", "output_format", type=click.Choice(["ome-zarr", "tiff"]),
               help="Output format (default: from each output's suffix).")  # fmt: skip
 @options.ngff_version()
+@options.preview_output
 @click.option("--provenance", "provenance_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the provenance as JSON-LD to this file.")  # fmt: skip
 def command(
@@ -60,6 +62,7 @@ def command(
     level: int,
     output_format: str | None,
     ngff_version: str,
+    preview_path: Path | None,
     provenance_path: Path | None,
 ) -> None:
     """Predict IMAGE (TIFF, PNG, .npy or OME-Zarr) with MODEL (a bioimage.io zip, folder or
@@ -69,7 +72,8 @@ def command(
     others, by their id (with --input, a single path after MODEL is OUTPUT). The model's own
     pre- and post-processing is applied; large images are tiled without seams, the model running on
     --jobs threads. Offline: nothing is downloaded. Memory: the image level read whole
-    (FAIRIO_MAX_DECODED_BYTES) and the prediction of the same size."""
+    (FAIRIO_MAX_DECODED_BYTES) and the prediction of the same size. --preview: a PNG of the
+    first OME-Zarr output."""
     from fairio_tools.models.descriptions import model_code_allowed
     from fairio_tools.models.predict import predict_with_model
 
@@ -84,6 +88,13 @@ def command(
     if not images or not targets:
         missing = "an IMAGE (or --input ID=PATH)" if not images else "an OUTPUT (or --output)"
         raise click.UsageError(f"give {missing}")
+    stores = [
+        path for path in targets.values()
+        if (output_format or ("ome-zarr" if path.suffix.lower() == ".zarr" else None))
+        == "ome-zarr"
+    ]  # fmt: skip
+    if preview_path is not None and not stores:
+        raise InputError("--preview shows an OME-Zarr output: write one", field="--preview")
     with _progress() as progress:
         predict_with_model(
             model, images, targets,
@@ -92,6 +103,10 @@ def command(
             progress=progress, allow_code=model_code_allowed(allow_model_code), threads=jobs,
             ngff_version=ngff_version,
         )  # fmt: skip
+    if preview_path is not None:
+        from fairio_tools.ngff.preview import write_preview
+
+        write_preview(str(stores[0]), preview_path)
 
 
 class _progress:
