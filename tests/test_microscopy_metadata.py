@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import tifffile
 from ome_types import from_xml, model, to_xml
@@ -184,6 +185,15 @@ def test_bundle_records_the_score_as_an_assessment_of_the_store(shared_data: Pat
     assert "coins.ome.zarr/" in objects
     assert by_id["https://github.com/WU-BIMAC/NBOMicroscopyMetadataSpecs"]["version"] == "v02-00"
     assert by_id[action["instrument"]["@id"]]["name"] == "fairio-tools"
+
+
+def test_a_float16_tiff_is_scored_though_ome_has_no_float16(tmp_path: Path):
+    path = tmp_path / "half.tif"
+    tifffile.imwrite(path, np.ones((2, 8, 8), dtype=np.float16), imagej=False)
+    result = run_fairio("microscopy-metadata", path, "--json", tmp_path / "h.json")
+    assert result.returncode == 0, result.stderr
+    (image,) = json.loads((tmp_path / "h.json").read_text())["images"]
+    assert image["highest_tier_met"] == 0 and "TIFF without OME-XML" in image["notes"][0]
 
 
 def test_a_file_that_is_no_image_is_refused(tmp_path: Path):

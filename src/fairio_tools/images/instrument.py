@@ -122,7 +122,12 @@ def _recorded_ome_xml(path: Path) -> str:
             metadata["AcquisitionDate"] = date
         yx = series.shape[-2:]
         stored = (math.prod(series.shape[:-2]), 1, 1, *yx, 1)
-        omexml.addimage(series.dtype, series.shape, stored, axes=axes, **metadata)
+        dtype = "float32" if series.dtype == "float16" else series.dtype  # OME has no float16
+        try:
+            omexml.addimage(dtype, series.shape, stored, axes=axes, **metadata)
+        except (tifffile.OmeXmlError, ValueError) as error:  # a pixel type OME has no name for
+            message = f"image {series.index} has no OME description: {error}"
+            raise InputError(message, path=path) from error
     return omexml.tostring()
 
 
