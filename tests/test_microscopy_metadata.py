@@ -187,6 +187,23 @@ def test_bundle_records_the_score_as_an_assessment_of_the_store(shared_data: Pat
     assert by_id[action["instrument"]["@id"]]["name"] == "fairio-tools"
 
 
+def test_bundle_keeps_a_crafted_score_as_a_plain_report(shared_data: Path, tmp_path):
+    import zipfile
+
+    score = tmp_path / "tiers.json"
+    crafted = {"source": "x", "specification": {}, "not_in_ome_xml": [],
+               "images": [{"highest_tier_met": "three"}]}  # fmt: skip
+    score.write_text(json.dumps(crafted))
+    store = shared_data / "images/bioformats2raw-reference/coins.ome.zarr"
+    crate = tmp_path / "crate.zip"
+    result = run_fairio("bundle", "create", crate, "--store", store, "--report", score)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(crate) as archive:
+        graph = json.loads(archive.read("ro-crate-metadata.json"))["@graph"]
+    assert not [e for e in graph if e["@id"].startswith("#metadata-tiers-")]
+    assert any(e.get("name") == "tiers.json" for e in graph)
+
+
 def test_a_float16_tiff_is_scored_though_ome_has_no_float16(tmp_path: Path):
     path = tmp_path / "half.tif"
     tifffile.imwrite(path, np.ones((2, 8, 8), dtype=np.float16), imagej=False)

@@ -406,7 +406,7 @@ def _record_tier_score(crate, report, data: dict[str, Any], fairio, stores: list
     specification, its ``result`` the report."""
     from rocrate.model.contextentity import ContextEntity
 
-    specification = data["specification"] if isinstance(data["specification"], dict) else {}
+    specification = data["specification"]
     spec = crate.add(
         ContextEntity(
             crate,
@@ -419,7 +419,7 @@ def _record_tier_score(crate, report, data: dict[str, Any], fairio, stores: list
             },
         )
     )
-    tiers = sorted({int(i.get("highest_tier_met", 0)) for i in data["images"]})
+    tiers = sorted({i["highest_tier_met"] for i in data["images"]})
     source = Path(str(data.get("source", ""))).name
     report["about"] = [*stores, spec]
     properties = {

@@ -75,7 +75,7 @@ def command(
     (FAIRIO_MAX_DECODED_BYTES) and the prediction of the same size. --preview: a PNG of the
     first OME-Zarr output."""
     from fairio_tools.models.descriptions import model_code_allowed
-    from fairio_tools.models.predict import predict_with_model
+    from fairio_tools.models.predict import SUFFIX_FORMATS, predict_with_model
 
     if inputs and image is not None and output is None:  # MODEL OUTPUT --input ID=PATH ...
         image, output = None, Path(image)
@@ -90,8 +90,7 @@ def command(
         raise click.UsageError(f"give {missing}")
     stores = [
         path for path in targets.values()
-        if (output_format or ("ome-zarr" if path.suffix.lower() == ".zarr" else None))
-        == "ome-zarr"
+        if (output_format or SUFFIX_FORMATS.get(path.suffix.lower())) == "ome-zarr"
     ]  # fmt: skip
     if preview_path is not None and not stores:
         raise InputError("--preview shows an OME-Zarr output: write one", field="--preview")

@@ -74,8 +74,13 @@ def is_score_report(data: Any) -> bool:
         isinstance(data, dict)
         and {"source", "specification", "images", "not_in_ome_xml"} <= data.keys()
         and isinstance(data["images"], list)
-        and all(isinstance(i, dict) and "highest_tier_met" in i for i in data["images"])
+        and isinstance(data["specification"], dict)
+        and all(isinstance(i, dict) and _is_tier(i.get("highest_tier_met")) for i in data["images"])
     )
+
+
+def _is_tier(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= TIERS[-1]
 
 
 @lru_cache(maxsize=1)

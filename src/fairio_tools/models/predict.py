@@ -575,11 +575,12 @@ def _by_id(
     return named
 
 
-_SUFFIX_FORMATS = {".zarr": "ome-zarr", ".tif": "tiff", ".tiff": "tiff"}
+SUFFIX_FORMATS = {".zarr": "ome-zarr", ".tif": "tiff", ".tiff": "tiff"}
+"""The output format a target's suffix names when ``--format`` is not given."""
 
 
 def _format_of(target: Path) -> str:
-    found = _SUFFIX_FORMATS.get(target.suffix.lower())
+    found = SUFFIX_FORMATS.get(target.suffix.lower())
     if found is None:
         raise InputError(
             "cannot tell the output format from the name",
