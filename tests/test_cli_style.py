@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fairio_tools.names import safe_name, store_name
+from fairio_tools.names import file_name, safe_name, store_name
 from tests.conftest import ROOT, run_fairio
 
 REFERENCE = "images/bioformats2raw-reference"
@@ -95,6 +95,11 @@ def test_safe_names():
     assert store_name(Path("/g/dataset_7_files"), "camera.zarr") == "camera.zarr"
     assert store_name(Path("/g/dataset_7_files"), "Convert on data 1") == "Convert_on_data_1.zarr"
     assert store_name(Path("/g/image.ome.zarr"), "other name") == "image.ome.zarr"
+    # Galaxy names outputs after their input ("cells.tif: findings (JSON)"): that dot is no
+    # suffix of the file's own, so the bundled file still says what it holds
+    assert file_name("cells.tif: findings (JSON)", "json", "x") == "cells.tif_findings_JSON_.json"
+    assert file_name("results.csv", "tabular", "x") == "results.csv"
+    assert file_name("notes", "txt", "x") == "notes.txt"
 
 
 def test_label_into_names_the_copy_after_the_dataset(galaxy_store, tmp_path):

@@ -12,7 +12,7 @@ import zarr
 from fairio_tools.convert.converter import ConversionOptions, convert_to_ome_zarr
 from fairio_tools.images.info import read_image_info
 from fairio_tools.ngff.axes import NGFF_ORDER
-from tests.conftest import run_fairio
+from tests.conftest import ROOT, run_fairio
 from tests.ngff_checks import (
     read_with_bioio,
     read_with_ome_zarr_py,
@@ -280,3 +280,25 @@ def test_progress_is_reported_until_done(shared_data, tmp_path):
     convert_to_ome_zarr(source, tmp_path / "out.zarr", progress=lambda *a: calls.append(a))
     assert calls and calls[-1][0] == calls[-1][1] > 0
     assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
+
+
+def test_layout_image_writes_the_one_series_as_the_root_image(tmp_path):
+    """Vizarr (Galaxy's viewer) opens only an image at the store's root: ``--layout image``
+    writes one there, with the series' own pixels and the OME-XML beside it."""
+    source = ROOT / "tools/convert_to_ome_zarr/test-data/multiseries.ome.tiff"
+    refused = run_fairio("convert", source, tmp_path / "all.zarr", "--layout", "image")
+    assert refused.returncode == 2 and "--series N" in refused.stderr
+    assert not (tmp_path / "all.zarr").exists()
+
+    output = tmp_path / "one.zarr"
+    result = run_fairio("convert", source, output, "--layout", "image", "--series", "1")
+    assert result.returncode == 0, result.stderr
+    root = zarr.open_group(output, mode="r")
+    attributes = root.attrs["ome"]
+    assert "bioformats2raw.layout" not in attributes
+    assert attributes["multiscales"][0]["datasets"][0]["path"] == "0"
+    with tifffile.TiffFile(source) as tif:
+        expected = tif.series[1].asarray()
+    assert np.array_equal(np.asarray(root["0"][:]).squeeze(), expected.squeeze())
+    assert (output / "OME" / "METADATA.ome.xml").is_file()
+    assert run_fairio("validate-ngff", output).returncode == 0

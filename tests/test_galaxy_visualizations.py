@@ -30,7 +30,7 @@ def _fake_npm(tmp_path: Path, monkeypatch) -> Path:
     package = tmp_path / "src/package/static"
     package.mkdir(parents=True)
     (package / "vizarr.xml").write_text("<visualization><test>ome_zarr</test></visualization>")
-    (package / "index.js").write_text("// viewer\n")
+    (package / "index.js").write_text(f"import{{JpxImage as q}}{visualizations.CDN_IMPORT};\n")
     tarball = tmp_path / "galaxyproject-vizarr-0.1.8.tgz"
     with tarfile.open(tarball, "w:gz") as archive:
         archive.add(tmp_path / "src/package", arcname="package")
@@ -58,6 +58,11 @@ def test_installs_the_pinned_package_once_where_galaxy_serves_plugins(tmp_path, 
     assert folder == visualizations.plugins_folder(galaxy_bin)
     assert folder.as_posix().endswith("galaxy/webapps/base/static/plugins/visualizations")
     assert "ome_zarr" in (folder / "vizarr/static/vizarr.xml").read_text()
+    # the viewer loads without the CDN: its one import of a remote module is a local file
+    script = (folder / "vizarr/static/index.js").read_text()
+    assert "https://" not in script and f'from"./{visualizations.LOCAL_JPX}"' in script
+    local = folder / "vizarr/static" / visualizations.LOCAL_JPX
+    assert "export class JpxImage" in local.read_text()
     assert visualizations.ensure_vizarr(galaxy_bin, log=lambda _: None) == folder
     (call,) = calls.read_text().splitlines()  # the second call found it installed
     assert call.startswith(f"pack {visualizations.VIZARR} --json --pack-destination ")

@@ -27,10 +27,14 @@ def store_name(store: Path, given: str | None) -> str:
     return name if name.lower().endswith(".zarr") else f"{name}.zarr"
 
 
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+
+
 def file_name(given: str, extension: str, default: str) -> str:
-    """``given`` made safe, with ``.extension`` added when it has no suffix of its own."""
+    """``given`` made safe, with ``.extension`` added unless it ends in a file suffix of its
+    own (``results.csv`` stays; ``cells.tif: report`` becomes ``cells.tif_report.json``)."""
     name = safe_name(given, default)
     extension = safe_name(extension, "").strip("._")
-    if "." not in name and extension:
+    if extension and not _SUFFIX.search(name):
         name = f"{name}.{extension}"
     return name

@@ -54,11 +54,13 @@ def _chunks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[i
 @click.option("--series", default="all", show_default=True, help="Series index, or 'all'.")
 @click.option(
     "--layout",
-    type=click.Choice(["plate", "series"]),
+    type=click.Choice(["plate", "series", "image"]),
     default="plate",
     show_default=True,
     help="plate: an NGFF plate (row/column/field, as bioformats2raw) when the OME-XML has a "
-    "Plate with WellSamples, loose series otherwise; series: always loose series.",
+    "Plate with WellSamples, loose series otherwise; series: always loose series; image: one "
+    "series as the store's root image (no bioformats2raw layout: for viewers such as Vizarr "
+    "that open only an image at the root).",
 )
 @click.option(
     "--plate",

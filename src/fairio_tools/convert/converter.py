@@ -105,14 +105,15 @@ def _convert(
 
     with atomic_output(output, overwrite=options.overwrite, folder=True) as location:
         root = zarr.open_group(location, mode="a", zarr_format=fmt.zarr_format)
-        root_attributes = {"bioformats2raw.layout": writer.LAYOUT_VERSION}
+        at_root = options.layout == "image"  # the one series is the store's root image
+        root_attributes = {} if at_root else {"bioformats2raw.layout": writer.LAYOUT_VERSION}
         if plate is not None:
             root_attributes.update(plate.root_attributes(fmt))
         root.attrs.update(fmt.group_attributes(root_attributes))
         planned: list[_Planned] = []
         for info in (image.series[i] for i in selected):
             source = open_series(input_path, info, options.chunks)
-            group = root.require_group(paths[info.index])
+            group = root if at_root else root.require_group(paths[info.index])
             planned.append(_plan(group, fmt, source, options, options.downsample, input_path))
             if label_source is not None:
                 planned.append(_plan_labels(group, fmt, label_source, options))
@@ -127,7 +128,7 @@ def _convert(
         if plate is not None:
             plate.write_wells(root, fmt)
         if image.has_ome_xml:
-            series = None if plate is not None else [str(i) for i in selected]
+            series = None if plate is not None or at_root else [str(i) for i in selected]
             _write_ome_xml(root, fmt, location, image.ome_xml, series)
         unselected = "not a field of the plate" if plate else "not selected (--series)"
         _fill_report(report, image, selected, planned, options, unselected)
@@ -137,10 +138,18 @@ def _convert(
 
 
 def _plate(path: Path, image: ImageInfo, options: ConversionOptions) -> PlateLayout | None:
-    """The plate to write, or None for loose series (``--layout series``, or no plate)."""
-    if options.layout not in ("plate", "series"):
-        raise InputError(f"--layout must be 'plate' or 'series', got {options.layout!r}")
-    if options.layout == "series" or not image.has_ome_xml:
+    """The plate to write, or None for loose series (``--layout series``, or no plate) and
+    for one image at the root (``--layout image``)."""
+    if options.layout not in ("plate", "series", "image"):
+        raise InputError(f"--layout must be 'plate', 'series' or 'image', got {options.layout!r}")
+    if options.layout == "image" and (len(image.series) > 1 and str(options.series) == "all"):
+        raise InputError(
+            f"holds {len(image.series)} series: --layout image writes one at the root",
+            path=path,
+            field="layout",
+            hint="choose it with --series N, or keep every series with --layout series",
+        )
+    if options.layout != "plate" or not image.has_ome_xml:
         return None
     plate = read_plate(image.ome_xml, path, len(image.series), options.plate)
     if plate is not None and (str(options.series) != "all" or options.label_image):
@@ -366,7 +375,9 @@ def _new_report(
             "path": str(output),
             "ngff_version": fmt.version,
             "zarr_format": fmt.zarr_format,
-            "layout": f"bioformats2raw.layout {writer.LAYOUT_VERSION}",
+            "layout": "image at the root"
+            if options.layout == "image"
+            else f"bioformats2raw.layout {writer.LAYOUT_VERSION}",
             "chunks_zyx": list(options.chunks),
             "compression": options.compression,
             "images": [],
@@ -396,7 +407,9 @@ def _fill_report(
         )
         is_label = "image-label" in plan.attributes
         what = "label image" if is_label else f"series {info.index}"
-        report.carry(f"{what} pixels", f"{info.axes} {info.shape} {info.dtype}", f"{where}/0")
+        level0 = f"{where}/0" if where else "0"
+        where = where or "root"  # --layout image
+        report.carry(f"{what} pixels", f"{info.axes} {info.shape} {info.dtype}", level0)
         report.carry("axes", "".join(NGFF_ORDER), f"{where} multiscales axes")
         for axis, quantity in info.physical_sizes.items():
             report.carry(f"{what} physical size {axis}", _quantity_text(quantity), f"{where} scale")

@@ -21,6 +21,7 @@ from fairio_tools.safe_json import load_json
 
 TOOL_SECTION = ("fairio_tools", "FAIR bioimage data (fairio-tools)")
 ADMIN_EMAIL = "admin@fairio.local"
+ADMIN_PASSWORD = "fairio-admin"  # a loopback Galaxy for one person (README)
 
 
 @dataclass(frozen=True)

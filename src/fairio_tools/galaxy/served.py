@@ -1,6 +1,7 @@
 """What a biologist meets in the Galaxy that ``make run`` serves, checked on the Galaxy that
 ``fairio galaxy test`` starts the same way: our tools in the panel as Tool Shed installs, the
-workflows imported with every step resolved, the tool search, the pages rendered in Chromium.
+workflows imported with every step resolved, the tool search, the pages rendered in Chromium,
+and the Getting-started page's first conversion (``walkthrough.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import requests
 from fairio_tools.galaxy.artifacts import find_tools
 from fairio_tools.galaxy.server import RunningGalaxy
 from fairio_tools.galaxy.visualizations import PLUGIN
+from fairio_tools.galaxy.walkthrough import first_conversion_problems
 
 SEARCH_WAIT_S = 300  # Galaxy builds its tool search index in the background after start-up
 
@@ -59,6 +61,8 @@ def served_galaxy_problems(
     if tool["id"] not in found:
         problems.append(f"the tool search does not find {tool['id']} for 'image'")
     problems += _browser_problems(galaxy.url, tool, screenshots)
+    if convert := by_short_id.get("fairio_convert_to_ome_zarr"):
+        problems += first_conversion_problems(galaxy, convert["id"], root, screenshots)
     return problems
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from fairio_tools.errors import FairioError
-from fairio_tools.galaxy.config import ADMIN_EMAIL, GalaxyLayout
+from fairio_tools.galaxy.config import ADMIN_EMAIL, ADMIN_PASSWORD, GalaxyLayout
 
 START_TIMEOUT_S = 600
 
@@ -176,7 +176,7 @@ def _bootstrap_user(url: str, admin_key: str) -> str:
     else:
         created = requests.post(
             f"{url}/api/users",
-            json={"username": "admin", "email": ADMIN_EMAIL, "password": "fairio-admin"},
+            json={"username": "admin", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
             headers=headers,
             timeout=30,
         )

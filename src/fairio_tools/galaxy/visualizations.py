@@ -24,6 +24,19 @@ VIZARR_INTEGRITY = (
     "ydqpWqDJ0S59adT8gH2HNJJZoq9GHhGALFpHF0DRs4eFQ=="
 )
 PLUGIN = "vizarr"
+# Vizarr's bundle imports GeoTIFF's JPEG 2000 decoder from a CDN when it loads: where browsers
+# cannot reach cdn.jsdelivr.net (an offline server, a strict network) the whole module fails
+# and the viewer stays empty. OME-Zarr chunks are never JPEG 2000, so that one import is
+# pointed at a local module that refuses JPEG 2000 with a message instead.
+CDN_IMPORT = 'from"https://cdn.jsdelivr.net/gh/mozilla/pdf.js@30bd5f0/src/core/jpx.js"'
+LOCAL_JPX = "jpx-unavailable.js"
+JPX_STUB = """export class JpxImage {
+  constructor() {
+    throw new Error("JPEG 2000 tiles need pdf.js's decoder, not installed with this viewer");
+  }
+}
+"""
+INSTALLED = f"{VIZARR} (JPEG 2000 decoder local)"  # the marker: what is installed, how
 
 
 def plugins_folder(galaxy_bin: Path) -> Path:
@@ -38,7 +51,7 @@ def ensure_vizarr(galaxy_bin: Path, log: Callable[[str], None] = print) -> Path 
     """Install the Vizarr plugin (once); return the plugins folder, or None without npm."""
     folder = plugins_folder(galaxy_bin)
     marker = folder / PLUGIN / ".fairio-package"
-    if marker.is_file() and marker.read_text() == VIZARR:
+    if marker.is_file() and marker.read_text() == INSTALLED:
         return folder
     npm = shutil.which("npm")
     if npm is None:
@@ -60,5 +73,15 @@ def ensure_vizarr(galaxy_bin: Path, log: Callable[[str], None] = print) -> Path 
         target = folder / PLUGIN
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(Path(scratch) / "package" / "static", target / "static")
-    marker.write_text(VIZARR)
+        _load_without_cdn(target / "static")
+    marker.write_text(INSTALLED)
     return folder
+
+
+def _load_without_cdn(static: Path) -> None:
+    script = static / "index.js"
+    text = script.read_text(encoding="utf-8")
+    if text.count(CDN_IMPORT) != 1:  # only a new pin can change the bundle: review it then
+        raise FairioError(f"{VIZARR}'s index.js no longer imports the decoder as expected")
+    (static / LOCAL_JPX).write_text(JPX_STUB, encoding="utf-8")
+    script.write_text(text.replace(CDN_IMPORT, f'from"./{LOCAL_JPX}"'), encoding="utf-8")

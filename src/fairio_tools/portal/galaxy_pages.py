@@ -413,7 +413,9 @@ def _collect_inputs(input_sources, prefix: str, rows: list[dict[str, str]]) -> N
 
 def _label(output) -> str:
     label = getattr(output, "label", "") or ""
-    return re.sub(r"\$\{tool\.name\} on \$\{on_string\}:?\s*", "", label)
+    # "${tool.name} on ${on_string}: table" or "${input.element_identifier}: table"
+    named = r"\$\{(tool\.name\} on \$\{on_string|[\w.]+\.element_identifier)\}:?\s*"
+    return re.sub(named, "", label)
 
 
 def _citations(source) -> list:
