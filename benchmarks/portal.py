@@ -87,6 +87,7 @@ def config_for(catalogue: Path, workdir: Path, *, auto_nav: bool = False) -> Pat
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     config["docs_dir"] = str(ROOT / config["docs_dir"])
     config["hooks"] = [str(ROOT / hook) for hook in config["hooks"]]
+    config["theme"]["custom_dir"] = str(ROOT / config["theme"]["custom_dir"])
     fairio = config["extra"]["fairio"]
     fairio["catalogue"] = str(catalogue)
     fairio["tools"] = str(ROOT / fairio["tools"])
