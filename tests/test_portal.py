@@ -65,6 +65,7 @@ def portal_config(
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     config["docs_dir"] = str(ROOT / config["docs_dir"])
     config["hooks"] = [str(ROOT / hook) for hook in config["hooks"]]
+    config["theme"]["custom_dir"] = str(ROOT / config["theme"]["custom_dir"])
     config["extra"]["fairio"] = {
         "catalogue": str(catalogue),
         "tools": str(ROOT / "tools"),
@@ -414,7 +415,8 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
             page.goto(f"{base}/catalogue/search.html")
             results = page.locator("#fairio-results > li")
             everything = int(page.get_attribute("#fairio-search", "data-results"))
-            assert everything == len(list((site / "catalogue" / "materials").glob("*.html")))
+            pages = len(list((site / "catalogue" / "materials").glob("*.html")))
+            assert everything == pages - len(_version_pairs())  # one result per group
 
             links = sorted({
                 href for path in site.rglob("*.html")
@@ -461,7 +463,7 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
             filtered = results.locator("a").all_inner_texts()
             assert "OMERO walkthrough for facility managers" in filtered
             assert all("Document" in m for m in results.locator(".fairio-meta").all_inner_texts())
-            assert "type=document" in page.url and "query=omero" in page.url
+            assert "type=document" in page.url and "q=omero" in page.url
             page.screenshot(path=str(shots / "portal-facet.png"), full_page=True)
 
             page.click("text=OMERO walkthrough for facility managers")
@@ -501,6 +503,169 @@ def test_search_facets_tool_and_workflow_pages_in_chromium(site, small_site):
     assert all(
         (shots / f"portal-{n}.png").stat().st_size > 10_000 for n in ("search", "facet", "tool")
     )
+
+
+def _launch(playwright):
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium", headless=True,
+        args=["--headless", "--no-sandbox", "--disable-gpu"],
+    )  # fmt: skip
+
+
+@pytest.mark.browser
+def test_header_search_is_the_catalogue_search_over_materials_and_pages(site):
+    """Typing in the header box of an ordinary page finds a material and a portal page; Enter
+    opens catalogue/search.html?q=... with the results and no overlay; versions of one
+    material are one result there, the others listed under it."""
+    from playwright.sync_api import sync_playwright
+
+    query = "omero"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    material_names = {
+        e.name for e in load_catalogue(ROOT / "portal" / "catalogue").entries
+        if query in e.name.casefold()
+    }  # fmt: skip
+    try:
+        with sync_playwright() as playwright:
+            browser = _launch(playwright)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{base}/getting-started.html")
+            page.fill("#fairio-header-query", query)
+            page.wait_for_selector("#fairio-header-results:not([hidden]) li")
+            box = page.locator("#fairio-header-results")
+            shown = box.locator(".fairio-header-material a").all_inner_texts()
+            assert set(shown) & material_names, shown
+            page_links = box.locator(".fairio-header-page a").all()
+            assert page_links
+            for link in page_links:  # a built page, not a material, that says the word
+                path = urlsplit(link.get_attribute("href")).path.lstrip("/")
+                assert not path.startswith("catalogue/materials/")
+                assert query in html.unescape((site / path).read_text()).casefold(), path
+            page.screenshot(path=str(ROOT / "build" / "screenshots" / "portal-header-search.png"))
+            page.press("#fairio-header-query", "Enter")
+            page.wait_for_url(f"**/catalogue/search.html?q={query}")
+            page.wait_for_selector("#fairio-search[data-results]")
+            assert int(page.get_attribute("#fairio-search", "data-results")) >= len(shown)
+            assert int(page.get_attribute("#fairio-search", "data-pages")) >= len(page_links)
+            assert page.locator("#fairio-pages a").count() > 0
+            assert not page.is_checked("#__search")
+            assert page.locator(".md-search").count() == 0  # the theme's search is gone
+
+            for first, second in _version_pairs():
+                name = page.evaluate("id => fairioCatalogue.entries.find(e => e.i === id).n", first)
+                page.goto(f"{base}/catalogue/search.html?{urlencode({'q': name})}")
+                page.wait_for_selector("#fairio-search[data-results]")
+                results = page.locator("#fairio-results > li")
+                hrefs = [
+                    results.nth(i).locator("a").first.get_attribute("href")
+                    for i in range(results.count())
+                ]
+                ids = {first, second}
+                shown_ids = [h for h in hrefs if h.removeprefix("materials/")[:-5] in ids]
+                assert len(shown_ids) == 1, (name, hrefs)  # one result for the pair
+                item = results.nth(hrefs.index(shown_ids[0]))
+                versions = item.locator(".fairio-versions")
+                assert versions.inner_text().startswith("2 versions")
+                (other,) = ids - {shown_ids[0].removeprefix("materials/")[:-5]}
+                assert versions.locator("a").get_attribute("href") == f"materials/{other}.html"
+            page.screenshot(path=str(ROOT / "build" / "screenshots" / "portal-versions.png"))
+            assert errors == []
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+def _version_pairs() -> list[tuple[str, str]]:
+    """(id, id of its version) from the catalogue's files alone: ``<slug>-<8 hex>.yml`` next to
+    an entry whose id starts with that slug, with the same title and a shared author."""
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    pairs = []
+    for entry in entries:
+        slug = re.fullmatch(r"(.+)-[0-9a-f]{8}", entry.id)
+        for other in entries if slug else ():
+            if (
+                other.id != entry.id
+                and other.id.startswith(slug.group(1))
+                and other.name.casefold() == entry.name.casefold()
+                and {a.name for a in other.authors} & {a.name for a in entry.authors}
+            ):
+                pairs.append((other.id, entry.id))
+    return sorted(pairs)
+
+
+def test_versions_of_one_material_share_a_group_in_the_search_index(site):
+    script = (site / "assets" / "catalogue-index.js").read_text()
+    index = json.loads(script.removeprefix("window.fairioCatalogue=").rstrip().rstrip(";"))
+    groups = {record["i"]: record["v"] for record in index["entries"] if "v" in record}
+    pairs = _version_pairs()
+    assert len(pairs) >= 5
+    assert len(groups) == 2 * len(pairs)
+    for first, second in pairs:
+        assert groups[first] == groups[second]
+    names: dict[str, list] = {}
+    for entry in load_catalogue(ROOT / "portal" / "catalogue").entries:
+        names.setdefault(entry.name.casefold(), []).append(entry)
+    same_title = [
+        group for group in names.values()
+        if len(group) == 2
+        and not {a.name for a in group[0].authors} & {a.name for a in group[1].authors}
+    ]  # fmt: skip
+    assert same_title  # two materials of one title by different people stay two results
+    assert all(e.id not in groups for group in same_title for e in group)
+
+
+def test_page_search_index_holds_the_portals_pages_not_the_materials(site):
+    script = (site / "assets" / "pages-index.js").read_text()
+    records = json.loads(script.removeprefix("window.fairioPages=").rstrip().rstrip(";"))
+    urls = {record["u"] for record in records}
+    hand_written = {
+        p.relative_to(ROOT / "portal/docs").with_suffix(".html").as_posix()
+        for p in (ROOT / "portal/docs").rglob("*.md")
+        if "vendor" not in p.parts
+    }
+    assert hand_written <= urls
+    for generated in ("tools/fairio_image_info.html", "workflows/fair-image-object.html",
+                      "learning-paths/image-data-management-for-core-facilities.html"):  # fmt: skip
+        assert generated in urls
+    assert not [u for u in urls if u.startswith(("catalogue/materials/", "catalogue/tag/"))]
+    tool = next(r for r in records if r["u"] == "tools/fairio_image_info.html")
+    assert tool["n"] == "Image metadata (fairio)" and "tiff" in tool["d"]
+    assert all("@context" not in r["d"] for r in records)  # JSON-LD is no page text
+
+
+def _common_and_rare_tags(entries) -> tuple[str, str]:
+    """The most held one-word tag that is some entry's only tag (held by more than a tenth of
+    the entries, as a tag or a word of their text), and a one-word tag that two or three
+    entries hold and no other entry's text has."""
+
+    def text(entry) -> set[str]:
+        whole = " ".join([entry.name, *entry.tags, entry.description or ""])
+        return set(re.findall(r"[a-z0-9-]+", whole.casefold()))
+
+    words = [text(e) for e in entries]
+    tags = sorted({t.casefold() for e in entries for t in e.tags if " " not in t})
+    holders = {t: sum(t in w for w in words) for t in tags}
+    only = {e.tags[0].casefold() for e in entries if len(e.tags) == 1}
+    common = max((t for t in tags if t in only), key=lambda t: (holders[t], t))
+    rare = next(t for t in tags if 2 <= holders[t] <= 3)
+    assert holders[common] > len(entries) / 10
+    return common, rare
+
+
+def test_related_materials_share_a_rare_tag_never_a_common_one():
+    from fairio_tools.portal.related import Rarity, related_materials
+
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    common, rare = _common_and_rare_tags(entries)
+    rarity = Rarity(entries)
+    assert related_materials(set(), {common}, entries, rarity) == []
+    carriers = {e.id for e in entries if rare in {t.casefold() for t in e.tags}}
+    found = related_materials(set(), {rare}, entries, rarity)
+    assert carriers and {e.id for e in found} == carriers
 
 
 def _held_out_queries() -> list[tuple[str, str]]:

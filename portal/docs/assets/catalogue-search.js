@@ -1,14 +1,12 @@
-// Faceted search over the training catalogue, entirely in the browser.
-// Data: window.fairioCatalogue (assets/catalogue-index.js, generated at build time).
-// Ranking: MiniSearch (assets/vendor/minisearch, loaded first) over name, tags, type,
-// authors and the whole description; every query word must match, as a word, a prefix or
-// (five letters or more) with one typo; words are stemmed and a curated list of synonyms
-// and acronyms (IDR, RDM, OME-Zarr/NGFF, DL) is searched too. Facets (type, level,
-// licence, tag, curation: community reviewed, persistently available) combine with AND across facets and OR within one, and their counts show
-// what each choice would give. Deprecated materials (every link dead, "x" in the index)
-// are left out unless "Include deprecated" is ticked. State lives in the URL
-// (?query=...&type=...&deprecated=1), so links work. Not ?q=: the theme's own search reacts
-// to ?q= by opening its overlay over the results.
+// Faceted search over the training catalogue and the portal's pages, entirely in the browser.
+// Data: window.fairioCatalogue (assets/catalogue-index.js) and window.fairioPages
+// (assets/pages-index.js), generated at build time; ranking: assets/search-engine.js, the
+// same search the header box runs. Materials that are versions or copies of one material
+// show as one result with the others under it. Facets (type, level, licence, tag, curation:
+// community reviewed, persistently available) combine with AND across facets and OR within
+// one, and their counts show what each choice would give. Deprecated materials (every link
+// dead, "x" in the index) are left out unless "Include deprecated" is ticked. State lives in
+// the URL (?q=...&type=...&deprecated=1; ?query= is read too), so links work.
 (function () {
   "use strict";
   var data = window.fairioCatalogue;
@@ -23,7 +21,9 @@
     { key: "curation", field: "q", title: "Curation",
       label: function (v) { return (data.marks || {})[v] || v; } },
   ];
-  var QUERY = "query";
+  var QUERY = "q";
+  var OLD_QUERY = "query"; // what links shared before the header search was this one
+  var PAGES_SHOWN = 5;
   var SHOWN = 240; // characters of a description shown in a result (all of it is searched)
   var TAGS_SHOWN = 15;
   var PAGE = 50;
@@ -32,6 +32,7 @@
   var facetsBox = document.getElementById("fairio-facets");
   var results = document.getElementById("fairio-results");
   var count = document.getElementById("fairio-count");
+  var pagesBox = document.getElementById("fairio-pages");
   var toggle = document.getElementById("fairio-filters-toggle");
   if (toggle) {
     toggle.addEventListener("click", function () {
@@ -40,125 +41,11 @@
     });
   }
 
-  function fold(text) {
-    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-  }
-  function words(text) {
-    return fold(text).split(/[^a-z0-9]+/).filter(Boolean);
-  }
-  function values(entry, field) {
-    var v = entry[field];
-    if (v === undefined) return [];
-    return Array.isArray(v) ? v : [v];
-  }
-
-  // Synonyms and acronyms (a small curated list): a material that writes any form of a group
-  // is also indexed under the group's key, and a query naming any form also asks for the key.
-  var SYNONYMS = {
-    idr: ["idr", "image data resource"],
-    rdm: ["rdm", "research data management"],
-    ngff: ["ngff", "ome zarr", "omezarr", "next generation file format"],
-    dl: ["dl", "deep learning"],
-    ml: ["ml", "machine learning"],
-    ai: ["ai", "artificial intelligence"],
-  };
-  // A small English suffix stripper (MiniSearch has no stemmer): "segmentation", "segmenting",
-  // "segmented" and "segments" all become "segment"; words under five letters are kept.
-  var SUFFIXES = ["ational", "ations", "ation", "ings", "ing", "ies", "edly", "ed", "ly", "s"];
-  function stem(word) {
-    if (word.length < 5) return word;
-    for (var i = 0; i < SUFFIXES.length; i++) {
-      var suffix = SUFFIXES[i];
-      if (word.slice(-suffix.length) !== suffix || word.length - suffix.length < 4) continue;
-      if (suffix === "s" && /(ss|us|is)$/.test(word)) return word;
-      return word.slice(0, -suffix.length) + (suffix === "ies" ? "y" : "");
-    }
-    return word;
-  }
-  function groupsIn(text) {
-    var folded = " " + words(text).join(" ") + " ";
-    return Object.keys(SYNONYMS).filter(function (key) {
-      return SYNONYMS[key].some(function (form) { return folded.indexOf(" " + form + " ") !== -1; });
-    });
-  }
-
-  var docs = data.entries.map(function (e, k) {
-    var types = values(e, "t").map(function (t) { return (data.types[t] || t) + " " + t; });
-    var all = [e.n, values(e, "g").join(" "), e.d || ""].join(" ");
-    return {
-      k: k,
-      entry: e,
-      nameText: fold(e.n),
-      fields: { k: k, name: e.n, tags: values(e, "g").join(" "), types: types.join(" "),
-                authors: e.a || "", description: e.d || "", aka: groupsIn(all).join(" ") },
-    };
-  });
-  // The full-text index is built on the first query (or right after the first render), so
-  // the page shows the catalogue at once.
-  var engine = null;
-  function getEngine() {
-    if (engine) return engine;
-    engine = new MiniSearch({
-      idField: "k",
-      fields: ["name", "tags", "types", "authors", "description", "aka"],
-      // indexed as written and as stemmed, so a typo in a long word still finds it
-      processTerm: function (term) {
-        var w = fold(term);
-        if (!w) return null;
-        var s = stem(w);
-        return s === w ? w : [w, s];
-      },
-      searchOptions: {
-        processTerm: function (term) { var w = fold(term); return w ? stem(w) : null; },
-      },
-    });
-    engine.addAll(docs.map(function (d) { return d.fields; }));
-    return engine;
-  }
-  var OPTIONS = {
-    boost: { name: 5, aka: 4, tags: 3, types: 2.5, authors: 2, description: 1 },
-    combineWith: "AND",
-    prefix: function (term) { return term.length >= 3; },
-    fuzzy: function (term) { return term.length >= 5 ? 1 : false; },
-  };
-
-  // One query word: itself, or (five letters or more) with two neighbours swapped, since
-  // MiniSearch's fuzzy match counts a swap as two edits.
-  function wordQuery(word) {
-    if (word.length < 5) return word;
-    var swapped = [];
-    for (var i = 0; i + 1 < word.length; i++) {
-      swapped.push(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2));
-    }
-    return { combineWith: "OR", queries: [
-      word, { combineWith: "OR", queries: swapped, prefix: false, fuzzy: false },
-    ] };
-  }
-  function allWords(list) {
-    return { combineWith: "AND", queries: list.map(wordQuery) };
-  }
-
-  // Ranks every material for the query: {index: score}; every query word must match.
-  function ranked(q) {
-    var query = allWords(words(q));
-    var keys = groupsIn(q);
-    if (keys.length) {
-      query = { combineWith: "OR", queries: [query].concat(keys.map(function (key) {
-        var rest = " " + words(q).join(" ") + " ";
-        SYNONYMS[key].forEach(function (form) { rest = rest.split(" " + form + " ").join(" "); });
-        return { combineWith: "AND", queries: [
-          { queries: [key], fields: ["aka"], prefix: false, fuzzy: false },
-        ].concat(rest.trim() ? [allWords(words(rest))] : []) };
-      })) };
-    }
-    var scores = {};
-    var phrase = words(q).join(" ");
-    getEngine().search(query, OPTIONS).forEach(function (hit) {
-      var bonus = phrase.indexOf(" ") !== -1 && docs[hit.id].nameText.indexOf(phrase) !== -1;
-      scores[hit.id] = hit.score + (bonus ? 1000 : 0);
-    });
-    return scores;
-  }
+  var search = window.FairioSearch.create(data, window.fairioPages || []);
+  var words = window.FairioSearch.words;
+  var values = window.FairioSearch.values;
+  var docs = search.docs.filter(function (d) { return d.entry; });
+  var pageDocs = search.docs.filter(function (d) { return d.page; });
 
   var deprecatedCount = data.entries.filter(function (e) { return e.x; }).length;
   var state = { q: "", selected: {}, shown: PAGE, showAllTags: false, deprecated: false };
@@ -166,7 +53,7 @@
 
   function readUrl() {
     var params = new URLSearchParams(window.location.search);
-    state.q = params.get(QUERY) || "";
+    state.q = params.get(QUERY) || params.get(OLD_QUERY) || "";
     state.deprecated = params.get("deprecated") === "1";
     FACETS.forEach(function (f) {
       params.getAll(f.key).forEach(function (v) { state.selected[f.key][v] = true; });
@@ -207,11 +94,16 @@
   function renderFacets(matched) {
     facetsBox.textContent = "";
     FACETS.forEach(function (f) {
-      var counts = {};
+      var groups = {}; // value -> {group: true}: versions of one material count once
       matched.forEach(function (m) {
         if (!passes(m.doc, f.key)) return;
-        values(m.doc.entry, f.field).forEach(function (v) { counts[v] = (counts[v] || 0) + 1; });
+        var group = m.doc.entry.v || "#" + m.doc.k;
+        values(m.doc.entry, f.field).forEach(function (v) {
+          (groups[v] = groups[v] || {})[group] = true;
+        });
       });
+      var counts = {};
+      Object.keys(groups).forEach(function (v) { counts[v] = Object.keys(groups[v]).length; });
       Object.keys(state.selected[f.key]).forEach(function (v) { counts[v] = counts[v] || 0; });
       var keys = Object.keys(counts).sort(function (a, b) {
         return counts[b] - counts[a] || f.label(a).localeCompare(f.label(b));
@@ -259,6 +151,31 @@
     facetsBox.appendChild(box);
   }
 
+  // "2 versions · also listed as: <title (year)>, ..." under a group's shown member.
+  function othersLine(others) {
+    var line = el("div", { "class": "fairio-meta fairio-versions" },
+      (others.length + 1) + " versions \u00b7 also listed as: ");
+    others.forEach(function (o, i) {
+      if (i) line.appendChild(document.createTextNode(", "));
+      line.appendChild(el("a", { href: "materials/" + encodeURIComponent(o.i) + ".html" },
+        o.n + (o.y ? " (" + o.y + ")" : "")));
+    });
+    return line;
+  }
+
+  function renderPages(scores) {
+    pagesBox.textContent = "";
+    var found = pageDocs.filter(function (d) { return scores[d.k]; })
+      .sort(function (a, b) { return scores[b.k] - scores[a.k]; });
+    root.setAttribute("data-pages", String(found.length));
+    if (!found.length) return;
+    pagesBox.appendChild(el("strong", {}, "Portal pages: "));
+    found.slice(0, PAGES_SHOWN).forEach(function (d, i) {
+      if (i) pagesBox.appendChild(document.createTextNode(" \u00b7 "));
+      pagesBox.appendChild(el("a", { href: "../" + d.page.u }, d.page.n));
+    });
+  }
+
   function renderResults(hits) {
     results.textContent = "";
     hits.slice(0, state.shown).forEach(function (m) {
@@ -272,6 +189,7 @@
       li.appendChild(el("div", { "class": "fairio-meta" }, meta.join(" · ")));
       if (e.d) li.appendChild(el("p", {}, e.d.length > SHOWN ? e.d.slice(0, SHOWN) + "…" : e.d));
       if (e.g) li.appendChild(el("div", { "class": "fairio-tags" }, e.g.join(", ")));
+      if (m.others.length) li.appendChild(othersLine(m.others));
       results.appendChild(li);
     });
     if (hits.length > state.shown) {
@@ -285,7 +203,7 @@
   function update(resetPage) {
     if (resetPage) state.shown = PAGE;
     var qwords = words(state.q);
-    var scores = qwords.length ? ranked(state.q) : null;
+    var scores = qwords.length ? search.rank(state.q) : null;
     var matched = [];
     docs.forEach(function (doc) {
       if (doc.entry.x && !state.deprecated) return;
@@ -297,6 +215,8 @@
       return b.score - a.score || (b.doc.entry.y || "").localeCompare(a.doc.entry.y || "") ||
         a.doc.entry.n.localeCompare(b.doc.entry.n);
     });
+    hits = window.FairioSearch.grouped(hits);
+    renderPages(scores || {});
     renderFacets(matched);
     renderDeprecatedToggle();
     renderResults(hits);
@@ -322,5 +242,5 @@
   readUrl();
   query.value = state.q;
   update(true);
-  window.setTimeout(getEngine, 0);
+  window.setTimeout(search.prepare, 0);
 })();

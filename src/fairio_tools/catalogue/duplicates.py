@@ -162,6 +162,37 @@ class DuplicateIndex:
         )  # fmt: skip
 
 
+def version_groups(materials: list[Material]) -> list[list[Material]]:
+    """Materials that are versions or copies of one material, groups of two or more by id.
+
+    One group: a shared identifier (transitively, as :class:`DuplicateIndex` clusters), or
+    the same normalised title and a shared author. Stricter than the near-identical-title
+    warning: the portal's search shows one result per group, so a wrong group hides a material.
+    """
+    index = DuplicateIndex(materials)
+    root = {m.id: index.cluster(m)[0].id for m in materials}
+
+    def find(entry_id: str) -> str:
+        while root[entry_id] != entry_id:
+            entry_id = root[entry_id]
+        return entry_id
+
+    by_title: dict[str, list[Material]] = defaultdict(list)
+    for material, title in zip(materials, index.titles, strict=True):
+        if title:
+            by_title[title].append(material)
+    for same in by_title.values():
+        for position, material in enumerate(same):
+            for other in same[:position]:
+                if material.surnames & other.surnames:
+                    a, b = sorted((find(material.id), find(other.id)))
+                    root[b] = a
+    groups: dict[str, list[Material]] = defaultdict(list)
+    for material in sorted(materials, key=lambda m: m.id):
+        groups[find(material.id)].append(material)
+    return [group for group in groups.values() if len(group) > 1]
+
+
 def normalise_title(title: str) -> str:
     """Case, accents, punctuation and spacing do not count."""
     text = unicodedata.normalize("NFKD", title.casefold())

@@ -50,7 +50,7 @@ def feed_pages(
         f'<ol class="fairio-list">{items}</ol>'
     )
     return {
-        NEW_PAGE: html.page("New materials", body, search=True),
+        NEW_PAGE: html.page("New materials", body),
         FEED: atom_feed(latest, site_url or ""),
         **api_files(entries, index),
     }

@@ -212,21 +212,6 @@ def read_workflow(path: Path) -> WorkflowDoc:
     )
 
 
-def related_materials(
-    tool_ids: set[str], keywords: set[str], entries: list[Entry], limit: int = 8
-) -> list[Entry]:
-    """Materials that name the tool in ``related_tools`` first, then by shared keywords."""
-    scored = []
-    for entry in entries:
-        explicit = bool(tool_ids & set(entry.related_tools))
-        tags = {t.casefold() for t in entry.tags}
-        words = set(re.findall(r"[a-z0-9][a-z0-9-]+", entry.name.casefold()))
-        score = len(keywords & tags) * 2 + len(keywords & words)
-        if explicit or score >= 2:
-            scored.append((not explicit, -score, entry.name.casefold(), entry))
-    return [item[-1] for item in sorted(scored, key=lambda s: s[:3])[:limit]]
-
-
 def tool_page(
     tool: ToolDoc, materials: list[Entry], material_href, galaxy_url: str = DEFAULT_GALAXY_URL
 ) -> GeneratedPage:
@@ -258,7 +243,7 @@ def tool_page(
         items = "".join(f"<li>{_citation(kind, value)}</li>" for kind, value in tool.citations)
         parts.append(f"<h2>Citations</h2><ul>{items}</ul>")
     parts.append(_materials_section(materials, material_href))
-    return html.page(f"{tool.name}", "\n".join(p for p in parts if p))
+    return html.page(tool.name, "\n".join(p for p in parts if p), search=True)
 
 
 def checked_galaxy_url(value: object) -> str:
@@ -320,7 +305,7 @@ def workflow_page(
         f'<ol class="fairio-steps">{"".join(items)}</ol>',
         _materials_section(materials, material_href),
     ]
-    return html.page(workflow.name, "\n".join(p for p in parts if p))
+    return html.page(workflow.name, "\n".join(p for p in parts if p), search=True)
 
 
 def _run_in_galaxy(workflow: WorkflowDoc, galaxy_url: str) -> str:

@@ -62,7 +62,8 @@ class GeneratedPage:
     """A page made at build time: its title and its finished HTML body.
 
     MkDocs gets only the front matter as Markdown; the hooks hand it :attr:`html` as the
-    rendered content, so catalogue text never passes through a Markdown parser.
+    rendered content, so catalogue text never passes through a Markdown parser. ``search``
+    puts the page into the portal's page search (``page_index``).
     """
 
     title: str
@@ -73,8 +74,7 @@ class GeneratedPage:
     def markdown(self) -> str:
         """Front matter only; the title is escaped HTML because the theme prints it raw."""
         # JSON strings are YAML strings, and json.dumps is fast for thousands of pages
-        search = "" if self.search else "search:\n  exclude: true\n"
-        return f"---\ntitle: {json.dumps(text(self.title))}\n{search}---\n"
+        return f"---\ntitle: {json.dumps(text(self.title))}\n---\n"
 
     @property
     def html(self) -> str:
@@ -93,5 +93,5 @@ class MaterialExtras:
 
 
 def page(title: str, body: str, *, search: bool = False) -> GeneratedPage:
-    """A generated page; ``search`` keeps it in the theme's search index."""
+    """A generated page; ``search`` lists it in the portal's page search."""
     return GeneratedPage(title, body, search)

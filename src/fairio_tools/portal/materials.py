@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Set
 
 from fairio_tools.catalogue.bioschemas import entry_to_jsonld, script_json
+from fairio_tools.catalogue.duplicates import Material, version_groups
 from fairio_tools.catalogue.model import Entry, levels, resource_types
 from fairio_tools.catalogue.normalise import slugify
-from fairio_tools.portal import html
+from fairio_tools.portal import html, page_index
 from fairio_tools.portal.html import GeneratedPage, MaterialExtras
 
 SECTION = "catalogue"
@@ -176,8 +177,12 @@ def search_index(
 
     Deprecated materials carry ``"x": 1``; the search leaves them out unless asked. Marks
     (``"q"``: community reviewed, persistently available) are the *Curation* filter.
+    Versions or copies of one material (:func:`version_groups`) share ``"v"`` (the group's
+    first id): the search shows one result per group.
     """
     marks = marks or {}
+    materials = [Material.from_data(e.id, e.to_dict()) for e in entries]
+    group_of = {m.id: group[0].id for group in version_groups(materials) for m in group}
     records = []
     for entry in sorted(entries, key=lambda e: (e.name.casefold(), e.id)):
         record = {"i": entry.id, "n": entry.name, "t": list(entry.type)}
@@ -197,6 +202,8 @@ def search_index(
             record["x"] = 1
         if marks.get(entry.id):
             record["q"] = list(marks[entry.id])
+        if entry.id in group_of:
+            record["v"] = group_of[entry.id]
         records.append(record)
     return {
         "types": {t.term: t.label for t in resource_types().values()},
@@ -307,7 +314,7 @@ def _browse_page(entries: list[Entry], facets: dict[str, Facet]) -> GeneratedPag
         for key, (label, members) in popular[:30]
     )
     parts.append(f'<h2>Most used tags</h2><ul class="fairio-columns">{items}</ul>')
-    return html.page("Browse the catalogue", "\n".join(parts), search=True)
+    return html.page("Browse the catalogue", "\n".join(parts))
 
 
 def _tags_page(tags: Facet) -> GeneratedPage:
@@ -323,7 +330,7 @@ def _tags_page(tags: Facet) -> GeneratedPage:
     for letter in sorted(by_letter):
         parts.append(f'<h2>{html.text(letter)}</h2><ul class="fairio-columns">')
         parts.append("".join(by_letter[letter]) + "</ul>")
-    return html.page("Tags", "\n".join(parts), search=True)
+    return html.page("Tags", "\n".join(parts))
 
 
 def _search_page() -> GeneratedPage:
@@ -337,13 +344,16 @@ def _search_page() -> GeneratedPage:
         '<div class="fairio-search-layout">'
         '<aside id="fairio-facets" class="fairio-facets" aria-label="Filters"></aside>'
         '<section><p id="fairio-count" class="fairio-meta" aria-live="polite"></p>'
+        '<p id="fairio-pages" class="fairio-pages"></p>'
         '<ol id="fairio-results" class="fairio-results"></ol></section>'
         "</div>"
         "<noscript><p>Search needs JavaScript; "
         '<a href="all.html">browse all materials</a> instead.</p></noscript>'
         "</div>\n"
         '<script src="../assets/catalogue-index.js"></script>\n'
+        f'<script src="../{page_index.PATH}"></script>\n'
         '<script src="../assets/vendor/minisearch/minisearch.js"></script>\n'
+        '<script src="../assets/search-engine.js"></script>\n'
         '<script src="../assets/catalogue-search.js"></script>'
     )
-    return html.page("Search the catalogue", body, search=True)
+    return html.page("Search the catalogue", body)

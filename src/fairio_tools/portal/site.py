@@ -24,6 +24,7 @@ from fairio_tools.portal import (
     html,
     learning_paths,
     materials,
+    related,
     review_pages,
 )
 from fairio_tools.portal.html import GeneratedPage
@@ -87,7 +88,8 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     tool_pages = {tool.id: tool.page for tool in tools}
 
     pages: dict[str, GeneratedPage | str] = {}
-    related: dict[str, list[tuple[str, str]]] = {}
+    related_pages: dict[str, list[tuple[str, str]]] = {}
+    rarity = related.Rarity(entries)
 
     def material_href(page: str):
         return lambda entry: html.relative_url(page, materials.material_path(entry.id))
@@ -100,17 +102,19 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
         return href
 
     for tool in tools:
-        found = galaxy_pages.related_materials({tool.id}, tool.keywords, entries)
+        found = related.related_materials({tool.id}, tool.keywords, entries, rarity)
         for entry in found:
-            related.setdefault(entry.id, []).append((tool.page, tool.name))
+            related_pages.setdefault(entry.id, []).append((tool.page, tool.name))
         pages[tool.page] = galaxy_pages.tool_page(
             tool, found, material_href(tool.page), sources.galaxy
         )
     for workflow in workflows:
         keywords = {t.casefold() for t in workflow.tags}
-        found = galaxy_pages.related_materials({workflow.id, *workflow.tool_ids}, keywords, entries)
+        found = related.related_materials(
+            {workflow.id, *workflow.tool_ids}, keywords, entries, rarity
+        )
         for entry in found:
-            related.setdefault(entry.id, []).append((workflow.page, workflow.name))
+            related_pages.setdefault(entry.id, []).append((workflow.page, workflow.name))
         pages[workflow.page] = galaxy_pages.workflow_page(
             workflow, tool_href(workflow.page), found, material_href(workflow.page), sources.galaxy
         )
@@ -127,7 +131,9 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
         entries, reviews, review_pages.persistent_ids(entries, state), sources.discussions
     )
     pages.update(
-        materials.catalogue_pages(entries, related, deprecated, extras, review_pages.MARK_LABELS)
+        materials.catalogue_pages(
+            entries, related_pages, deprecated, extras, review_pages.MARK_LABELS
+        )
     )
     marks = {i: extra.marks for i, extra in extras.items() if extra.marks}
     index = materials.search_index(entries, set(deprecated), marks, review_pages.MARK_LABELS)
