@@ -28,12 +28,9 @@ def offline(monkeypatch):
 @pytest.fixture
 def no_torch(monkeypatch):
     """torch looks not installed to fairio-tools, whether or not this environment has it."""
-    from fairio_tools.models import descriptions
+    from fairio_tools import extras
 
-    installed = descriptions._installed
-    monkeypatch.setattr(
-        descriptions, "_installed", lambda name: name != "torch" and installed(name)
-    )
+    monkeypatch.setitem(extras.MODULES, "torch", ("fairio_tools_no_such_module",))
 
 
 def mean_filter_symmetric(image: np.ndarray) -> np.ndarray:

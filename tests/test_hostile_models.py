@@ -186,11 +186,13 @@ def test_architecture_code_never_runs_without_opt_in(shared_data, image, tmp_pat
             assert weights["torchscript"]["runs_package_code"] is None
             continue
         line = _refused(result, model, tmp=private_tmp)
-        assert "pytorch_state_dict: runs Python code named by the package (multi_tensor" in line
-        assert "onnx and torchscript weights run without code" in line
-        assert "--allow-model-code" in line and "FAIRIO_ALLOW_MODEL_CODE=1" in line
+        # the torchscript weights would run without code: installing torch is what helps
+        assert "running torchscript weights needs the optional 'torch'" in line
         forced = invoke_fairio(*args, "--weight-format", "pytorch_state_dict")
         line = _refused(forced, model, "[weights.pytorch_state_dict]", "--allow-model-code")
+        assert "runs Python code from the package (multi_tensor_unet.py" in line
+        assert "onnx and torchscript weights run without code" in line
+        assert "FAIRIO_ALLOW_MODEL_CODE=1" in line
     assert not canary.exists()
     assert not (tmp_path / "prediction.tif").exists()
 

@@ -165,7 +165,8 @@ def test_state_dict_is_never_unpickled_without_torch(tiny, image, tmp_path):
         "--allow-model-code",
     )  # fmt: skip
     line = _refused(result, package, output=output)
-    assert "needs torch, which is not installed" in line
+    assert "running pytorch_state_dict weights needs the optional 'torch'" in line
+    assert line.endswith("pip install 'fairio-tools[torch]'")
     assert not marker.exists()
     # without --weight-format the onnx weights are used, the pickle is never opened
     assert invoke_fairio("predict", package, image, output).returncode == 0
@@ -184,7 +185,8 @@ def test_only_a_state_dict_and_no_torch_says_so(tiny, image, tmp_path):
     assert "nothing to test" in line and "--allow-model-code" in line
     result = invoke_fairio("predict", package, image, output, "--allow-model-code")
     line = _refused(result, package, output=output)
-    assert "no runnable weights in the package (pytorch_state_dict: needs torch" in line
+    assert "running pytorch_state_dict weights needs the optional 'torch'" in line
+    assert line.endswith("pip install 'fairio-tools[torch]'")
     assert not marker.exists()
 
 

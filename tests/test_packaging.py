@@ -37,6 +37,8 @@ NOT_IN_RUNTIME = (
     "distributed",
     "s3fs",
     "torch",
+    "tensorflow",
+    "keras",
     "ome_zarr",
     "pytest",
 )
@@ -127,7 +129,7 @@ def test_runtime_dependencies_are_ranges() -> None:
         assert "==" not in requirement, requirement
         assert re.search(r">=|~=", requirement), f"{requirement}: give a lower bound"
     runtime = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
-    for extra in ("portal", "links", "catalogue", "distributed", "s3", "torch"):
+    for extra in ("portal", "links", "catalogue", "distributed", "s3", "torch", "tensorflow"):
         assert not runtime & _extra_requirements(extra), extra
 
 

@@ -77,10 +77,21 @@ def onnx_session_threads(jobs: int | None) -> Iterator[None]:
 @contextmanager
 def model_threads(weight_format: str, jobs: int | None) -> Iterator[None]:
     """Bound the runtime of ``weight_format`` weights to ``jobs`` threads: onnxruntime
-    sessions opened within the block, torch for the rest of the process."""
+    sessions opened within the block, torch for the rest of the process, TensorFlow from its
+    start (it fixes its pools then: a process keeps its first bound)."""
     if jobs is not None and weight_format in ("torchscript", "pytorch_state_dict"):
         import torch
 
         torch.set_num_threads(jobs)
+    if jobs is not None and weight_format == "keras_hdf5":
+        import tensorflow as tf
+
+        threading = tf.config.threading
+        if threading.get_intra_op_parallelism_threads() != jobs:
+            try:
+                threading.set_intra_op_parallelism_threads(jobs)
+                threading.set_inter_op_parallelism_threads(1)
+            except RuntimeError:  # TensorFlow started already, with its first bound
+                pass
     with onnx_session_threads(jobs if weight_format == "onnx" else None):
         yield

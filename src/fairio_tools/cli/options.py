@@ -160,9 +160,9 @@ profile = click.option(
 
 weight_format = click.option(
     "--weight-format",
-    type=click.Choice(["onnx", "torchscript", "pytorch_state_dict"]),
+    type=click.Choice(["onnx", "torchscript", "pytorch_state_dict", "keras_hdf5"]),
     help="Weights to use (default: the first local and runnable of onnx, torchscript, "
-    "pytorch_state_dict).",
+    "pytorch_state_dict, keras_hdf5).",
 )
 
 device = click.option(

@@ -6,9 +6,10 @@ names (to check its sha256) and fails without internet. fairio-tools loads with
 for bioimageio.core's own test it passes ``known_files`` so nothing remote is fetched.
 
 A package's own Python code (a ``pytorch_state_dict`` architecture, a ``custom`` processing
-step) runs only when the user opts in (``--allow-model-code``) or a server's admin does
-(``$FAIRIO_ALLOW_MODEL_CODE``); until then such weights are never chosen and such models
-never run. This does not depend on whether torch is installed.
+step, a Keras ``Lambda`` layer: ``keras_config``) runs only when the user opts in
+(``--allow-model-code``) or a server's admin does (``$FAIRIO_ALLOW_MODEL_CODE``); until then
+such weights are never chosen and such models never run. This does not depend on whether
+torch or TensorFlow is installed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fairio_tools import extras
 from fairio_tools.errors import InputError
 from fairio_tools.models.package import (
     ModelPackage,
@@ -32,17 +34,24 @@ from fairio_tools.models.package import (
 if TYPE_CHECKING:
     from bioimageio.spec.model.v0_5 import ModelDescr
 
-WEIGHT_PREFERENCE = ("onnx", "torchscript", "pytorch_state_dict")
+WEIGHT_PREFERENCE = ("onnx", "torchscript", "pytorch_state_dict", "keras_hdf5")
 """Weight formats fairio-tools runs, most preferred first."""
 
 CODE_FREE_FORMATS = ("onnx", "torchscript")
-"""Weight formats that run without any Python code from the package."""
+"""Weight formats that never run Python code from the package (Keras HDF5 may carry some)."""
 ALLOW_MODEL_CODE_ENV = "FAIRIO_ALLOW_MODEL_CODE"
 """Set to ``1`` (e.g. in a Galaxy job configuration) to let packages' own Python code run."""
 OPT_IN = f"--allow-model-code, or ${ALLOW_MODEL_CODE_ENV}=1 set by the server's admin"
 """How to allow a package's code, as error messages say it."""
 
-_RUNTIME = {"onnx": "onnxruntime", "torchscript": "torch", "pytorch_state_dict": "torch"}
+_RUNTIME = {
+    "onnx": "onnxruntime",
+    "torchscript": "torch",
+    "pytorch_state_dict": "torch",
+    "keras_hdf5": "tensorflow",
+}
+_EXTRA = {"torchscript": "torch", "pytorch_state_dict": "torch", "keras_hdf5": "tensorflow"}
+"""Weight format -> the extra that installs its runtime (onnxruntime is in the runtime)."""
 _PLACEHOLDER_SHA256 = "0" * 64
 
 
@@ -54,6 +63,19 @@ def quiet_bioimageio() -> None:
     from loguru import logger
 
     logger.disable("bioimageio")
+
+
+def quiet_tensorflow() -> None:
+    """Before TensorFlow starts: no C++ log lines, no oneDNN notice, no Keras progress bars on
+    stdout (errors stay one line, JSON on stdout stays JSON)."""
+    import logging
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    import keras
+
+    keras.utils.disable_interactive_logging()
 
 
 def model_code_allowed(flag: bool = False) -> bool:
@@ -139,7 +161,7 @@ class WeightsAvailability:
     declared_sha256: str | None
     missing_files: list[str]
     code: str | None = None
-    """The package code these weights run (an architecture), or None."""
+    """The package code these weights run (an architecture, a Lambda layer), or None."""
     code_allowed: bool = False
 
     @property
@@ -168,19 +190,29 @@ class WeightsAvailability:
             return f"{', '.join(self.missing_files)} not in the package"
         if self.code is not None and not self.code_allowed:
             return (
-                f"runs Python code named by the package ({self.code}), refused: "
+                f"runs Python code from the package ({self.code}), refused: "
                 f"{' and '.join(CODE_FREE_FORMATS)} weights run without code "
                 f"(allow it with {OPT_IN})"
             )
         if self.format not in _RUNTIME:
             return (
-                f"fairio-tools does not run {self.format} weights (no TensorFlow/Keras "
-                f"runtime, in no extra); it runs {', '.join(WEIGHT_PREFERENCE)}"
+                f"fairio-tools does not run {self.format} weights; it runs "
+                f"{', '.join(WEIGHT_PREFERENCE)}"
             )
         if not self.runtime_installed:
-            extra = " (install fairio-tools[torch])" if self.runtime == "torch" else ""
-            return f"needs {self.runtime}, which is not installed{extra}"
+            extra = _EXTRA.get(self.format)
+            install = f": pip install 'fairio-tools[{extra}]'" if extra else ""
+            return f"needs {self.runtime}, which is not installed{install}"
         return ""
+
+    @property
+    def missing_extra(self) -> str | None:
+        """The extra to install when that alone keeps these weights from running."""
+        if self.runtime_installed or not self.local or self.missing_files:
+            return None
+        if self.code is not None and not self.code_allowed:
+            return None
+        return _EXTRA.get(self.format)
 
 
 def weights_availability(
@@ -197,20 +229,45 @@ def weights_availability(
         arch_source = getattr(architecture, "source", None)
         if arch_source is not None and local_file(package, arch_source) is None:
             missing.append(f"architecture {arch_source}")
+        path = local_file(package, entry.source)
+        installed = name in _RUNTIME and (
+            not extras.missing(_EXTRA[name]) if name in _EXTRA else _installed(runtime)
+        )
+        code = None if architecture is None else _architecture_code(architecture)
+        if name == "keras_hdf5" and path is not None and installed:
+            from fairio_tools.models.keras_config import keras_code
+
+            code = keras_code(path)
         found.append(
             WeightsAvailability(
                 format=name,
                 source=str(entry.source),
-                local=local_file(package, entry.source) is not None,
+                local=path is not None,
                 runtime=runtime,
-                runtime_installed=name in _RUNTIME and _installed(runtime),
+                runtime_installed=installed,
                 declared_sha256=None if entry.sha256 is None else str(entry.sha256),
                 missing_files=missing,
-                code=None if architecture is None else _architecture_code(architecture),
+                code=code,
                 code_allowed=allow_code,
             )
         )
     return found
+
+
+def require_runtime(package: ModelPackage, candidates: list[WeightsAvailability]) -> None:
+    """Stop with the one line naming the extra to install when the first of ``candidates``
+    (by preference) that only lacks its runtime's extra is all that keeps a model from
+    running."""
+    for weights in sorted(candidates, key=lambda w: _preference(w.format)):
+        extra = weights.missing_extra
+        if extra is not None:
+            extras.require(extra, f"{package.source}: running {weights.format} weights")
+
+
+def _preference(weight_format: str) -> int:
+    if weight_format in WEIGHT_PREFERENCE:
+        return WEIGHT_PREFERENCE.index(weight_format)
+    return len(WEIGHT_PREFERENCE)
 
 
 def _architecture_code(architecture: Any) -> str:
@@ -236,6 +293,7 @@ def choose_weights(
                 field="weights",
             )
         if not weights.runnable:
+            require_runtime(package, [weights])
             raise InputError(
                 f"{requested} weights cannot run here: {weights.reason()}",
                 path=package.source,
@@ -246,6 +304,7 @@ def choose_weights(
         weights = available.get(name)
         if weights is not None and weights.runnable:
             return weights
+    require_runtime(package, list(available.values()))
     reasons = "; ".join(f"{w.format}: {w.reason()}" for w in available.values())
     raise InputError(
         f"no runnable weights in the package ({reasons or 'no weights declared'})",
@@ -284,6 +343,8 @@ def load_adapter(
     runtime's default)."""
     if weights.format == "pytorch_state_dict":
         _require_safe_torch_load()
+    if weights.format == "keras_hdf5":
+        quiet_tensorflow()
     quiet_bioimageio()
     from bioimageio.core.backends import create_model_adapter
 

@@ -1,5 +1,6 @@
 """Where a model runs: ``--device cpu`` or ``cuda``, checked before loading, and recorded as
-the runtime reports it (onnxruntime's execution provider, torch's device)."""
+the runtime reports it (onnxruntime's execution provider, torch's device; TensorFlow places
+Keras models itself, so it is shown only the devices asked for)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,19 @@ def runtime_devices(weight_format: str, device: str) -> list[str]:
                 field="--device",
             )
         return [provider]
+    if weight_format == "keras_hdf5":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if device == "cuda" and not gpus:
+            raise InputError(
+                "--device cuda: TensorFlow finds no GPU here (tensorflow-cpu has none), so "
+                "keras_hdf5 weights would run on the CPU",
+                field="--device",
+            )
+        if device == "cpu" and gpus:
+            tf.config.set_visible_devices([], "GPU")
+        return [device]
     if device == "cuda" and not _torch_cuda():
         raise InputError(
             f"--device cuda: torch finds no CUDA device here, so {weight_format} weights "
@@ -49,6 +63,6 @@ def used_device(adapter: Any, requested: str) -> str:
     """The device the loaded adapter really runs on, e.g. ``cpu (CPUExecutionProvider)``."""
     # bioimageio.core keeps the devices it initialised, best first (no public accessor)
     initialised = list(getattr(adapter, "_initialized_devices", None) or [])
-    if not initialised:
+    if not initialised or initialised[0] == "None":  # Keras: placed by TensorFlow
         return requested
     return initialised[0] if initialised[0] == requested else f"{requested} ({initialised[0]})"

@@ -201,10 +201,12 @@ def write_ome_tiff(
     target: Path,
     description: dict[str, Any],
 ) -> None:
-    """Write ``data`` as OME-TIFF with physical sizes and ``description`` (JSON) in OME-XML."""
+    """Write ``data`` as OME-TIFF in NGFF axis order (a channels-last output's channel moves
+    before its space axes) with physical sizes and ``description`` (JSON) in OME-XML."""
     import tifffile
 
     refuse_existing(target)
+    data, axes = ngff_order(data, axes, target)
     metadata: dict[str, Any] = {
         "axes": "".join(axes).upper(),
         "Description": json.dumps(description),

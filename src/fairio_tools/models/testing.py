@@ -13,6 +13,7 @@ from fairio_tools.models.descriptions import (
     offline_test_content,
     quiet_bioimageio,
     refuse_custom_processing,
+    require_runtime,
     verify_weight_files,
     weights_availability,
 )
@@ -65,6 +66,7 @@ def run_model_test(
                 f"the model has no {weight_format} weights", path=package.source, field="weights"
             )
         if weight_format in skipped:
+            require_runtime(package, [w for w in available if w.format == weight_format])
             raise InputError(
                 f"{weight_format} weights cannot run here: {skipped[weight_format]}",
                 path=package.source,
@@ -72,6 +74,7 @@ def run_model_test(
             )
         runnable = [weight_format]
     if not runnable:
+        require_runtime(package, available)
         reasons = "; ".join(f"{name}: {why}" for name, why in skipped.items())
         raise InputError(
             f"no runnable weights in the package, nothing to test ({reasons})",
