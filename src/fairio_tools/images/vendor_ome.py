@@ -11,15 +11,16 @@ channel each excited, so excitation is given only when there is one laser line p
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element, SubElement, tostring
+from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
-from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from fairio_tools.errors import InputError
+from fairio_tools.images.ome_xml import parse_xml
 
 OME_NS = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
 LIF_IMMERSION = {
@@ -33,13 +34,22 @@ LIF_IMMERSION = {
 
 
 def vendor_ome_xml(path: Path, kind: str) -> tuple[str, list[str]]:
-    """OME-XML text describing ``path`` (a CZI or LIF file) and notes on the mapping."""
+    """OME-XML text describing ``path`` (a CZI or LIF file) and notes on the mapping; the
+    vendor XML is parsed and mapped once per process and version of the file."""
+    stat = path.stat()
+    xml, notes = _mapped(str(path), kind, stat.st_mtime_ns, stat.st_size)
+    return xml, list(notes)
+
+
+@functools.lru_cache(maxsize=16)
+def _mapped(name: str, kind: str, mtime_ns: int, size: int) -> tuple[str, tuple[str, ...]]:
     from fairio_tools.images.reading import vendor_metadata_xml
 
+    path = Path(name)
     text = vendor_metadata_xml(path, kind)
     try:
-        root = ElementTree.fromstring(text)
-    except (ElementTree.ParseError, DefusedXmlException) as error:
+        root = parse_xml(text)
+    except (ParseError, DefusedXmlException) as error:
         raise InputError(
             f"{kind.upper()} metadata XML cannot be parsed: {error}", path=path
         ) from error
@@ -51,7 +61,7 @@ def vendor_ome_xml(path: Path, kind: str) -> tuple[str, list[str]]:
         f"metadata mapped to OME from the {'Zeiss CZI' if kind == 'czi' else 'Leica LIF'} "
         "XML by fairio (the fields the NBO tiers score)"
     )
-    return tostring(ome, encoding="unicode"), [note]
+    return tostring(ome, encoding="unicode"), (note,)
 
 
 def _text(element: Any, path: str) -> str | None:
