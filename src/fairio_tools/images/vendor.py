@@ -27,6 +27,7 @@ import dataclasses
 import functools
 import itertools
 import math
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,9 @@ class VendorRegions:
         self.dtype = np.dtype(series.dtype)
         self.ndim = len(self.shape)
 
-    def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray:
+    def __getitem__(self, region: Any) -> np.ndarray:
         path, series = Path(self.path), self.series
-        bounds = [s.indices(n)[:2] for s, n in zip(region, self.shape, strict=True)]
+        bounds, cuts = _bounds(region, self.shape)
         check_decoded_size(path, math.prod(b - a for a, b in bounds) * self.dtype.itemsize)
         if series.insert_y is not None:  # an axis of size 1 that the source lacks
             del bounds[series.insert_y]
@@ -108,7 +109,31 @@ class VendorRegions:
             data = data[..., ::-1][..., samples[0] : samples[1]]
         if series.insert_y is not None:
             data = np.expand_dims(data, series.insert_y)
-        return np.ascontiguousarray(data)
+        return np.ascontiguousarray(data[cuts])
+
+
+def _bounds(region: Any, shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[Any, ...]]:
+    """(start, stop) per axis of the box holding ``region`` (ints and slices of a positive
+    step, as NumPy reads them), and how to cut the region out of that box."""
+    region = region if isinstance(region, tuple) else (region,)
+    if len(region) > len(shape):
+        raise IndexError(f"{len(region)} indices for an array of {len(shape)} dimensions")
+    bounds, cuts = [], []
+    for item, n in zip(region + (slice(None),) * (len(shape) - len(region)), shape, strict=True):
+        if isinstance(item, slice):
+            start, stop, step = item.indices(n)
+            if step < 1:
+                raise IndexError("regions are read with a positive step")
+            bounds.append((start, max(start, stop)))
+            cuts.append(slice(None, None, step))
+        else:
+            index = operator.index(item)
+            index = index + n if index < 0 else index
+            if not 0 <= index < n:
+                raise IndexError(f"index {item} is out of bounds for an axis of size {n}")
+            bounds.append((index, index + 1))
+            cuts.append(0)
+    return bounds, tuple(cuts)
 
 
 def read_vendor_series(path: Path, kind: str, series: VendorSeries) -> np.ndarray:
