@@ -193,3 +193,20 @@ def test_lif_channel_read_decodes_only_that_channels_frames(vendor, monkeypatch)
     assert axes == ["t", "y", "x"] and data.shape[0] == 20
     assert len(decoded) == 20 and all(indices["C"] == 1 for indices in decoded)
 
+
+def test_lif_channel_names_and_colours_are_its_luts(vendor):
+    import readlif.reader as readlif  # reads the LIF's XML header itself
+
+    path = vendor / "testdata_2channel_xz.lif"
+    root = readlif.LifFile(str(path)).xml_root
+    images = [e.find("Data/Image") for e in root.iter("Element")]
+    luts = [
+        [d.get("LUTName") for d in image.iter("ChannelDescription")]
+        for image in images
+        if image is not None
+    ]
+    rgb = {"Green": "00FF00", "Red": "FF0000"}
+    info = read_image_info(path)
+    assert [s.channel_names for s in info.series] == luts
+    assert all(names == ["Green", "Red"] for names in luts)  # what this file records
+    assert [s.channel_colors for s in info.series] == [[rgb[n] for n in names] for names in luts]

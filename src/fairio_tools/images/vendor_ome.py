@@ -6,6 +6,9 @@ score; nothing else. The vendor XML is parsed with defusedxml. Values keep the v
 spelling where OME has no equivalent (a Leica ``HyD`` detector), and a value the file does
 not state is left out, never guessed: a LIF records which lasers were on, not which
 channel each excited, so excitation is given only when there is one laser line per channel.
+A LIF channel is named as LAS X shows it and bioio-lif reads it: the filter cube of a
+widefield channel (``WideFieldChannelInfo/@FluoCubeName``, matched by its LUT), else the
+LUT of its ``ChannelDescription`` (``Green``, ``Red``), which also gives its colour.
 """
 
 from __future__ import annotations
@@ -31,6 +34,17 @@ LIF_IMMERSION = {
     "AIR": "Air",
     "MULTI": "Multi",
 }
+LIF_LUT_RGB = {
+    "red": 0xFF0000,
+    "green": 0x00FF00,
+    "blue": 0x0000FF,
+    "cyan": 0x00FFFF,
+    "magenta": 0xFF00FF,
+    "yellow": 0xFFFF00,
+    "gray": 0xFFFFFF,
+    "grey": 0xFFFFFF,
+}
+"""Leica's named LUTs as RGB (OME ``Channel/@Color`` is RGBA as a signed 32-bit integer)."""
 
 
 def vendor_ome_xml(path: Path, kind: str) -> tuple[str, list[str]]:
@@ -271,8 +285,16 @@ def _lif(root: Any, ome: Element) -> int:
             ]
         )
         mode = hardware.get("DataSourceTypeName") if hardware is not None else None
-        for c, _ in enumerate(descriptions):
+        cubes = {
+            info.get("LUT"): info.get("FluoCubeName") for info in data.iter("WideFieldChannelInfo")
+        }
+        for c, description in enumerate(descriptions):
             channel = SubElement(pixels, "Channel", ID=f"Channel:{n}:{c}")
+            lut = (description.get("LUTName") or "").strip()
+            _set(channel, Name=(cubes.get(lut) or "").strip() or lut or None)
+            if lut.lower() in LIF_LUT_RGB:
+                rgba = LIF_LUT_RGB[lut.lower()] << 8 | 0xFF
+                channel.set("Color", str(rgba - (1 << 32) if rgba >= 1 << 31 else rgba))
             if mode == "Confocal":
                 channel.set("AcquisitionMode", "LaserScanningConfocalMicroscopy")
             if settings is not None and _float(settings.get("Pinhole")):
