@@ -210,3 +210,15 @@ def test_lif_channel_names_and_colours_are_its_luts(vendor):
     assert [s.channel_names for s in info.series] == luts
     assert all(names == ["Green", "Red"] for names in luts)  # what this file records
     assert [s.channel_colors for s in info.series] == [[rgb[n] for n in names] for names in luts]
+
+
+def test_czi_of_tiles_placed_far_apart_is_refused_before_any_decoding(tmp_path):
+    from tests.czi_synthetic import Tile, write_czi
+
+    path = tmp_path / "sparse.czi"
+    tile = np.ones((4, 6), np.uint8)
+    write_czi(path, [Tile(0, 0, tile), Tile(0, 10_000_000, tile)])  # 48 bytes spanning 60 MB
+    result = run_fairio("image-info", path)
+    assert result.returncode == 2, result.stderr
+    assert "sparse.czi" in result.stderr and "subblocks cover 48 bytes" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

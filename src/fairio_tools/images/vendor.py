@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from fairio_tools import limits
 from fairio_tools.errors import InputError
 from fairio_tools.images.reading import check_decoded_size, open_vendor
 
@@ -183,6 +184,8 @@ def _czi_series(czi: Any, path: Path) -> list[VendorSeries]:
     reverse = entries[0].pixel_type in _BGR
     mosaic = any(entry.mosaic_index is not None for entry in entries)
     pyramid = sum(1 for entry in entries if entry.pyramid_type)
+    covered = sum(math.prod(e.shape) for e in entries if not e.pyramid_type) * base.itemsize
+    _check_extent(math.prod(shape) * base.itemsize, covered, shape, path)
     notes: list[str] = []
     if reverse:
         notes.append(f"{entries[0].pixel_type} samples swapped to RGB order, as Bio-Formats does")
@@ -212,6 +215,23 @@ def _czi_series(czi: Any, path: Path) -> list[VendorSeries]:
             )
         )
     return series
+
+
+def _check_extent(declared: int, covered: int, shape: tuple[int, ...], path: Path) -> None:
+    """Refuse a CZI whose subblocks cover a vanishing part of the extent their coordinates
+    span (a few tiles placed far apart would make every tool read and write zeros for
+    hours); real mosaics leave gaps, not a thousandfold."""
+    ratio = declared // max(covered, 1)
+    if ratio > limits.ABSURD_COMPRESSION_RATIO or (
+        declared > limits.COMPRESSION_CHECK_ABOVE and ratio > limits.MAX_COMPRESSION_RATIO
+    ):
+        extent = " x ".join(str(n) for n in shape)
+        raise InputError(
+            f"its subblocks cover {covered} bytes of the {declared} their coordinates span "
+            f"({extent}, {ratio} to 1): a corrupt or hostile subblock directory",
+            path=path,
+            hint=limits.refusal_hint("FAIRIO_MAX_COMPRESSION_RATIO", limits.MAX_COMPRESSION_RATIO),
+        )
 
 
 def _czi_region(czi: Any, path: Path, box: list[tuple[int, int]], dtype: np.dtype) -> np.ndarray:
