@@ -7,7 +7,7 @@
   or whose decoded pixels would exceed ``MAX_DECODED_BYTES``, before decoding anything.
 * ``open_vendor`` opens a Zeiss CZI (czifile) or Leica LIF (liffile) file alone, once per
   process and version of the file: its headers, directory and XML are parsed once and its
-  reader is shared, one caller at a time; ``vendor_metadata_xml`` reads its metadata XML.
+  reader is shared, one caller at a time; ``vendor_metadata`` gives its metadata XML tree.
 * ``read_whole`` decodes one whole series of any supported format (``images.vendor`` for
   CZI and LIF); ``images.pixels`` reads regions lazily.
 * ``decoding`` turns whatever a codec or tifffile raises on corrupt data into an InputError.
@@ -150,18 +150,31 @@ def open_vendor(path: Path, kind: str) -> Iterator[Any]:
         yield _vendor_reader(str(path), kind, stat.st_mtime_ns, stat.st_size)
 
 
-def vendor_metadata_xml(path: Path, kind: str) -> str:
-    """The vendor XML of a Zeiss CZI or Leica LIF file: its metadata only, no pixels;
-    bounded by ``MAX_OME_XML_BYTES``."""
+def vendor_metadata(path: Path, kind: str) -> Any:
+    """The root element of the vendor XML of a Zeiss CZI or Leica LIF file (its metadata
+    only, no pixels), parsed once: a LIF's is the tree liffile built while opening the file
+    (the C parser that ``ome_xml.parse_xml`` uses for a document without a DTD). Bounded by
+    ``MAX_OME_XML_BYTES``; InputError if the XML is malformed or hostile."""
+    from defusedxml.common import DefusedXmlException
+
+    from fairio_tools.images.ome_xml import parse_xml
+
     with open_vendor(path, kind) as reader:
         text = (reader.metadata(raw=True) or "") if kind == "czi" else reader.xml_header()
-    if len(text) > limits.MAX_OME_XML_BYTES:
+        if len(text) > limits.MAX_OME_XML_BYTES:
+            raise InputError(
+                f"{kind.upper()} metadata of {len(text)} characters, more than this server parses",
+                path=path,
+                hint=limits.refusal_hint("FAIRIO_MAX_OME_XML_BYTES", limits.MAX_OME_XML_BYTES),
+            )
+        if kind == "lif" and "<!DOCTYPE" not in text:
+            return reader.xml_element
+    try:
+        return parse_xml(text)
+    except (SyntaxError, DefusedXmlException) as error:  # ParseError is a SyntaxError
         raise InputError(
-            f"{kind.upper()} metadata of {len(text)} characters, more than this server parses",
-            path=path,
-            hint=limits.refusal_hint("FAIRIO_MAX_OME_XML_BYTES", limits.MAX_OME_XML_BYTES),
-        )
-    return text
+            f"{kind.upper()} metadata XML cannot be parsed: {error}", path=path
+        ) from error
 
 
 def read_whole(path: Path, series: int, nbytes: int) -> np.ndarray:

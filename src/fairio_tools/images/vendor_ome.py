@@ -2,10 +2,11 @@
 
 What the vendor readers carry (czifile, liffile: the vendor's own XML) is mapped onto the
 OME elements ``instrument`` resolves, as Bio-Formats maps it, for the fields the NBO tiers
-score; nothing else. The vendor XML is parsed with defusedxml. Values keep the vendor's
-spelling where OME has no equivalent (a Leica ``HyD`` detector), and a value the file does
-not state is left out, never guessed: a LIF records which lasers were on, not which
-channel each excited, so excitation is given only when there is one laser line per channel.
+score; nothing else. The vendor XML tree comes from ``reading.vendor_metadata``. Values
+keep the vendor's spelling where OME has no equivalent (a Leica ``HyD`` detector), and a
+value the file does not state is left out, never guessed: a LIF records which lasers were
+on, not which channel each excited, so excitation is given only when there is one laser
+line per channel.
 A LIF channel is named as LAS X shows it and bioio-lif reads it: the filter cube of a
 widefield channel (``WideFieldChannelInfo/@FluoCubeName``, matched by its LUT), else the
 LUT of its ``ChannelDescription`` (``Green``, ``Red``), which also gives its colour.
@@ -18,12 +19,9 @@ import functools
 import math
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
-
-from defusedxml.common import DefusedXmlException
+from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fairio_tools.errors import InputError
-from fairio_tools.images.ome_xml import parse_xml
 
 OME_NS = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
 LIF_IMMERSION = {
@@ -57,16 +55,10 @@ def vendor_ome_xml(path: Path, kind: str) -> tuple[str, list[str]]:
 
 @functools.lru_cache(maxsize=16)
 def _mapped(name: str, kind: str, mtime_ns: int, size: int) -> tuple[str, tuple[str, ...]]:
-    from fairio_tools.images.reading import vendor_metadata_xml
+    from fairio_tools.images.reading import vendor_metadata
 
     path = Path(name)
-    text = vendor_metadata_xml(path, kind)
-    try:
-        root = parse_xml(text)
-    except (ParseError, DefusedXmlException) as error:
-        raise InputError(
-            f"{kind.upper()} metadata XML cannot be parsed: {error}", path=path
-        ) from error
+    root = vendor_metadata(path, kind)
     ome = Element("OME", xmlns=OME_NS)
     images = _czi(root, ome) if kind == "czi" else _lif(root, ome)
     if not images:
