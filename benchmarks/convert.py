@@ -13,9 +13,9 @@ The input is generated tile by tile on disk (never whole in memory) and kept in 
 
 times opening each Zeiss CZI / Leica LIF file, reading its description (sizes, channel
 names) and every pixel of every series, through fairio's image layer and through its peers
-in the same run: bioio's plugin for the format (bioio-czi, bioio-lif) and the reader that
-plugin is built on (pylibCZIrw / liffile) or an independent one (aicspylibczi, readlif); all
-GPL/LGPL or BSD test-only peers, never imported by the package. Each read is of a fresh copy
+in the same run: bioio's plugin for the format (bioio-czi, on pylibCZIrw; bioio-lif, on
+liffile), liffile itself and the independent readers aicspylibczi and readlif; all test-only
+peers (GPL, LGPL or BSD), never imported by the package. Each read is of a fresh copy
 of the file (no reader keeps anything from an earlier read), best of 7, as fairio / peer.
 """
 
