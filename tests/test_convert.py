@@ -302,3 +302,30 @@ def test_layout_image_writes_the_one_series_as_the_root_image(tmp_path):
     assert np.array_equal(np.asarray(root["0"][:]).squeeze(), expected.squeeze())
     assert (output / "OME" / "METADATA.ome.xml").is_file()
     assert run_fairio("validate-ngff", output).returncode == 0
+
+
+def test_rendering_windows_are_read_one_stored_chunk_at_a_time(tmp_path):
+    """With --levels 1 the window level is the full image: it is never read whole."""
+    from fairio_tools.ngff.writer import channel_windows
+
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 60000, (1, 2, 3, 40, 24), dtype=np.uint16)
+    stored = zarr.create_array(
+        tmp_path / "a.zarr", shape=data.shape, chunks=(1, 1, 1, 16, 16), dtype=data.dtype
+    )
+    stored[...] = data
+    read = []
+
+    class Counting:
+        shape, chunks = stored.shape, stored.chunks
+
+        def __getitem__(self, region):
+            block = stored[region]
+            assert block.size <= 16 * 16, f"read {block.shape} at once"
+            read.append(region)
+            return block
+
+    windows = channel_windows(Counting())
+    expected = [(float(data[:, c].min()), float(data[:, c].max())) for c in range(2)]
+    assert windows == expected
+    assert len(read) == 2 * 3 * 3 * 2  # every stored chunk once

@@ -134,3 +134,91 @@ def _lif_whole(path):
 
     with liffile.LifFile(path) as lif:
         return lif.images[0].asarray()  # T, C, Z, X: the first image is series 0
+
+
+def _two_scene_czi(path):
+    """Scene 0: two tiles of 4 rows, the second truncated; scene 1: one good tile."""
+    from tests.czi_synthetic import Tile, write_czi
+
+    top = np.arange(24, dtype=np.uint8).reshape(4, 6)
+    other = (top + 50).astype(np.uint8)
+    tiles = [Tile(0, 0, top), Tile(0, 4, top + 100, truncated=True), Tile(1, 0, other)]
+    write_czi(path, tiles)
+    return top, other
+
+
+def test_czi_scene_converts_without_decoding_the_other_scene(tmp_path):
+    path = tmp_path / "scenes.czi"
+    _, other = _two_scene_czi(path)
+    convert_to_ome_zarr(path, tmp_path / "out.zarr", ConversionOptions(levels=1, series="1"))
+    expected = np.zeros((8, 6), np.uint8)
+    expected[:4] = other  # a CZI's plane is zero where no tile lies
+    np.testing.assert_array_equal(_level0(tmp_path / "out.zarr", 1)[0, 0, 0], expected)
+    # scene 0 holds the corrupt tile: converting it is an input error naming the file
+    result = run_fairio("convert", path, tmp_path / "zero.zarr", "--series", "0")
+    assert result.returncode == 2, result.stderr
+    assert "scenes.czi" in result.stderr and "cannot be read as CZI" in result.stderr
+
+
+def test_czi_region_read_decodes_only_the_tiles_it_covers(tmp_path):
+    from fairio_tools.errors import InputError
+    from fairio_tools.images.pixels import lazy_pixels
+
+    path = tmp_path / "tiles.czi"
+    top, _ = _two_scene_czi(path)
+    series = read_image_info(path).series[0]
+    assert series.axes == ["c", "y", "x"] and series.shape == [1, 8, 6]
+    pixels = lazy_pixels(path, 0, series.shape, series.dtype, chunks=(1, 4, 6))
+    np.testing.assert_array_equal(pixels[0, :4].compute(), top)  # the good tile alone
+    with pytest.raises(InputError, match="cannot be read as CZI"):
+        pixels[0, 4:].compute()  # the truncated tile is decoded only when asked for
+
+
+def test_lif_channel_read_decodes_only_that_channels_frames(vendor, monkeypatch):
+    import liffile
+
+    decoded = []
+    frame = liffile.LifImage.frame
+
+    def counting(self, **indices):
+        decoded.append(indices)
+        return frame(self, **indices)
+
+    def whole(self, *args, **kwargs):
+        raise AssertionError("the whole image was decoded for one channel")
+
+    monkeypatch.setattr(liffile.LifImage, "frame", counting)
+    monkeypatch.setattr(liffile.LifImage, "asarray", whole)
+    data, axes = read_pixels(vendor / "testdata_2channel_xz.lif", channel=1)
+    assert axes == ["t", "y", "x"] and data.shape[0] == 20
+    assert len(decoded) == 20 and all(indices["C"] == 1 for indices in decoded)
+
+
+def test_lif_channel_names_and_colours_are_its_luts(vendor):
+    import readlif.reader as readlif  # reads the LIF's XML header itself
+
+    path = vendor / "testdata_2channel_xz.lif"
+    root = readlif.LifFile(str(path)).xml_root
+    images = [e.find("Data/Image") for e in root.iter("Element")]
+    luts = [
+        [d.get("LUTName") for d in image.iter("ChannelDescription")]
+        for image in images
+        if image is not None
+    ]
+    rgb = {"Green": "00FF00", "Red": "FF0000"}
+    info = read_image_info(path)
+    assert [s.channel_names for s in info.series] == luts
+    assert all(names == ["Green", "Red"] for names in luts)  # what this file records
+    assert [s.channel_colors for s in info.series] == [[rgb[n] for n in names] for names in luts]
+
+
+def test_czi_of_tiles_placed_far_apart_is_refused_before_any_decoding(tmp_path):
+    from tests.czi_synthetic import Tile, write_czi
+
+    path = tmp_path / "sparse.czi"
+    tile = np.ones((4, 6), np.uint8)
+    write_czi(path, [Tile(0, 0, tile), Tile(0, 10_000_000, tile)])  # 48 bytes spanning 60 MB
+    result = run_fairio("image-info", path)
+    assert result.returncode == 2, result.stderr
+    assert "sparse.czi" in result.stderr and "subblocks cover 48 bytes" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

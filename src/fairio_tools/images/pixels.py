@@ -3,9 +3,10 @@
 Every tool reads pixels here (``convert`` lazily, ``label``, ``predict`` and ``qc`` through
 ``read_series``), after ``images.info`` has described the file.
 
-TIFF pixels are read through tifffile's Zarr interface, one region at a time, so an image
-larger than memory is never loaded whole. The region reader is a small picklable object
-(path, series, shape, dtype): a Dask distributed worker reopens the file itself.
+TIFF pixels are read through tifffile's Zarr interface, CZI and LIF pixels through
+``vendor.VendorRegions``, one region at a time, so an image larger than memory is never
+loaded whole. The region readers are small picklable objects (path, series, shape, dtype):
+a Dask distributed worker reopens the file itself.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fairio_tools.images.formats import ImageFormat, detect_format
 from fairio_tools.images.info import SeriesInfo, read_image_info
 from fairio_tools.images.ome_set import OmeSet, SetRegions, complete_set
 from fairio_tools.images.reading import check_decoded_size, decoding, open_tiff, read_whole
+from fairio_tools.images.vendor import VendorRegions, vendor_series
 
 _OPEN_LOCK = threading.Lock()
 
@@ -64,11 +66,21 @@ def lazy_pixels(path: Path, series: int, shape: list[int], dtype: str, chunks: A
     if oset is not None:
         source = SetRegions(oset, series)
         return da.from_array(source, chunks=chunks, lock=False, asarray=False, name=False)
-    if detect_format(path) is ImageFormat.TIFF:
-        source = TiffRegions(path, series, tuple(shape), np.dtype(dtype))
+    fmt = detect_format(path)
+    if fmt is ImageFormat.TIFF or fmt.is_vendor:
+        source = _regions(path, fmt, series, tuple(shape), np.dtype(dtype))
         return da.from_array(source, chunks=chunks, lock=False, asarray=False, name=False)
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize  # PNG, JPEG, CZI, LIF: decoded
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize  # PNG, JPEG: decoded
     return da.from_array(read_whole(path, series, nbytes), chunks=chunks)  # whole, bounded
+
+
+def _regions(
+    path: Path, fmt: ImageFormat, series: int, shape: tuple[int, ...], dtype: np.dtype
+) -> TiffRegions | VendorRegions:
+    """The region reader of one series of a TIFF, CZI or LIF file."""
+    if fmt is ImageFormat.TIFF:
+        return TiffRegions(path, series, shape, dtype)
+    return VendorRegions(path, fmt.value, vendor_series(path, fmt.value)[series])
 
 
 def read_series(
@@ -108,7 +120,7 @@ def _read_channel(
     path: Path, described: SeriesInfo, channel: int, oset: OmeSet | None
 ) -> np.ndarray:
     """One channel of a series, its ``c`` axis removed; only that channel is decoded from
-    a TIFF or a multi-file set."""
+    a TIFF, CZI, LIF or multi-file set."""
     count = described.shape[described.axes.index("c")] if "c" in described.axes else 1
     if not 0 <= channel < count:
         raise InputError(
@@ -126,8 +138,10 @@ def _read_channel(
     if oset is not None:
         check_decoded_size(path, described.nbytes // count)
         return SetRegions(oset, described.index)[region].squeeze(axis)
-    if detect_format(path) is ImageFormat.TIFF:
+    fmt = detect_format(path)
+    if fmt is ImageFormat.TIFF or fmt.is_vendor:
         check_decoded_size(path, described.nbytes // count)
-        source = TiffRegions(path, described.index, tuple(described.shape), described.dtype)
+        shape = tuple(described.shape)
+        source = _regions(path, fmt, described.index, shape, np.dtype(described.dtype))
         return source[region].squeeze(axis)
     return np.take(read_whole(path, described.index, described.nbytes), channel, axis=axis)

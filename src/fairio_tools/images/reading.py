@@ -5,8 +5,9 @@
   or an NDTiff dataset (``NDTiff.index``) names, anywhere on the disk.
 * ``open_pillow`` opens a PNG or JPEG and refuses one with more than ``MAX_IMAGE_PIXELS``
   or whose decoded pixels would exceed ``MAX_DECODED_BYTES``, before decoding anything.
-* ``vendor_metadata_xml`` reads the metadata XML (never the pixels) of a Zeiss CZI or Leica
-  LIF file.
+* ``open_vendor`` opens a Zeiss CZI (czifile) or Leica LIF (liffile) file alone, once per
+  process and version of the file: its headers, directory and XML are parsed once and its
+  reader is shared, one caller at a time; ``vendor_metadata`` gives its metadata XML tree.
 * ``read_whole`` decodes one whole series of any supported format (``images.vendor`` for
   CZI and LIF); ``images.pixels`` reads regions lazily.
 * ``decoding`` turns whatever a codec or tifffile raises on corrupt data into an InputError.
@@ -14,6 +15,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,28 +125,56 @@ def check_decoded_size(path: Path, nbytes: int) -> None:
         )
 
 
-def vendor_metadata_xml(path: Path, kind: str) -> str:
-    """The vendor XML of a Zeiss CZI (``kind`` "czi", czifile) or Leica LIF ("lif",
-    liffile) file: its metadata only, no pixels, the file opened alone (a CZI's other
-    parts of a multi-file set are never opened); bounded by ``MAX_OME_XML_BYTES``."""
-    with decoding(path, kind.upper()):
-        if kind == "czi":
-            import czifile
+_VENDOR_LOCK = threading.RLock()
 
-            with czifile.CziFile(str(path), multifile=False, detectmosaic=False) as czi:
-                text = czi.metadata(raw=True) or ""
-        else:
-            import liffile
 
-            with liffile.LifFile(path) as lif:
-                text = lif.xml_header()
-    if len(text) > limits.MAX_OME_XML_BYTES:
+@functools.lru_cache(maxsize=8)
+def _vendor_reader(path: str, kind: str, mtime_ns: int, size: int) -> Any:
+    """The open czifile or liffile reader of one version of a file (cached per process)."""
+    if kind == "czi":
+        import czifile
+
+        return czifile.CziFile(path, multifile=False)  # a CZI's other parts are never read
+    import liffile
+
+    return liffile.LifFile(path)
+
+
+@contextmanager
+def open_vendor(path: Path, kind: str) -> Iterator[Any]:
+    """The reader of the CZI (``kind`` "czi") or LIF ("lif") file ``path``, opened once per
+    process and version of the file; held by one caller at a time (the reader has one file
+    position). Errors, while opening or inside the block, are InputErrors naming the file."""
+    with _VENDOR_LOCK, decoding(path, kind.upper()):
+        stat = path.stat()
+        yield _vendor_reader(str(path), kind, stat.st_mtime_ns, stat.st_size)
+
+
+def vendor_metadata(path: Path, kind: str) -> Any:
+    """The root element of the vendor XML of a Zeiss CZI or Leica LIF file (its metadata
+    only, no pixels), parsed once: a LIF's is the tree liffile built while opening the file
+    (the C parser that ``ome_xml.parse_xml`` uses for a document without a DTD). Bounded by
+    ``MAX_OME_XML_BYTES``; InputError if the XML is malformed or hostile."""
+    from defusedxml.common import DefusedXmlException
+
+    from fairio_tools.images.ome_xml import parse_xml
+
+    with open_vendor(path, kind) as reader:
+        text = (reader.metadata(raw=True) or "") if kind == "czi" else reader.xml_header()
+        if len(text) > limits.MAX_OME_XML_BYTES:
+            raise InputError(
+                f"{kind.upper()} metadata of {len(text)} characters, more than this server parses",
+                path=path,
+                hint=limits.refusal_hint("FAIRIO_MAX_OME_XML_BYTES", limits.MAX_OME_XML_BYTES),
+            )
+        if kind == "lif" and "<!DOCTYPE" not in text:
+            return reader.xml_element
+    try:
+        return parse_xml(text)
+    except (SyntaxError, DefusedXmlException) as error:  # ParseError is a SyntaxError
         raise InputError(
-            f"{kind.upper()} metadata of {len(text)} characters, more than this server parses",
-            path=path,
-            hint=limits.refusal_hint("FAIRIO_MAX_OME_XML_BYTES", limits.MAX_OME_XML_BYTES),
-        )
-    return text
+            f"{kind.upper()} metadata XML cannot be parsed: {error}", path=path
+        ) from error
 
 
 def read_whole(path: Path, series: int, nbytes: int) -> np.ndarray:
@@ -157,9 +188,10 @@ def read_whole(path: Path, series: int, nbytes: int) -> np.ndarray:
         return SetRegions(oset, series)[(slice(None),) * 5]
     fmt = detect_format(path)
     if fmt.is_vendor:
-        from fairio_tools.images.vendor import read_vendor_series, vendor_series
+        from fairio_tools.images.vendor import VendorRegions, vendor_series
 
-        return read_vendor_series(path, fmt.value, vendor_series(path, fmt.value)[series])
+        source = VendorRegions(path, fmt.value, vendor_series(path, fmt.value)[series])
+        return source[(slice(None),) * source.ndim]
     if fmt is ImageFormat.TIFF:
         with open_tiff(path) as tif, decoding(path, "TIFF"):
             return tif.series[series].asarray()

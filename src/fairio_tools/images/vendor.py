@@ -14,21 +14,29 @@ independent references in tests. How a vendor file becomes series, as Bio-Format
 * Samples per pixel (RGB) are channels. Other vendor axes of size 1 are dropped; any of a
   larger size is kept under its own name (conversion then refuses it with the reason).
 
-Pixels are decoded a whole series at a time, bounded by ``FAIRIO_MAX_DECODED_BYTES``;
-only the given file is opened (``multifile=False``: a CZI's other parts are never read).
+``VendorRegions`` reads a region of one series: only the CZI subblocks (scene, plane,
+tiles) and LIF frames (planes) that it covers are decoded, each read bounded by
+``FAIRIO_MAX_DECODED_BYTES``. Files are opened through ``reading.open_vendor`` (once per
+process; only the given file: a CZI's other parts are never read) and their series are
+described once per version of the file.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import itertools
 import math
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fairio_tools import limits
 from fairio_tools.errors import InputError
-from fairio_tools.images.reading import check_decoded_size, decoding
+from fairio_tools.images.reading import check_decoded_size, open_vendor
 
 _NGFF = {"T": "t", "C": "c", "Z": "z", "Y": "y", "X": "x"}
 _BGR = {"Bgr24", "Bgr48", "Bgra32", "Bgr96Float"}
@@ -54,20 +62,85 @@ class VendorSeries:
 
 def vendor_series(path: Path, kind: str) -> list[VendorSeries]:
     """The series of the CZI or LIF file ``path`` (headers only, no pixels decoded)."""
-    with decoding(path, kind.upper()):
-        return _czi_series(path) if kind == "czi" else _lif_series(path)
+    stat = path.stat()
+    return [
+        dataclasses.replace(s, axes=list(s.axes), shape=list(s.shape), notes=list(s.notes))
+        for s in _series(str(path), kind, stat.st_mtime_ns, stat.st_size)
+    ]
+
+
+@functools.lru_cache(maxsize=16)
+def _series(path: str, kind: str, mtime_ns: int, size: int) -> tuple[VendorSeries, ...]:
+    """The series of one version of a file (cached per process; callers get copies)."""
+    with open_vendor(Path(path), kind) as reader:
+        return tuple(_czi_series(reader, Path(path)) if kind == "czi" else _lif_series(reader))
+
+
+class VendorRegions:
+    """Array-like view of one series of a CZI or LIF file: decodes only what is indexed.
+
+    Picklable (path, kind, series), so a Dask distributed worker opens the file itself."""
+
+    def __init__(self, path: Path, kind: str, series: VendorSeries) -> None:
+        self.path = str(path)
+        self.kind = kind
+        self.series = series
+        self.shape = tuple(series.shape)
+        self.dtype = np.dtype(series.dtype)
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, region: Any) -> np.ndarray:
+        path, series = Path(self.path), self.series
+        bounds, cuts = _bounds(region, self.shape)
+        check_decoded_size(path, math.prod(b - a for a, b in bounds) * self.dtype.itemsize)
+        if series.insert_y is not None:  # an axis of size 1 that the source lacks
+            del bounds[series.insert_y]
+        kept = iter(bounds)
+        box = [(t, t + 1) if isinstance(t, int) else next(kept) for t in series.take]
+        samples = box[-1]
+        if series.reverse_samples:  # BGR in the file: read every sample, reverse, then cut
+            box[-1] = (0, series.shape[-1])
+        with open_vendor(path, self.kind) as reader:
+            if self.kind == "czi":
+                data = _czi_region(reader, path, box, self.dtype)
+            else:
+                data = _lif_region(reader.images[series.source], path, box)
+        data = data[tuple(0 if isinstance(t, int) else slice(None) for t in series.take)]
+        if series.reverse_samples:
+            data = data[..., ::-1][..., samples[0] : samples[1]]
+        if series.insert_y is not None:
+            data = np.expand_dims(data, series.insert_y)
+        return np.ascontiguousarray(data[cuts])
+
+
+def _bounds(region: Any, shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[Any, ...]]:
+    """(start, stop) per axis of the box holding ``region`` (ints and slices of a positive
+    step, as NumPy reads them), and how to cut the region out of that box."""
+    region = region if isinstance(region, tuple) else (region,)
+    if len(region) > len(shape):
+        raise IndexError(f"{len(region)} indices for an array of {len(shape)} dimensions")
+    bounds, cuts = [], []
+    for item, n in zip(region + (slice(None),) * (len(shape) - len(region)), shape, strict=True):
+        if isinstance(item, slice):
+            start, stop, step = item.indices(n)
+            if step < 1:
+                raise IndexError("regions are read with a positive step")
+            bounds.append((start, max(start, stop)))
+            cuts.append(slice(None, None, step))
+        else:
+            index = operator.index(item)
+            index = index + n if index < 0 else index
+            if not 0 <= index < n:
+                raise IndexError(f"index {item} is out of bounds for an axis of size {n}")
+            bounds.append((index, index + 1))
+            cuts.append(0)
+    return bounds, tuple(cuts)
 
 
 def read_vendor_series(path: Path, kind: str, series: VendorSeries) -> np.ndarray:
     """All pixels of ``series``, axes as ``series.axes``, bounded by the decoded-size limit."""
-    with decoding(path, kind.upper()):
-        source = _czi_array(path) if kind == "czi" else _lif_array(path, series.source)
-        data = source[series.take]
-        if series.reverse_samples:
-            data = data[..., ::-1]
-        if series.insert_y is not None:
-            data = np.expand_dims(data, series.insert_y)
-        return np.ascontiguousarray(data)
+    source = VendorRegions(path, kind, series)
+    return source[(slice(None),) * source.ndim]
 
 
 def _map_axes(
@@ -101,19 +174,18 @@ def _c_elsewhere(sizes: dict[str, int], samples: str) -> bool:
     return sizes.get(samples, 1) > 1 or sizes.get("λ", 1) > 1
 
 
-def _czi_series(path: Path) -> list[VendorSeries]:
-    import czifile
-
-    with czifile.CziFile(str(path), multifile=False) as czi:
-        entries = czi.filtered_subblock_directory
-        if not entries:
-            raise InputError("CZI holds no image subblock", path=path)
-        codes, shape = czi.axes, tuple(int(n) for n in czi.shape)
-        dtype = np.dtype(czi.dtype)
-        base = dtype.base if dtype.shape else dtype
-        reverse = entries[0].pixel_type in _BGR
-        mosaic = any(entry.mosaic_index is not None for entry in entries)
-        pyramid = sum(1 for entry in entries if entry.pyramid_type)
+def _czi_series(czi: Any, path: Path) -> list[VendorSeries]:
+    entries = czi.filtered_subblock_directory
+    if not entries:
+        raise InputError("CZI holds no image subblock", path=path)
+    codes, shape = czi.axes, tuple(int(n) for n in czi.shape)
+    dtype = np.dtype(czi.dtype)
+    base = dtype.base if dtype.shape else dtype
+    reverse = entries[0].pixel_type in _BGR
+    mosaic = any(entry.mosaic_index is not None for entry in entries)
+    pyramid = sum(1 for entry in entries if entry.pyramid_type)
+    covered = sum(math.prod(e.shape) for e in entries if not e.pyramid_type) * base.itemsize
+    _check_extent(math.prod(shape) * base.itemsize, covered, shape, path)
     notes: list[str] = []
     if reverse:
         notes.append(f"{entries[0].pixel_type} samples swapped to RGB order, as Bio-Formats does")
@@ -145,72 +217,99 @@ def _czi_series(path: Path) -> list[VendorSeries]:
     return series
 
 
-def _czi_array(path: Path) -> np.ndarray:
-    """The full-resolution pixels of a CZI, tiles placed at their start coordinates."""
-    import czifile
+def _check_extent(declared: int, covered: int, shape: tuple[int, ...], path: Path) -> None:
+    """Refuse a CZI whose subblocks cover a vanishing part of the extent their coordinates
+    span (a few tiles placed far apart would make every tool read and write zeros for
+    hours); real mosaics leave gaps, not a thousandfold."""
+    ratio = declared // max(covered, 1)
+    if ratio > limits.ABSURD_COMPRESSION_RATIO or (
+        declared > limits.COMPRESSION_CHECK_ABOVE and ratio > limits.MAX_COMPRESSION_RATIO
+    ):
+        extent = " x ".join(str(n) for n in shape)
+        raise InputError(
+            f"its subblocks cover {covered} bytes of the {declared} their coordinates span "
+            f"({extent}, {ratio} to 1): a corrupt or hostile subblock directory",
+            path=path,
+            hint=limits.refusal_hint("FAIRIO_MAX_COMPRESSION_RATIO", limits.MAX_COMPRESSION_RATIO),
+        )
 
-    with czifile.CziFile(str(path), multifile=False) as czi:
-        shape, dtype = tuple(int(n) for n in czi.shape), np.dtype(czi.dtype)
-        check_decoded_size(path, math.prod(shape) * dtype.itemsize)
-        out = np.zeros(shape, dtype.base if dtype.shape else dtype)
-        for entry in czi.filtered_subblock_directory:
-            if entry.pyramid_type:  # a sub-resolution copy of tiles that are stored in full
-                continue
-            tile = entry.data_segment().data(resize=False)
-            starts = zip(entry.start, czi.start, tile.shape, strict=True)
-            index = tuple(slice(i - j, i - j + k) for i, j, k in starts)
-            out[index] = tile.reshape(out[index].shape)
+
+def _czi_region(czi: Any, path: Path, box: list[tuple[int, int]], dtype: np.dtype) -> np.ndarray:
+    """The box (per axis of czifile's array: start, stop) of a CZI at full resolution: only
+    the subblocks it overlaps are decoded, tiles placed at their start coordinates."""
+    out = np.zeros([stop - start for start, stop in box], dtype.base if dtype.shape else dtype)
+    for entry in czi.filtered_subblock_directory:
+        if entry.pyramid_type:  # a sub-resolution copy of tiles that are stored in full
+            continue
+        lows = [int(i - j) for i, j in zip(entry.start, czi.start, strict=True)]
+        overlap = [
+            (max(start, low), min(stop, low + n))
+            for (start, stop), low, n in zip(box, lows, entry.shape, strict=True)
+        ]
+        if any(start >= stop for start, stop in overlap):
+            continue
+        check_decoded_size(path, math.prod(entry.shape) * out.itemsize)
+        tile = entry.data_segment().data(resize=False).reshape(entry.shape)
+        out[tuple(slice(a - s, b - s) for (a, b), (s, _) in zip(overlap, box, strict=True))] = tile[
+            tuple(slice(a - low, b - low) for (a, b), low in zip(overlap, lows, strict=True))
+        ]
     return out
 
 
-def _lif_series(path: Path) -> list[VendorSeries]:
-    import liffile
-
+def _lif_series(lif: Any) -> list[VendorSeries]:
     series = []
-    with liffile.LifFile(path) as lif:
-        for source, image in enumerate(lif.images):
-            codes, shape = "".join(image.dims), tuple(int(n) for n in image.shape)
-            notes: list[str] = []
-            if "Y" not in codes and "Z" in codes:
-                codes = codes.replace("Z", "Y")
-                notes.append("an XZ scan: its z lines are the y axis, as Bio-Formats reads it")
-            names, kept = _map_axes(codes, shape, "M", "S", notes)
-            insert_y = None
-            if "y" not in kept and "x" in kept:
-                insert_y = kept.index("x")
-                kept.insert(insert_y, "y")
-                notes.append("no Y or Z dimension (a line scan): written with a y axis of size 1")
-            sizes = [n for n, name in zip(shape, names, strict=True) if name is not None]
-            if insert_y is not None:
-                sizes.insert(insert_y, 1)
-            positions = shape[codes.index("M")] if "M" in codes else 1
-            if positions > 1:
-                notes.append(f"mosaic position of {positions}: kept as its own series")
-            for position in range(positions):
-                take = tuple(
-                    position if code == "M" else 0 if name is None else slice(None)
-                    for code, name in zip(codes, names, strict=True)
+    for source, image in enumerate(lif.images):
+        codes, shape = "".join(image.dims), tuple(int(n) for n in image.shape)
+        notes: list[str] = []
+        if "Y" not in codes and "Z" in codes:
+            codes = codes.replace("Z", "Y")
+            notes.append("an XZ scan: its z lines are the y axis, as Bio-Formats reads it")
+        names, kept = _map_axes(codes, shape, "M", "S", notes)
+        insert_y = None
+        if "y" not in kept and "x" in kept:
+            insert_y = kept.index("x")
+            kept.insert(insert_y, "y")
+            notes.append("no Y or Z dimension (a line scan): written with a y axis of size 1")
+        sizes = [n for n, name in zip(shape, names, strict=True) if name is not None]
+        if insert_y is not None:
+            sizes.insert(insert_y, 1)
+        positions = shape[codes.index("M")] if "M" in codes else 1
+        if positions > 1:
+            notes.append(f"mosaic position of {positions}: kept as its own series")
+        for position in range(positions):
+            take = tuple(
+                position if code == "M" else 0 if name is None else slice(None)
+                for code, name in zip(codes, names, strict=True)
+            )
+            name = image.name if positions == 1 else f"{image.name} position {position}"
+            series.append(
+                VendorSeries(
+                    name,
+                    source,
+                    take,
+                    list(kept),
+                    list(sizes),
+                    str(np.dtype(image.dtype)),
+                    insert_y=insert_y,
+                    notes=list(notes),
                 )
-                name = image.name if positions == 1 else f"{image.name} position {position}"
-                series.append(
-                    VendorSeries(
-                        name,
-                        source,
-                        take,
-                        list(kept),
-                        list(sizes),
-                        str(np.dtype(image.dtype)),
-                        insert_y=insert_y,
-                        notes=list(notes),
-                    )
-                )
+            )
     return series
 
 
-def _lif_array(path: Path, source: int) -> np.ndarray:
-    import liffile
-
-    with liffile.LifFile(path) as lif:
-        image = lif.images[source]
+def _lif_region(image: Any, path: Path, box: list[tuple[int, int]]) -> np.ndarray:
+    """The box (per axis of liffile's array) of one LIF image: only the frames (planes) it
+    covers are decoded."""
+    if all(b == (0, n) for b, n in zip(box, image.shape, strict=True)):
         check_decoded_size(path, int(image.nbytes))
-        return image.asarray()
+        return image.asarray()  # all of it: one read
+    dims = list(image.dims)
+    frame_axes = len(image.frames.frame_sizes)  # the innermost (Y, X or Z, X, and samples)
+    outer, inner = box[:-frame_axes], box[-frame_axes:]
+    out = np.empty([stop - start for start, stop in box], np.dtype(image.dtype))
+    cut = tuple(slice(start, stop) for start, stop in inner)
+    check_decoded_size(path, math.prod(image.frames.frame_sizes.values()) * out.itemsize)
+    for index in itertools.product(*(range(start, stop) for start, stop in outer)):
+        frame = image.frame(**dict(zip(dims, index, strict=False)))
+        out[tuple(i - start for i, (start, _) in zip(index, outer, strict=True))] = frame[cut]
+    return out

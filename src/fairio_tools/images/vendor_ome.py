@@ -2,22 +2,24 @@
 
 What the vendor readers carry (czifile, liffile: the vendor's own XML) is mapped onto the
 OME elements ``instrument`` resolves, as Bio-Formats maps it, for the fields the NBO tiers
-score; nothing else. The vendor XML is parsed with defusedxml. Values keep the vendor's
-spelling where OME has no equivalent (a Leica ``HyD`` detector), and a value the file does
-not state is left out, never guessed: a LIF records which lasers were on, not which
-channel each excited, so excitation is given only when there is one laser line per channel.
+score; nothing else. The vendor XML tree comes from ``reading.vendor_metadata``. Values
+keep the vendor's spelling where OME has no equivalent (a Leica ``HyD`` detector), and a
+value the file does not state is left out, never guessed: a LIF records which lasers were
+on, not which channel each excited, so excitation is given only when there is one laser
+line per channel.
+A LIF channel is named as LAS X shows it and bioio-lif reads it: the filter cube of a
+widefield channel (``WideFieldChannelInfo/@FluoCubeName``, matched by its LUT), else the
+LUT of its ``ChannelDescription`` (``Green``, ``Red``), which also gives its colour.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
-
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
 
 from fairio_tools.errors import InputError
 
@@ -30,19 +32,33 @@ LIF_IMMERSION = {
     "AIR": "Air",
     "MULTI": "Multi",
 }
+LIF_LUT_RGB = {
+    "red": 0xFF0000,
+    "green": 0x00FF00,
+    "blue": 0x0000FF,
+    "cyan": 0x00FFFF,
+    "magenta": 0xFF00FF,
+    "yellow": 0xFFFF00,
+    "gray": 0xFFFFFF,
+    "grey": 0xFFFFFF,
+}
+"""Leica's named LUTs as RGB (OME ``Channel/@Color`` is RGBA as a signed 32-bit integer)."""
 
 
 def vendor_ome_xml(path: Path, kind: str) -> tuple[str, list[str]]:
-    """OME-XML text describing ``path`` (a CZI or LIF file) and notes on the mapping."""
-    from fairio_tools.images.reading import vendor_metadata_xml
+    """OME-XML text describing ``path`` (a CZI or LIF file) and notes on the mapping; the
+    vendor XML is parsed and mapped once per process and version of the file."""
+    stat = path.stat()
+    xml, notes = _mapped(str(path), kind, stat.st_mtime_ns, stat.st_size)
+    return xml, list(notes)
 
-    text = vendor_metadata_xml(path, kind)
-    try:
-        root = ElementTree.fromstring(text)
-    except (ElementTree.ParseError, DefusedXmlException) as error:
-        raise InputError(
-            f"{kind.upper()} metadata XML cannot be parsed: {error}", path=path
-        ) from error
+
+@functools.lru_cache(maxsize=16)
+def _mapped(name: str, kind: str, mtime_ns: int, size: int) -> tuple[str, tuple[str, ...]]:
+    from fairio_tools.images.reading import vendor_metadata
+
+    path = Path(name)
+    root = vendor_metadata(path, kind)
     ome = Element("OME", xmlns=OME_NS)
     images = _czi(root, ome) if kind == "czi" else _lif(root, ome)
     if not images:
@@ -51,7 +67,7 @@ def vendor_ome_xml(path: Path, kind: str) -> tuple[str, list[str]]:
         f"metadata mapped to OME from the {'Zeiss CZI' if kind == 'czi' else 'Leica LIF'} "
         "XML by fairio (the fields the NBO tiers score)"
     )
-    return tostring(ome, encoding="unicode"), [note]
+    return tostring(ome, encoding="unicode"), (note,)
 
 
 def _text(element: Any, path: str) -> str | None:
@@ -261,8 +277,16 @@ def _lif(root: Any, ome: Element) -> int:
             ]
         )
         mode = hardware.get("DataSourceTypeName") if hardware is not None else None
-        for c, _ in enumerate(descriptions):
+        cubes = {
+            info.get("LUT"): info.get("FluoCubeName") for info in data.iter("WideFieldChannelInfo")
+        }
+        for c, description in enumerate(descriptions):
             channel = SubElement(pixels, "Channel", ID=f"Channel:{n}:{c}")
+            lut = (description.get("LUTName") or "").strip()
+            _set(channel, Name=(cubes.get(lut) or "").strip() or lut or None)
+            if lut.lower() in LIF_LUT_RGB:
+                rgba = LIF_LUT_RGB[lut.lower()] << 8 | 0xFF
+                channel.set("Color", str(rgba - (1 << 32) if rgba >= 1 << 31 else rgba))
             if mode == "Confocal":
                 channel.set("AcquisitionMode", "LaserScanningConfocalMicroscopy")
             if settings is not None and _float(settings.get("Pinhole")):

@@ -7,6 +7,7 @@ computed from the level above while it is still in memory.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -103,15 +104,21 @@ def omero_attributes(
 
 
 def channel_windows(array: Any) -> list[tuple[float, float]]:
-    """Per channel (axis 1 of t, c, z, y, x) the min and max of a (small) stored level."""
-    data = np.asarray(array[...])
-    if data.size == 0:
-        return [(0.0, 0.0)] * array.shape[1]
-    axes = (0, 2, 3, 4)
-    return [
-        (float(lo), float(hi))
-        for lo, hi in zip(data.min(axis=axes), data.max(axis=axes), strict=True)
-    ]
+    """Per channel (axis 1 of t, c, z, y, x) the min and max of a stored level, read one
+    stored chunk at a time (with ``--levels 1`` that level is the full image)."""
+    channels = array.shape[1]
+    if 0 in array.shape:
+        return [(0.0, 0.0)] * channels
+    lows: list[list[Any]] = [[] for _ in range(channels)]
+    highs: list[list[Any]] = [[] for _ in range(channels)]
+    steps = [range(0, n, c) for n, c in zip(array.shape, array.chunks, strict=True)]
+    for corner in itertools.product(*steps):
+        region = tuple(slice(i, i + c) for i, c in zip(corner, array.chunks, strict=True))
+        block = np.asarray(array[region])
+        for channel in range(block.shape[1]):
+            lows[corner[1] + channel].append(block[:, channel].min())
+            highs[corner[1] + channel].append(block[:, channel].max())
+    return [(float(np.min(lo)), float(np.max(hi))) for lo, hi in zip(lows, highs, strict=True)]
 
 
 def plate_attributes(
