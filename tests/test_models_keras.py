@@ -46,9 +46,10 @@ def _keras(model: keras.Model, image: np.ndarray) -> np.ndarray:
     return model.predict(image[None, ..., None], verbose=0)[0, ..., 0]
 
 
-def _package(folder: Path, model: keras.Model) -> Path:
+def _package(folder: Path, model: keras.Model, second_input: bool = False) -> Path:
     """``model`` as a bioimage.io 0.5 package folder: input normalised over the whole image,
-    size 16 + n*8, output halo 2, test output from Keras."""
+    size 16 + n*8, output halo 2, test output from Keras (``second_input``: a second input
+    tensor ``mask`` of the same size, as a two-input Keras model takes)."""
     import tensorflow as tf
     from bioimageio.spec import save_bioimageio_package_as_folder
     from bioimageio.spec.model import v0_5
@@ -58,7 +59,12 @@ def _package(folder: Path, model: keras.Model) -> Path:
     model.save(work / "weights.h5")
     test_input = np.random.default_rng(14).random((40, 48), dtype=np.float32) * 200 + 10
     np.save(work / "test_input.npy", test_input[None, ..., None])
-    expected = _keras(model, _normalised(test_input))
+    if second_input:
+        np.save(work / "test_mask.npy", test_input[None, ..., None])
+        batch = test_input[None, ..., None]
+        expected = model.predict([batch, batch], verbose=0)[0, ..., 0]
+    else:
+        expected = _keras(model, _normalised(test_input))
     np.save(work / "test_output.npy", expected[None, ..., None])
     (work / "README.md").write_text("# Keras convolutions\n\nTwo 3 x 3 convolutions, tests.\n")
     size = v0_5.ParameterizedSize(min=16, step=8)
@@ -67,6 +73,25 @@ def _package(folder: Path, model: keras.Model) -> Path:
         reference = v0_5.SizeReference(tensor_id=v0_5.TensorId("raw"), axis_id=v0_5.AxisId(axis))
         return v0_5.SpaceOutputAxisWithHalo(id=v0_5.AxisId(axis), halo=HALO, size=reference)
 
+    def image_input(name: str, test: str, preprocessing: list) -> v0_5.InputTensorDescr:
+        return v0_5.InputTensorDescr(
+            id=v0_5.TensorId(name),
+            axes=[
+                v0_5.BatchAxis(),
+                v0_5.SpaceInputAxis(id=v0_5.AxisId("y"), size=size),
+                v0_5.SpaceInputAxis(id=v0_5.AxisId("x"), size=size),
+                v0_5.ChannelAxis(channel_names=[v0_5.Identifier("intensity")]),
+            ],
+            test_tensor=v0_5.FileDescr(source=work / test),
+            preprocessing=preprocessing,
+        )
+
+    normalise = v0_5.ZeroMeanUnitVarianceDescr(
+        kwargs=v0_5.ZeroMeanUnitVarianceKwargs(axes=None, eps=1e-6)
+    )
+    inputs = [image_input("raw", "test_input.npy", [] if second_input else [normalise])]
+    if second_input:
+        inputs.append(image_input("mask", "test_mask.npy", []))
     descr = v0_5.ModelDescr(
         name="Keras convolutions",
         description="Two seeded 3 x 3 convolutions saved by Keras as HDF5, for tests",
@@ -74,23 +99,7 @@ def _package(folder: Path, model: keras.Model) -> Path:
         cite=[v0_5.CiteEntry(text="fairio-tools", url="https://example.com/fairio-tools")],
         license="MIT",
         documentation=v0_5.FileDescr(source=work / "README.md"),
-        inputs=[
-            v0_5.InputTensorDescr(
-                id=v0_5.TensorId("raw"),
-                axes=[
-                    v0_5.BatchAxis(),
-                    v0_5.SpaceInputAxis(id=v0_5.AxisId("y"), size=size),
-                    v0_5.SpaceInputAxis(id=v0_5.AxisId("x"), size=size),
-                    v0_5.ChannelAxis(channel_names=[v0_5.Identifier("intensity")]),
-                ],
-                test_tensor=v0_5.FileDescr(source=work / "test_input.npy"),
-                preprocessing=[
-                    v0_5.ZeroMeanUnitVarianceDescr(
-                        kwargs=v0_5.ZeroMeanUnitVarianceKwargs(axes=None, eps=1e-6)
-                    )
-                ],
-            )
-        ],
+        inputs=inputs,
         outputs=[
             v0_5.OutputTensorDescr(
                 id=v0_5.TensorId("features"),
@@ -116,6 +125,23 @@ def _package(folder: Path, model: keras.Model) -> Path:
 def convolutions(tmp_path_factory) -> tuple[keras.Model, Path]:
     model = _keras_model()
     return model, _package(tmp_path_factory.mktemp("keras") / "package", model)
+
+
+def test_two_input_keras_weights_are_refused_not_run_wrongly(tmp_path):
+    """bioimageio.core's Keras adapter calls ``model.predict(*inputs)``, which would take the
+    second input as the batch size: refused in one line instead of a wrong answer."""
+    first, second = keras.Input((None, None, 1)), keras.Input((None, None, 1))
+    added = keras.layers.Add()([first, second])
+    model = keras.Model([first, second], keras.layers.Conv2D(1, 3, padding="same")(added))
+    package = _package(tmp_path / "package", model, second_input=True)
+    for command in ("model-test", "predict"):
+        arguments = [] if command == "model-test" else [
+            "--input", f"raw={package / 'test_input.npy'}",
+            "--input", f"mask={package / 'test_mask.npy'}", tmp_path / "out.tif",
+        ]  # fmt: skip
+        line = _refused(invoke_fairio(command, package, *arguments), package)
+        assert "keras_hdf5 weights with 2 inputs are not run" in line, line
+    assert not (tmp_path / "out.tif").exists()
 
 
 def _refused(result, package: Path) -> str:

@@ -47,6 +47,7 @@ CONDA_NAMES: dict[str, str | None] = {
     "mkdocs-material": "mkdocs-material",
     "pymdown-extensions": "pymdown-extensions",
     "docutils": "docutils",
+    "lxml": "lxml",
     "galaxy-tool-util": "galaxy-tool-util",  # bioconda
     "aiohttp": "aiohttp",
     "rapidfuzz": "rapidfuzz",

@@ -344,6 +344,13 @@ def load_adapter(
     if weights.format == "pytorch_state_dict":
         _require_safe_torch_load()
     if weights.format == "keras_hdf5":
+        if len(descr.inputs) > 1:  # its adapter calls model.predict(*inputs): the 2nd is batch_size
+            raise InputError(
+                f"keras_hdf5 weights with {len(descr.inputs)} inputs are not run: "
+                "bioimageio.core would pass the second input to Keras as its batch size",
+                path=package.source,
+                field="weights.keras_hdf5",
+            )
         quiet_tensorflow()
     quiet_bioimageio()
     from bioimageio.core.backends import create_model_adapter
