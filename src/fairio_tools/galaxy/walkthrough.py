@@ -114,7 +114,7 @@ def _browser_problems(galaxy: RunningGalaxy, history: str, outputs: dict, shots:
             page.screenshot(path=str(shots / "getting-started-history.png"))
             step = "the preview"
             page.goto(f"{galaxy.url}/datasets/{outputs['preview']}/preview")
-            page.locator("img").first.wait_for()
+            page.wait_for_function(_SHOWN, arg=outputs["preview"])
             page.screenshot(path=str(shots / "getting-started-preview.png"))
             step = "Vizarr"
             levels = _vizarr_levels(page, galaxy.url, outputs["output"])
@@ -127,6 +127,11 @@ def _browser_problems(galaxy: RunningGalaxy, history: str, outputs: dict, shots:
     if levels < DRAWN_LEVELS:
         return [f"Vizarr drew no image ({levels} grey levels on its canvas)"]
     return []
+
+
+# the dataset's own image, loaded (Galaxy's page holds other images: its logo, icons)
+_SHOWN = """id => [...document.images].some(
+    image => image.src.includes(id) && image.complete && image.naturalWidth > 0)"""
 
 
 def _log_in(page, url: str) -> None:
