@@ -9,13 +9,15 @@ build costs on an idle machine), peak RSS, number of pages, site size, search in
 (raw and gzipped, as a web server sends it; it holds whole descriptions).
 ``--peer`` also builds the real 231-entry catalogue the way MkDocs does by default, with
 every generated page in the navigation, and prints the size/time ratio against ours.
-``--browser`` opens each built search page in Chromium: time until results show (the index
-loaded and MiniSearch's index built) and time from a query to its results; and, on the home
+``--browser`` opens each built search page in Chromium: time until the frame that paints
+the first results (the page's ``fairio:results`` mark) and until MiniSearch's full-text index
+is built (``fairio:index``, after the page has loaded), and time from a query to its
+results; and, on the home
 page, the header search box: the first query (which loads the index and builds MiniSearch's
 index) and a second one, to the results shown under the box.
-Targets on the 2-core development machine: <= 10 s for 1,000, <= 45 s for 5,000 entries,
-search index <= 2 MB for 1,000 and <= 1 MB gzipped for 5,000; in Chromium, search page
-ready <= 500 ms and query to results <= 50 ms.
+Targets (issue 16) on the 2-core development machine: build <= 5 s for 1,000 and <= 20 s
+for 5,000 entries, search index <= 1 MB gzipped for 5,000; in Chromium, results shown
+<= 500 ms and query to results <= 50 ms.
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ def measure_build(config: Path, site: Path, *, auto_nav: bool = False) -> dict:
 
 QUERIES = ("segmentation", "omreo", "deep learning", "idr", "napari image analysis")
 DEBOUNCE_MS = 120
+READY_MARK, INDEX_MARK = "fairio:results", "fairio:index"  # set by assets/*.js
 """The search waits this long after the last keystroke (catalogue-search.js) before ranking."""
 _MEASURE_QUERY = """q => new Promise(resolve => {
   const root = document.getElementById("fairio-search");
@@ -192,15 +195,20 @@ def browser_timings(site: Path) -> dict:
             )
             page = browser.new_page()
             page.goto(url)
-            page.wait_for_selector("#fairio-search[data-results]")
-            ready = page.evaluate("performance.now()")
+            # marks set by the page: the frame that paints the first results, the full-text
+            # index built (after the page has loaded)
+            page.wait_for_function(f"performance.getEntriesByName('{INDEX_MARK}').length")
+            ready, indexed = (
+                page.evaluate(f"performance.getEntriesByName('{mark}')[0].startTime")
+                for mark in (READY_MARK, INDEX_MARK)
+            )
             queries = {q: page.evaluate(_MEASURE_QUERY, q) for q in QUERIES}
             page.goto(url.replace("catalogue/search.html", "index.html"))
             header = [page.evaluate(_MEASURE_HEADER, q) for q in QUERIES[:2]]
             browser.close()
     finally:
         server.shutdown()
-    return {"ready_ms": ready, "query_ms": queries, "header_ms": header}
+    return {"ready_ms": ready, "index_ms": indexed, "query_ms": queries, "header_ms": header}
 
 
 def main() -> None:
@@ -231,7 +239,8 @@ def main() -> None:
                 timing = browser_timings(work / f"site-{size}")
                 slowest = max(timing["query_ms"].values())
                 print(
-                    f"{'':>8} Chromium: search page ready {timing['ready_ms']:.0f} ms; "
+                    f"{'':>8} Chromium: search page shows results at {timing['ready_ms']:.0f} ms "
+                    f"(full-text index built at {timing['index_ms']:.0f} ms); "
                     f"query to results (after the {DEBOUNCE_MS} ms debounce) "
                     f"max {slowest:.0f} ms: "
                     + ", ".join(f"{q!r} {ms:.0f}" for q, ms in timing["query_ms"].items())

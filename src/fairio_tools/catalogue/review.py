@@ -118,6 +118,7 @@ def review_catalogue(
     base: Path | None = None,
     reviews: Path | None = None,
     base_reviews: Path | None = None,
+    head: Snapshot | None = None,
 ) -> Review:
     """Review ``files`` of the ``catalogue`` folder (default: every entry, or with ``base``
     every entry that differs from it) against the whole catalogue.
@@ -126,10 +127,11 @@ def review_catalogue(
     file must be in the catalogue folder itself; every file is read once, without leaving the
     folder (see :func:`~fairio_tools.catalogue.store.read_entry_data`). ``reviews`` is the
     peer-review folder (``<material-id>/<orcid>.yml``): its files are checked too (with
-    ``base_reviews``, those that differ from the base's).
+    ``base_reviews``, those that differ from the base's). ``head``: the catalogue as already
+    read (:func:`~fairio_tools.catalogue.snapshot.read_snapshot`), so it is not read again.
     """
     catalogue = Path(catalogue)
-    head = read_snapshot(catalogue)
+    head = head if head is not None else read_snapshot(catalogue)
     previous = read_snapshot(Path(base)) if base is not None else None
     files = [Path(f) for f in files]
     chosen_reviews = {f for f in files if reviews is not None and _in_reviews(Path(reviews), f)}

@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from fairio_tools.catalogue.duplicates import Material, normalise_title
-from fairio_tools.catalogue.model import Finding, normalise_yaml_values
-from fairio_tools.catalogue.store import ReadBudget, entry_files, entry_from_data, read_entry_data
+from fairio_tools.catalogue.model import Entry, Finding, normalise_yaml_values
+from fairio_tools.catalogue.store import (
+    Catalogue,
+    ReadBudget,
+    assemble_catalogue,
+    entry_files,
+    entry_from_data,
+    read_entry_data,
+)
+from fairio_tools.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,14 @@ class Record:
         return Material.from_data(self.id, self.normalised)
 
     @cached_property
+    def parsed(self) -> tuple[Entry | None, list[Finding]]:
+        """The entry the record is, or None and why not."""
+        return entry_from_data(self.id, self.data, self.unreadable)
+
+    @property
     def schema_findings(self) -> list[Finding]:
         """Why the record is not a valid entry (empty when it is one)."""
-        return entry_from_data(self.id, self.data, self.unreadable)[1]
+        return self.parsed[1]
 
     @property
     def valid(self) -> bool:
@@ -77,6 +90,12 @@ class Snapshot:
     @property
     def is_folder(self) -> bool:
         return self.budget is not None
+
+    def catalogue(self) -> Catalogue:
+        """The catalogue of this folder, from the records as read (each file read once)."""
+        if not self.is_folder:
+            raise InputError("is not a catalogue folder", path=self.source)
+        return assemble_catalogue(self.source, ((r.path, *r.parsed) for r in self.records.values()))
 
     def add_file(self, path: Path) -> Record:
         """The record of entry file ``path`` of this folder (read now if not a ``*.yml``)."""

@@ -12,6 +12,7 @@ loader; a file that fails any of this is an invalid entry, never read further.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,18 @@ def load_catalogue(directory: str | Path) -> Catalogue:
     ``Catalogue.errors``.
     """
     directory = Path(directory)
-    catalogue = Catalogue(directory=directory)
     budget = ReadBudget(directory)
-    for path in entry_files(directory):
-        entry, findings = read_entry(directory, path.name, budget)
+    read = ((path, *read_entry(directory, path.name, budget)) for path in entry_files(directory))
+    return assemble_catalogue(directory, read)
+
+
+def assemble_catalogue(
+    directory: Path, read: Iterable[tuple[Path, Entry | None, list[Finding]]]
+) -> Catalogue:
+    """The catalogue of ``directory`` from its entry files as read (path, entry, findings),
+    in file order: the entries, and every file's problems."""
+    catalogue = Catalogue(directory=directory)
+    for path, entry, findings in read:
         if findings:
             catalogue.errors.append(EntryError(path, tuple(findings)))
         else:

@@ -11,7 +11,7 @@ from pathlib import Path
 from fairio_tools.catalogue.model import Entry
 from fairio_tools.catalogue.peer_review import PeerReview, check_reviews
 from fairio_tools.catalogue.review import review_catalogue
-from fairio_tools.catalogue.store import load_catalogue
+from fairio_tools.catalogue.snapshot import read_snapshot
 from fairio_tools.errors import InputError
 from fairio_tools.galaxy.artifacts import find_tools, find_workflows
 from fairio_tools.links.catalogue_links import deprecated_entry_ids, entry_links
@@ -75,7 +75,8 @@ class PortalSources:
 
 def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     """All generated pages and assets. Raises InputError when the catalogue is invalid."""
-    catalogue = load_catalogue(sources.catalogue)
+    snapshot = read_snapshot(sources.catalogue)  # read once: for the pages and the review
+    catalogue = snapshot.catalogue()
     if not catalogue.ok:
         raise InputError(
             f"{len(catalogue.errors)} invalid catalogue entries; first: {catalogue.errors[0]}",
@@ -150,7 +151,7 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     pages.update(review_pages.reviewer_pages(entries, reviews))
     history = read_history(sources.links_history) if sources.links_history else []
     pages[dashboard.PATH] = dashboard.dashboard_page(
-        entries, review_catalogue(sources.catalogue), deprecated, reviews, history
+        entries, review_catalogue(sources.catalogue, head=snapshot), deprecated, reviews, history
     )
     return pages
 
