@@ -11,7 +11,12 @@
 3. A tiled 4096 x 4096 image: fairio's time against (number of tiles) x (one bare 512 x 512
    run). Target: throughput >= 0.8 x that.
 
-Run: ``.venv/bin/python benchmarks/predict.py [--repeat N] [--skip-large] [--device cuda]``.
+``--peak-rss`` instead runs each way of 2 once in a process of its own and prints its peak
+RSS. Target: fairio <= 1.3 x the bare loop (the bare loop imports neither bioimageio.core nor
+the model description, about 117 MiB of fairio's and core's peak).
+
+Run: ``.venv/bin/python benchmarks/predict.py [--repeat N] [--skip-large] [--device cuda]``
+or ``... --peak-rss``.
 """
 
 from __future__ import annotations
@@ -48,7 +53,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-large", action="store_true", help="skip the 4096 x 4096 case")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument(
+        "--peak-rss", action="store_true",
+        help="peak RSS of each 2048 x 2048 way, each run once in a process of its own",
+    )  # fmt: skip
+    parser.add_argument("--only", choices=WAYS, help=argparse.SUPPRESS)  # a --peak-rss child
     args = parser.parse_args()
+    if args.peak_rss:
+        return _peak_rss_2048(args.device)
 
     import onnxruntime
 
@@ -69,9 +81,17 @@ def main() -> int:
     def session_only() -> None:
         session.run(None, {name: image[None, None]})
 
+    if args.only == "bare":  # no bioimage.io model loaded: the bare loop's own footprint
+        _ways_2048(None, session, name, image)["bare"]()
+        print(_peak_rss_mib())
+        return 0
     print(f"onnxruntime {onnxruntime.__version__}, device {args.device}, {args.repeat} repeats")
     with open_model_package(MODEL) as package:
         predictor = Predictor(package, "onnx", args.device)
+        if args.only:
+            _ways_2048(predictor, session, name, image)[args.only]()
+            print(_peak_rss_mib())
+            return 0
 
         def fairio(array: np.ndarray = image) -> np.ndarray:
             return predictor.predict(array, ["y", "x"], "benchmark").data
@@ -106,24 +126,60 @@ def main() -> int:
     return 0
 
 
+WAYS = ("fairio", "core", "bare")
+
+
+def _peak_rss_2048(device: str) -> int:
+    """Each way of :func:`_ways_2048` once, in a fresh process; its peak RSS."""
+    import subprocess
+
+    peaks = {}
+    for way in WAYS:
+        command = [sys.executable, __file__, "--only", way, "--device", device]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        peaks[way] = float(done.stdout.split()[-1])
+    print("\n2048 x 2048, each way once in its own process: peak RSS, MiB")
+    for way, peak in peaks.items():
+        print(f"  {way:40s} {peak:8.0f}")
+    print(f"  ratio fairio / bare (target <= 1.3)      {peaks['fairio'] / peaks['bare']:8.2f}")
+    print(f"  ratio fairio / core                      {peaks['fairio'] / peaks['core']:8.2f}")
+    return 0
+
+
 def _compare_2048(predictor, session, name: str, image: np.ndarray) -> None:
     """fairio, bioimageio.core and a bare loop over the same tiles, on 2048 x 2048."""
-    from bioimageio.core import Sample, Tensor
-    from bioimageio.core.digest_spec import get_member_id
+    results: dict[str, np.ndarray] = {}
+    ways = _ways_2048(predictor, session, name, image, results)
+    times = {label: _median_seconds(ways[label], 3) for label in WAYS}
+    print("\n2048 x 2048, 512 x 512 tiles with halo 32 (median of 3 after a warm-up), seconds")
+    for label, seconds in times.items():
+        print(f"  {label:40s} {seconds:8.2f}")
+    print(f"  ratio fairio / core (target <= 1.0)      {times['fairio'] / times['core']:8.2f}")
+    print(f"  ratio fairio / bare loop (target <= 1.2) {times['fairio'] / times['bare']:8.2f}")
+    for peer in ("core", "bare"):
+        error = float(np.abs(results["fairio"] - results[peer]).max())
+        print(f"  max abs difference fairio vs {peer:10s}  {error:8.1e}")
 
+
+def _ways_2048(predictor, session, name: str, image: np.ndarray, results=None) -> dict:
+    """The three ways to predict 2048 x 2048 over the same tiles; each stores its result in
+    ``results``. ``predictor`` None: only the bare loop."""
     from fairio_tools.models import tiling
 
     big = np.tile(image, (4, 4))
-    descr = predictor.descr
-    input_id, output_id = get_member_id(descr.inputs[0]), get_member_id(descr.outputs[0])
-    dims = [a.id for a in descr.inputs[0].axes]
-    blocks = {input_id: dict(zip(dims, (1, 1, 512, 512), strict=True))}
-    results = {}
+    results = {} if results is None else results
 
     def fairio() -> None:
         results["fairio"] = predictor.predict(big, ["y", "x"], "b").data[0]
 
     def core() -> None:
+        from bioimageio.core import Sample, Tensor
+        from bioimageio.core.digest_spec import get_member_id
+
+        descr = predictor.descr
+        input_id, output_id = get_member_id(descr.inputs[0]), get_member_id(descr.outputs[0])
+        dims = [a.id for a in descr.inputs[0].axes]
+        blocks = {input_id: dict(zip(dims, (1, 1, 512, 512), strict=True))}
         sample = Sample(members={input_id: Tensor.from_numpy(big[None, None], dims=dims)},
                         stat={}, id="b")  # fmt: skip
         out = predictor._pipeline.predict_sample_with_fixed_blocking(sample, blocks)
@@ -145,16 +201,7 @@ def _compare_2048(predictor, session, name: str, image: np.ndarray) -> None:
                 )
         results["bare"] = result
 
-    times = {label: _median_seconds(f, 3) for label, f in
-             (("fairio", fairio), ("core", core), ("bare", bare))}  # fmt: skip
-    print("\n2048 x 2048, 512 x 512 tiles with halo 32 (median of 3 after a warm-up), seconds")
-    for label, seconds in times.items():
-        print(f"  {label:40s} {seconds:8.2f}")
-    print(f"  ratio fairio / core (target <= 1.0)      {times['fairio'] / times['core']:8.2f}")
-    print(f"  ratio fairio / bare loop (target <= 1.2) {times['fairio'] / times['bare']:8.2f}")
-    for peer in ("core", "bare"):
-        error = float(np.abs(results["fairio"] - results[peer]).max())
-        print(f"  max abs difference fairio vs {peer:10s}  {error:8.1e}")
+    return {"fairio": fairio, "core": core, "bare": bare}
 
 
 if __name__ == "__main__":

@@ -172,16 +172,10 @@ class Predictor:
             arranged, _ = arrange_for_model(image.data, axes, tensor, image.source)
             members[tensor.id] = Tensor.from_numpy(arranged, dims=_dims(tensor))
         sample = Sample(members=members, stat={}, id="image")
+        del members  # the sample holds them; preprocessing replaces them
         self._pipeline.apply_preprocessing(sample)  # statistics of the WHOLE images
-        prepared = {}
-        for tensor in self.descr.inputs:
-            values = sample.members[tensor.id].transpose(_dims(tensor)).data.to_numpy()
-            declared = _data_type(tensor)
-            prepared[str(tensor.id)] = (
-                values.astype(declared)
-                if declared and values.dtype != np.dtype(declared)
-                else values
-            )
+        prepared = {str(t.id): _as_declared(sample.members[t.id], t) for t in self.descr.inputs}
+        sample.members.clear()  # only its statistics are needed again (postprocessing)
         first_source = next(iter(images.values())).source
         plans = self._plans(prepared, tile or {}, first_source)
         results, count = self._predict_tiles(prepared, plans, progress, first_source)
@@ -194,6 +188,7 @@ class Predictor:
             stat=sample.stat,
             id="image",
         )
+        del results  # the sample holds them; postprocessing replaces them
         self._pipeline.apply_postprocessing(out_sample)
         outputs = []
         for tensor in self.descr.outputs:
@@ -235,22 +230,16 @@ class Predictor:
         order, and the number of tiles."""
         from bioimageio.core import Tensor
 
-        padded = {}
-        for tensor in self.descr.inputs:
-            tensor_id = str(tensor.id)
-            padding = [(0, 0)] * prepared[tensor_id].ndim
-            for axis_id, plan in plans[tensor_id].items():
-                padding[_position(tensor, axis_id)] = (plan.pad_before, plan.pad_after)
-            array = prepared[tensor_id]
-            padded[tensor_id] = (
-                np.pad(array, padding, mode="symmetric") if any(map(any, padding)) else array
-            )
+        padded = {
+            str(t.id): _padded(prepared[str(t.id)], t, plans[str(t.id)]) for t in self.descr.inputs
+        }
         grid = _tile_grid(plans)
         extents = {
             (t, a): prepared[t].shape[_position(_tensor(self.descr.inputs, t), a)]
             for t, axes in plans.items()
             for a in axes
         }
+        prepared.clear()  # the padded copies replace them: one copy of each input while tiling
         results: dict[str, np.ndarray] = {}
         for done, indices in enumerate(grid, start=1):
             blocks, origin, keep, tile_sizes = {}, {}, {}, {}
@@ -404,6 +393,21 @@ class Predictor:
                 path=source,
                 hint="give inputs of the same size, or small enough to run whole",
             )
+
+
+def _as_declared(member: Any, tensor: Any) -> np.ndarray:
+    """A preprocessed tensor as numpy, in the tensor's axis order and declared data type."""
+    values = member.transpose(_dims(tensor)).data.to_numpy()
+    declared = _data_type(tensor)
+    return values.astype(declared) if declared and values.dtype != np.dtype(declared) else values
+
+
+def _padded(array: np.ndarray, tensor: Any, plans: dict[str, tiling.AxisPlan]) -> np.ndarray:
+    """``array`` mirrored at its borders by what its tile plans ask for."""
+    padding = [(0, 0)] * array.ndim
+    for axis_id, plan in plans.items():
+        padding[_position(tensor, axis_id)] = (plan.pad_before, plan.pad_after)
+    return np.pad(array, padding, mode="symmetric") if any(map(any, padding)) else array
 
 
 def _tile_grid(plans: dict[str, dict[str, tiling.AxisPlan]]) -> list[dict[str, int]]:
