@@ -801,6 +801,11 @@ def test_embedded_search_on_another_origin_finds_a_material(site, tmp_path):
             assert link.get_attribute("href") == (
                 f"{portal_origin}/catalogue/materials/{KNOWN}.html"
             )
+            # the portal's own search, not a prefix match: two letters swapped still find it
+            page.fill("#box input", "omreo walkthrough")
+            page.wait_for_selector("#box li a")  # input events rank at once (no debounce)
+            found = page.locator("#box li a").all_inner_texts()
+            assert "OMERO walkthrough for facility managers" in found, found
             shots = ROOT / "build" / "screenshots"
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / "portal-embed.png"))

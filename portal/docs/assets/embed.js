@@ -5,9 +5,11 @@
 //
 // The script reads the portal's static API (api/v1/search-index.json, beside assets/ on the
 // portal's own origin), so the portal's host must send `Access-Control-Allow-Origin` for
-// api/v1/. Results link to the material pages on the portal. Every query word must start a
-// word of the title, tags, authors or description; title matches rank first. Text is set
-// with textContent only: nothing from the catalogue becomes markup.
+// api/v1/. It ranks with the portal's own search (assets/search-engine.js over MiniSearch,
+// both loaded from the portal: the globals MiniSearch and FairioSearch), so a query finds
+// here what it finds on the portal: typos, stems, acronyms; versions of one material show
+// once. Results link to the material pages on the portal. Text is set with textContent
+// only: nothing from the catalogue becomes markup.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -17,12 +19,6 @@
   if (!target) return;
   var SHOWN = 10;
 
-  function fold(text) {
-    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-  }
-  function words(text) {
-    return fold(text).split(/[^a-z0-9]+/).filter(Boolean);
-  }
   function make(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -38,45 +34,49 @@
   target.appendChild(status);
   target.appendChild(list);
 
-  var docs = null;
-  fetch(new URL("api/v1/search-index.json", portal).href)
-    .then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    })
-    .then(function (index) {
-      docs = index.entries.filter(function (e) { return !e.x; }).map(function (e) {
-        return { entry: e, name: words(e.n),
-                 rest: words([].concat(e.g || [], e.a || "", e.d || "").join(" ")) };
-      });
-      target.setAttribute("data-ready", String(docs.length));
+  function load(path) {
+    return new Promise(function (resolve, reject) {
+      var tag = make("script", { src: new URL(path, portal).href });
+      tag.onload = resolve;
+      tag.onerror = function () { reject(new Error("cannot load " + path)); };
+      document.head.appendChild(tag);
+    });
+  }
+
+  var search = null;
+  var scripts = window.FairioSearch ? Promise.resolve() :
+    load("assets/vendor/minisearch/minisearch.js").then(function () {
+      return load("assets/search-engine.js");
+    });
+  var index = fetch(new URL("api/v1/search-index.json", portal).href).then(function (response) {
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  });
+  Promise.all([index, scripts])
+    .then(function (loaded) {
+      var catalogue = loaded[0];
+      catalogue.entries = catalogue.entries.filter(function (e) { return !e.x; });
+      search = window.FairioSearch.create(catalogue, []);
+      target.setAttribute("data-ready", String(catalogue.entries.length));
       run();
     })
     .catch(function (error) { status.textContent = "Catalogue not reachable: " + error.message; });
 
-  function starts(tokens, word) {
-    for (var i = 0; i < tokens.length; i++) if (tokens[i].lastIndexOf(word, 0) === 0) return true;
-    return false;
-  }
   function run() {
-    if (!docs) return;
-    var query = words(input.value);
+    if (!search) return;
     list.textContent = "";
-    if (!query.length) { status.textContent = ""; return; }
-    var found = [];
-    docs.forEach(function (doc) {
-      var score = 0;
-      for (var i = 0; i < query.length; i++) {
-        if (starts(doc.name, query[i])) score += 2;
-        else if (starts(doc.rest, query[i])) score += 1;
-        else return;
-      }
-      found.push({ doc: doc, score: score });
+    if (!window.FairioSearch.words(input.value).length) { status.textContent = ""; return; }
+    var scores = search.rank(input.value);
+    var hits = search.docs.filter(function (d) { return scores[d.k]; }).map(function (d) {
+      return { doc: d, score: scores[d.k] };
     });
-    found.sort(function (a, b) { return b.score - a.score || a.doc.entry.n.localeCompare(b.doc.entry.n); });
-    status.textContent = found.length + " materials";
-    target.setAttribute("data-results", String(found.length));
-    found.slice(0, SHOWN).forEach(function (hit) {
+    hits.sort(function (a, b) {
+      return b.score - a.score || a.doc.entry.n.localeCompare(b.doc.entry.n);
+    });
+    hits = window.FairioSearch.grouped(hits);
+    status.textContent = hits.length + " materials";
+    target.setAttribute("data-results", String(hits.length));
+    hits.slice(0, SHOWN).forEach(function (hit) {
       var e = hit.doc.entry;
       var item = make("li");
       item.appendChild(make("a", { href: new URL("catalogue/materials/" + encodeURIComponent(e.i) +
