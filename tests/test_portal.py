@@ -668,6 +668,47 @@ def test_related_materials_share_a_rare_tag_never_a_common_one():
     assert carriers and {e.id for e in found} == carriers
 
 
+def _section_links(page: str, title: str) -> list[str]:
+    """The material ids a material page links to under the heading ``title``."""
+    match = re.search(rf"<h2[^>]*>{title}</h2>\s*<ul>(.*?)</ul>", page, re.S)
+    return re.findall(r'href="([\w.-]+)\.html"', match.group(1)) if match else []
+
+
+def test_material_pages_list_their_versions_and_materials_sharing_a_rare_tag(site):
+    materials = site / "catalogue" / "materials"
+    for first, second in _version_pairs():
+        page = (materials / f"{first}.html").read_text()
+        assert second in _section_links(page, "Other versions"), first
+        assert second not in _section_links(page, "Related materials"), first
+    entries = load_catalogue(ROOT / "portal" / "catalogue").entries
+    common, _ = _common_and_rare_tags(entries)
+    tagged: dict[str, set[str]] = {}
+    for entry in entries:
+        for tag in {t.casefold() for t in entry.tags if " " not in t}:
+            tagged.setdefault(tag, set()).add(entry.id)
+    texts = [" ".join([e.name, *e.tags, e.description or ""]).casefold() for e in entries]
+    # the rarest tag two materials carry (no other text has it): the strongest relation
+    rare = min(
+        (t for t, ids in tagged.items() if len(ids) >= 2),
+        key=lambda t: (sum(bool(re.search(rf"\b{re.escape(t)}\b", x)) for x in texts), t),
+    )
+    carriers = sorted(tagged[rare])
+    page = (materials / f"{carriers[0]}.html").read_text()
+    assert set(carriers[1:]) & set(_section_links(page, "Related materials")), (rare, carriers)
+    # an entry whose only tag is the common one shares nothing rare through it
+    lonely = next(e for e in entries if [t.casefold() for t in e.tags] == [common])
+    page = (materials / f"{lonely.id}.html").read_text()
+    holders = {e.id for e in entries if common in {t.casefold() for t in e.tags}}
+    for other in _section_links(page, "Related materials"):
+        shared = {w for w in re.findall(r"[a-z0-9-]+", lonely.name.casefold())} & {
+            w
+            for w in re.findall(
+                r"[a-z0-9-]+", next(e for e in entries if e.id == other).name.casefold()
+            )
+        }
+        assert other not in holders or len(shared) >= 2, other
+
+
 def _held_out_queries() -> list[tuple[str, str]]:
     """(query, title it must find in the top 10), computed from the catalogue itself: a typo,
     a stem, an acronym and a word that only the end of one long description holds."""

@@ -18,6 +18,7 @@ from fairio_tools.catalogue.model import Entry, levels, resource_types
 from fairio_tools.catalogue.normalise import slugify
 from fairio_tools.portal import html, page_index
 from fairio_tools.portal.html import GeneratedPage, MaterialExtras
+from fairio_tools.portal.related import Rarity, similar_materials
 
 SECTION = "catalogue"
 
@@ -55,9 +56,17 @@ def catalogue_pages(
     related_pages = related_pages or {}
     deprecated = deprecated or {}
     extras = extras or {}
+    by_id = {e.id: e for e in entries}
+    versions = versions_of(entries)
+    similar = similar_materials(entries, Rarity(entries), {i: set(g) for i, g in versions.items()})
     pages: dict[str, GeneratedPage | str] = {
         material_path(e.id): material_page(
-            e, related_pages.get(e.id, []), deprecated.get(e.id), extras.get(e.id)
+            e,
+            related_pages.get(e.id, []),
+            deprecated.get(e.id),
+            extras.get(e.id),
+            versions=[by_id[i] for i in versions.get(e.id, []) if i != e.id],
+            similar=similar[e.id],
         )
         for e in entries
     }
@@ -115,9 +124,11 @@ def material_page(
     related: Iterable[tuple[str, str]] = (),
     deprecated_since: str | None = None,
     extras: MaterialExtras | None = None,
+    versions: Iterable[Entry] = (),
+    similar: Iterable[Entry] = (),
 ) -> GeneratedPage:
-    """One material: what it is, who made it, where to get it (its DOI first), plus its
-    JSON-LD.
+    """One material: what it is, who made it, where to get it (its DOI first), its other
+    versions and the materials sharing its rare tags (``similar``), plus its JSON-LD.
 
     ``deprecated_since`` (a date) adds a banner: every link failed the link checks.
     """
@@ -159,12 +170,23 @@ def material_page(
     if related:
         items = "".join(f"<li>{html.link(html.relative_url(here, p), t)}</li>" for p, t in related)
         body.append(f"<h2>Related tools and workflows</h2><ul>{items}</ul>")
+    for title, others in (("Other versions", versions), ("Related materials", similar)):
+        links = [html.link(html.relative_url(here, material_path(o.id)), o.name) for o in others]
+        if links:
+            body.append(f"<h2>{title}</h2><ul>" + "".join(f"<li>{a}</li>" for a in links) + "</ul>")
     body += extras.sections
     body.append(
         '<script type="application/ld+json">' + script_json(entry_to_jsonld(entry)) + "</script>"
     )
     body += [f'<script type="application/ld+json">{block}</script>' for block in extras.json_ld]
     return html.page(entry.name, "\n".join(part for part in body if part))
+
+
+def versions_of(entries: list[Entry]) -> dict[str, list[str]]:
+    """Entry id -> the ids of its group, for materials that are versions or copies of one
+    material (:func:`~fairio_tools.catalogue.duplicates.version_groups`), first id first."""
+    materials = [Material.from_data(e.id, e.to_dict()) for e in entries]
+    return {m.id: [g.id for g in group] for group in version_groups(materials) for m in group}
 
 
 def search_index(
@@ -181,8 +203,7 @@ def search_index(
     first id): the search shows one result per group.
     """
     marks = marks or {}
-    materials = [Material.from_data(e.id, e.to_dict()) for e in entries]
-    group_of = {m.id: group[0].id for group in version_groups(materials) for m in group}
+    group_of = {entry_id: group[0] for entry_id, group in versions_of(entries).items()}
     records = []
     for entry in sorted(entries, key=lambda e: (e.name.casefold(), e.id)):
         record = {"i": entry.id, "n": entry.name, "t": list(entry.type)}

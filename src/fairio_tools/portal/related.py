@@ -1,16 +1,16 @@
-"""Which materials relate to a tool or workflow: the materials that name it, then shared
-*rare* terms (tags, and words of a material's name), weighted by rarity (inverse document
-frequency). A term that more than :data:`COMMON` of the entries carry, as a tag or in their
-name, tags or description, relates nothing: sharing "Imaging" with hundreds of materials
-makes no two of them related.
+"""Which materials relate to a tool, a workflow or another material: the materials that name
+the tool, then shared *rare* terms (tags, and words of a material's name), weighted by rarity
+(inverse document frequency). A term that more than :data:`COMMON` of the entries carry, as a
+tag or in their name, tags or description, relates nothing: sharing "Imaging" with hundreds
+of materials makes no two of them related.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Set
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Set
 
 from fairio_tools.catalogue.model import Entry
 
@@ -70,3 +70,39 @@ def related_materials(
             weight = sum(2 * rarity.weight(t) for t in tags) + sum(rarity.weight(w) for w in words)
             scored.append((not explicit, -weight, entry.name.casefold(), entry))
     return [item[-1] for item in sorted(scored, key=lambda s: s[:3])[:limit]]
+
+
+def similar_materials(
+    entries: list[Entry], rarity: Rarity, versions: Mapping[str, Set[str]], limit: int = 5
+) -> dict[str, list[Entry]]:
+    """For each entry, the materials sharing a rare tag or two rare name words with it, the
+    rarest shared first (by the rule of :func:`related_materials`); an entry's own versions
+    (``versions``: id -> ids of its group) are listed with it elsewhere, not here."""
+    by_tag: dict[str, list[Entry]] = defaultdict(list)
+    by_word: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        for tag in tags_of(entry):
+            if rarity.rare(tag):
+                by_tag[tag].append(entry)
+        for word in name_words(entry):
+            if rarity.rare(word):
+                by_word[word].append(entry)
+    found = {}
+    for entry in entries:
+        shared: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])  # id -> [points, weight]
+        others: dict[str, Entry] = {}
+        for terms, index, points in ((tags_of(entry), by_tag, 2), (name_words(entry), by_word, 1)):
+            for term in terms:
+                for other in index.get(term, ()):
+                    score = shared[other.id]
+                    score[0] += points
+                    score[1] += points * rarity.weight(term)
+                    others[other.id] = other
+        skip = {entry.id, *versions.get(entry.id, ())}
+        ranked = sorted(
+            (-weight, others[i].name.casefold(), i)
+            for i, (points, weight) in shared.items()
+            if points >= 2 and i not in skip
+        )
+        found[entry.id] = [others[i] for _, _, i in ranked[:limit]]
+    return found
