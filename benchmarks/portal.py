@@ -145,8 +145,8 @@ def measure_build(config: Path, site: Path, *, auto_nav: bool = False) -> dict:
 
 QUERIES = ("segmentation", "omreo", "deep learning", "idr", "napari image analysis")
 DEBOUNCE_MS = 120
-READY_MARK, INDEX_MARK = "fairio:results", "fairio:index"  # set by assets/*.js
 """The search waits this long after the last keystroke (catalogue-search.js) before ranking."""
+READY_MARK, INDEX_MARK = "fairio:results", "fairio:index"  # set by assets/*.js
 _MEASURE_QUERY = """q => new Promise(resolve => {
   const root = document.getElementById("fairio-search");
   const input = document.getElementById("fairio-query");

@@ -76,7 +76,7 @@
     for (var i = 0; i < FACETS.length; i++) {
       var f = FACETS[i];
       if (f.key === except) continue;
-      var chosen = Object.keys(state.selected[f.key]);
+      var chosen = state.chosen[i];
       if (!chosen.length) continue;
       var have = values(doc.entry, f.field);
       if (!chosen.some(function (v) { return have.indexOf(v) !== -1; })) return false;
@@ -202,6 +202,8 @@
 
   function update(resetPage) {
     if (resetPage) state.shown = PAGE;
+    // the chosen values of each facet, once per update (passes() runs for every match)
+    state.chosen = FACETS.map(function (f) { return Object.keys(state.selected[f.key]); });
     var qwords = words(state.q);
     var scores = qwords.length ? search.rank(state.q) : null;
     var matched = [];
