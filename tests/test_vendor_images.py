@@ -48,8 +48,8 @@ def test_czi_converts_with_pixels_of_an_independent_reader(vendor, tmp_path, nam
     theirs, dims = aicspylibczi.CziFile(str(path)).read_image()
     sizes = dict(dims)
     ours = _level0(tmp_path / "out.zarr")  # t, c, z, y, x
-    if "A" in sizes:  # RGB samples: libCZI gives them in RGB order, as we write channels
-        expected = np.moveaxis(theirs.reshape(sizes["Y"], sizes["X"], sizes["A"]), -1, 0)
+    if "A" in sizes:  # Bgr24: libCZI gives the samples as stored (B, G, R); we write R, G, B
+        expected = np.moveaxis(theirs.reshape(sizes["Y"], sizes["X"], sizes["A"]), -1, 0)[::-1]
     else:
         expected = theirs.reshape(1, sizes["Y"], sizes["X"])
     np.testing.assert_array_equal(ours[0, :, 0], expected)
@@ -65,6 +65,25 @@ def test_czi_converts_with_pixels_of_an_independent_reader(vendor, tmp_path, nam
     ome = (tmp_path / "out.zarr" / "OME" / "METADATA.ome.xml").read_text()
     assert "PhysicalSizeX" in ome
     assert any("CZI" in item["item"] for item in report.not_carried)
+
+
+def test_czi_rgb_channels_are_in_the_order_of_the_files_own_thumbnail(vendor, tmp_path):
+    """The colour order is the one ZEN rendered into the file's JPEG thumbnail (RGB by
+    definition): here blue is brighter than red on average, as in the thumbnail."""
+    import io
+
+    import czifile
+    from PIL import Image
+
+    path = vendor / "RGB-8bit.czi"
+    with czifile.CziFile(path) as czi:
+        (jpeg,) = [a.data(raw=True) for a in czi.attachments()
+                   if "JPG" in str(a.attachment_entry.content_file_type)]  # fmt: skip
+    thumbnail = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), dtype=float)
+    red, _, blue = thumbnail.reshape(-1, 3).mean(axis=0)
+    convert_to_ome_zarr(path, tmp_path / "out.zarr", ConversionOptions(levels=1))
+    channels = _level0(tmp_path / "out.zarr")[0, :, 0].reshape(3, -1).mean(axis=1)
+    assert (channels[2] > channels[0]) == (blue > red) and abs(blue - red) > 0.5
 
 
 def _lif_xml_images(path) -> list[dict]:

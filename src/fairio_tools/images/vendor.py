@@ -6,7 +6,8 @@ independent references in tests. How a vendor file becomes series, as Bio-Format
 * CZI: each scene (``S``) is a series. Mosaic tiles are placed at their stored start
   coordinates into one plane (what czifile and Bio-Formats' stitching do); pyramid subblocks
   (``pyramid_type`` > 0) are skipped, the NGFF pyramid is recomputed from full resolution.
-  ``Bgr24``/``Bgr48``/``Bgra32`` samples are swapped to RGB(A), as Bio-Formats does.
+  ``Bgr24``/``Bgr48``/``Bgra32`` samples come as RGB(A): czifile swaps them when it decodes a
+  subblock, as Bio-Formats does (and as the file's own ZEN thumbnail shows them).
 * LIF: each image element is a series; mosaic positions (``M``) are kept as positions, one
   series each (Bio-Formats' default). A wavelength sweep (``λ``) becomes the channel axis.
   An XZ scan (no ``Y`` dimension) is read with its z lines as ``y``, as Bio-Formats does
@@ -54,7 +55,6 @@ class VendorSeries:
     axes: list[str]
     shape: list[int]
     dtype: str
-    reverse_samples: bool = False
     insert_y: int | None = None
     """Position of a ``y`` axis of size 1 to insert (an XZ scan)."""
     notes: list[str] = field(default_factory=list)
@@ -97,17 +97,12 @@ class VendorRegions:
             del bounds[series.insert_y]
         kept = iter(bounds)
         box = [(t, t + 1) if isinstance(t, int) else next(kept) for t in series.take]
-        samples = box[-1]
-        if series.reverse_samples:  # BGR in the file: read every sample, reverse, then cut
-            box[-1] = (0, series.shape[-1])
         with open_vendor(path, self.kind) as reader:
             if self.kind == "czi":
                 data = _czi_region(reader, path, box, self.dtype)
             else:
                 data = _lif_region(reader.images[series.source], path, box)
         data = data[tuple(0 if isinstance(t, int) else slice(None) for t in series.take)]
-        if series.reverse_samples:
-            data = data[..., ::-1][..., samples[0] : samples[1]]
         if series.insert_y is not None:
             data = np.expand_dims(data, series.insert_y)
         return np.ascontiguousarray(data[cuts])
@@ -181,14 +176,14 @@ def _czi_series(czi: Any, path: Path) -> list[VendorSeries]:
     codes, shape = czi.axes, tuple(int(n) for n in czi.shape)
     dtype = np.dtype(czi.dtype)
     base = dtype.base if dtype.shape else dtype
-    reverse = entries[0].pixel_type in _BGR
+    rgb = entries[0].pixel_type in _BGR
     mosaic = any(entry.mosaic_index is not None for entry in entries)
     pyramid = sum(1 for entry in entries if entry.pyramid_type)
     covered = sum(math.prod(e.shape) for e in entries if not e.pyramid_type) * base.itemsize
     _check_extent(math.prod(shape) * base.itemsize, covered, shape, path)
     notes: list[str] = []
-    if reverse:
-        notes.append(f"{entries[0].pixel_type} samples swapped to RGB order, as Bio-Formats does")
+    if rgb:
+        notes.append(f"{entries[0].pixel_type} samples stored as BGR, read in RGB order")
     if mosaic:
         notes.append("mosaic tiles placed at their stored start coordinates (no blending)")
     if pyramid:
@@ -210,7 +205,6 @@ def _czi_series(czi: Any, path: Path) -> list[VendorSeries]:
                 axes=list(kept),
                 shape=sizes,
                 dtype=str(base),
-                reverse_samples=reverse,
                 notes=list(notes),
             )
         )
