@@ -147,29 +147,26 @@ QUERIES = ("segmentation", "omreo", "deep learning", "idr", "napari image analys
 DEBOUNCE_MS = 120
 """The search waits this long after the last keystroke (catalogue-search.js) before ranking."""
 READY_MARK, INDEX_MARK = "fairio:results", "fairio:index"  # set by assets/*.js
-_MEASURE_QUERY = """q => new Promise(resolve => {
-  const root = document.getElementById("fairio-search");
-  const input = document.getElementById("fairio-query");
-  let started = 0;
-  const seen = new MutationObserver(() => {
-    seen.disconnect(); resolve(performance.now() - started - DEBOUNCE);
-  });
-  seen.observe(root, {attributes: true, attributeFilter: ["data-results"]});
-  input.value = q; started = performance.now(); input.dispatchEvent(new Event("input"));
-})""".replace("DEBOUNCE", str(DEBOUNCE_MS))
 
 
-_MEASURE_HEADER = """q => new Promise(resolve => {
-  const form = document.querySelector(".fairio-header-search");
-  const input = document.getElementById("fairio-header-query");
+def _measure(box: str, query: str, attribute: str) -> str:
+    """JavaScript: ms from typing a query into ``query`` to ``box`` setting ``attribute``
+    (its results shown), less the debounce."""
+    return f"""q => new Promise(resolve => {{
+  const box = document.querySelector("{box}");
+  const input = document.getElementById("{query}");
   let started = 0;
-  const seen = new MutationObserver(() => {
-    seen.disconnect(); resolve(performance.now() - started - DEBOUNCE);
-  });
-  form.removeAttribute("data-materials");
-  seen.observe(form, {attributes: true, attributeFilter: ["data-materials"]});
+  const seen = new MutationObserver(() => {{
+    seen.disconnect(); resolve(performance.now() - started - {DEBOUNCE_MS});
+  }});
+  box.removeAttribute("{attribute}");
+  seen.observe(box, {{attributes: true, attributeFilter: ["{attribute}"]}});
   input.value = q; started = performance.now(); input.dispatchEvent(new Event("input"));
-})""".replace("DEBOUNCE", str(DEBOUNCE_MS))
+}})"""
+
+
+_MEASURE_QUERY = _measure("#fairio-search", "fairio-query", "data-results")
+_MEASURE_HEADER = _measure(".fairio-header-search", "fairio-header-query", "data-materials")
 
 
 def browser_timings(site: Path) -> dict:

@@ -164,18 +164,23 @@ def test_images_without_ome_xml_are_scored_on_what_they_record(shared_data: Path
     assert run_fairio("microscopy-metadata", png, "--require-tier", "1").returncode == 1
 
 
-def test_bundle_records_the_score_as_an_assessment_of_the_store(shared_data: Path, tmp_path):
+def _bundled_with(score: Path, shared_data: Path, tmp_path: Path) -> list[dict]:
+    """The RO-Crate graph of a bundle of a reference store with ``score`` as its report."""
     import zipfile
 
-    score = tmp_path / "tiers.json"
-    source = shared_data / "images/misc/multiseries.ome.tiff"
-    assert run_fairio("microscopy-metadata", source, "--json", score).returncode == 0
     store = shared_data / "images/bioformats2raw-reference/coins.ome.zarr"
     crate = tmp_path / "crate.zip"
     result = run_fairio("bundle", "create", crate, "--store", store, "--report", score)
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(crate) as archive:
-        graph = json.loads(archive.read("ro-crate-metadata.json"))["@graph"]
+        return json.loads(archive.read("ro-crate-metadata.json"))["@graph"]
+
+
+def test_bundle_records_the_score_as_an_assessment_of_the_store(shared_data: Path, tmp_path):
+    score = tmp_path / "tiers.json"
+    source = shared_data / "images/misc/multiseries.ome.tiff"
+    assert run_fairio("microscopy-metadata", source, "--json", score).returncode == 0
+    graph = _bundled_with(score, shared_data, tmp_path)
     by_id = {e["@id"]: e for e in graph}
     (action,) = [e for e in graph if e["@id"].startswith("#metadata-tiers-")]
     assert action["@type"] == "AssessAction" and "multiseries.ome.tiff" in action["name"]
@@ -188,18 +193,11 @@ def test_bundle_records_the_score_as_an_assessment_of_the_store(shared_data: Pat
 
 
 def test_bundle_keeps_a_crafted_score_as_a_plain_report(shared_data: Path, tmp_path):
-    import zipfile
-
     score = tmp_path / "tiers.json"
     crafted = {"source": "x", "specification": {}, "not_in_ome_xml": [],
                "images": [{"highest_tier_met": "three"}]}  # fmt: skip
     score.write_text(json.dumps(crafted))
-    store = shared_data / "images/bioformats2raw-reference/coins.ome.zarr"
-    crate = tmp_path / "crate.zip"
-    result = run_fairio("bundle", "create", crate, "--store", store, "--report", score)
-    assert result.returncode == 0, result.stderr
-    with zipfile.ZipFile(crate) as archive:
-        graph = json.loads(archive.read("ro-crate-metadata.json"))["@graph"]
+    graph = _bundled_with(score, shared_data, tmp_path)
     assert not [e for e in graph if e["@id"].startswith("#metadata-tiers-")]
     assert any(e.get("name") == "tiers.json" for e in graph)
 

@@ -32,7 +32,15 @@ def first_conversion_problems(
     galaxy: RunningGalaxy, convert_id: str, root: Path, screenshots: Path
 ) -> list[str]:
     """Run the walkthrough; everything a biologist would find wrong, one line each."""
-    api = _Api(galaxy)
+    try:
+        return _first_conversion(_Api(galaxy), galaxy, convert_id, root, screenshots)
+    except requests.RequestException as error:  # Galaxy refused a request: say which, once
+        return [f"the first conversion stopped: {error}"]
+
+
+def _first_conversion(
+    api: _Api, galaxy: RunningGalaxy, convert_id: str, root: Path, screenshots: Path
+) -> list[str]:
     history = api.post("histories", json={"name": "Getting started"})["id"]
     upload = api.upload(history, root / IMAGE, NAME)
     if not api.wait_ok(upload):

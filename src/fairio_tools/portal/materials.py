@@ -40,24 +40,28 @@ def facet_path(facet: str, key: str) -> str:
 
 def catalogue_pages(
     entries: list[Entry],
+    index: dict,
     related_pages: dict[str, list[tuple[str, str]]] | None = None,
     deprecated: Mapping[str, str] | None = None,
     extras: Mapping[str, MaterialExtras] | None = None,
-    mark_labels: Mapping[str, str] | None = None,
 ) -> dict[str, GeneratedPage | str]:
-    """Every generated catalogue page and the search index, keyed by site path.
+    """Every generated catalogue page and the search index (``index``, from
+    :func:`search_index`, which also groups versions), keyed by site path.
 
     ``related_pages`` maps an entry id to (site path, title) of tool/workflow pages;
     ``deprecated`` maps the ids of materials whose links all died to the date they did;
-    ``extras`` adds badges, sections and JSON-LD to material pages, and marks (labelled by
-    ``mark_labels``) the search filters by.
+    ``extras`` adds badges, sections and JSON-LD to material pages.
     """
     entries = sorted(entries, key=lambda e: (e.name.casefold(), e.id))
     related_pages = related_pages or {}
     deprecated = deprecated or {}
     extras = extras or {}
     by_id = {e.id: e for e in entries}
-    versions = versions_of(entries)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for record in index["entries"]:
+        if "v" in record:
+            groups[record["v"]].append(record["i"])
+    versions = {i: group for group in groups.values() for i in group}
     similar = similar_materials(entries, Rarity(entries), {i: set(g) for i, g in versions.items()})
     pages: dict[str, GeneratedPage | str] = {
         material_path(e.id): material_page(
@@ -80,10 +84,7 @@ def catalogue_pages(
         "All materials", _material_list(entries, f"{SECTION}/all.md")
     )
     pages[f"{SECTION}/search.md"] = _search_page()
-    marks = {i: extra.marks for i, extra in extras.items() if extra.marks}
-    pages["assets/catalogue-index.js"] = search_index_script(
-        entries, set(deprecated), marks, mark_labels
-    )
+    pages["assets/catalogue-index.js"] = search_index_script(index)
     return pages
 
 
@@ -234,14 +235,8 @@ def search_index(
     }
 
 
-def search_index_script(
-    entries: list[Entry],
-    deprecated: Set[str] = frozenset(),
-    marks: Mapping[str, tuple[str, ...]] | None = None,
-    mark_labels: Mapping[str, str] | None = None,
-) -> str:
+def search_index_script(index: dict) -> str:
     """The index as a script assigning JSON, so search also works from ``file://``."""
-    index = search_index(entries, deprecated, marks, mark_labels)
     data = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
     data = data.replace("<", "\\u003c")
     return f"window.fairioCatalogue={data};\n"

@@ -131,13 +131,9 @@ def generated_pages(sources: PortalSources) -> dict[str, GeneratedPage | str]:
     extras = review_pages.material_extras(
         entries, reviews, review_pages.persistent_ids(entries, state), sources.discussions
     )
-    pages.update(
-        materials.catalogue_pages(
-            entries, related_pages, deprecated, extras, review_pages.MARK_LABELS
-        )
-    )
     marks = {i: extra.marks for i, extra in extras.items() if extra.marks}
     index = materials.search_index(entries, set(deprecated), marks, review_pages.MARK_LABELS)
+    pages.update(materials.catalogue_pages(entries, index, related_pages, deprecated, extras))
     pages.update(feeds.feed_pages(entries, sources.site_url, index))
     paths = (
         learning_paths.read_learning_paths(sources.learning_paths, entries)
