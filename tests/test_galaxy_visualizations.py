@@ -18,12 +18,49 @@ from fairio_tools.errors import FairioError
 from fairio_tools.galaxy import visualizations
 from fairio_tools.galaxy.config import GalaxyLayout, persistent_secrets, write_config
 
+PLUGIN_TO_DICT = """from galaxy.web import url_for
+
+
+class VisualizationPlugin:
+    static_path = "/static/plugins/visualizations/vizarr/static"
+
+    def to_dict(self):
+        return {
+            "href": url_for(self.static_path),
+        }
+"""
+
 
 def _galaxy(tmp_path: Path) -> Path:
-    static = tmp_path / "venv/lib/python3.11/site-packages/galaxy/webapps/base/static"
-    static.mkdir(parents=True)
+    package = tmp_path / "venv/lib/python3.11/site-packages/galaxy"
+    (package / "webapps/base/static").mkdir(parents=True)
+    (package / "visualization/plugins").mkdir(parents=True)
+    (package / visualizations.PLUGIN_MODULE).write_text(PLUGIN_TO_DICT)
     (tmp_path / "venv/bin").mkdir()
     return tmp_path / "venv/bin"
+
+
+def _href(galaxy_bin: Path) -> str:
+    """The href Galaxy's plugin module gives, run with url_for failing as it does in an ASGI
+    thread that never served a WSGI request."""
+    namespace = {}
+    module = visualizations.galaxy_package(galaxy_bin) / visualizations.PLUGIN_MODULE
+    code = module.read_text().replace("from galaxy.web import url_for", "")
+    exec(compile(code, str(module), "exec"), namespace)  # our own fixture text, not input
+    namespace["url_for"] = lambda path: "*deprecated attribute, URL not filled in by server*"
+    return namespace["VisualizationPlugin"]().to_dict()["href"]
+
+
+def test_plugins_are_named_by_their_static_folder_in_any_thread(tmp_path):
+    galaxy_bin = _galaxy(tmp_path)
+    assert _href(galaxy_bin).startswith("*deprecated")  # Galaxy 26.1 as published
+    visualizations.plugin_href_at_root(galaxy_bin)
+    visualizations.plugin_href_at_root(galaxy_bin)  # once: a second call changes nothing
+    assert _href(galaxy_bin) == "/static/plugins/visualizations/vizarr/static"
+    module = visualizations.galaxy_package(galaxy_bin) / visualizations.PLUGIN_MODULE
+    module.write_text("def to_dict(self):\n    return {}\n")  # a Galaxy that changed
+    with pytest.raises(FairioError, match="no longer sets a plugin's href"):
+        visualizations.plugin_href_at_root(galaxy_bin)
 
 
 def _fake_npm(tmp_path: Path, monkeypatch) -> Path:

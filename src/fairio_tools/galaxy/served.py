@@ -79,6 +79,9 @@ def _vizarr_problems(galaxy: RunningGalaxy) -> list[str]:
     problems = []
     if "ome_zarr" not in json.dumps(vizarr):  # its data sources: the datatypes it opens
         problems.append(f"the {PLUGIN} visualization does not open ome_zarr datasets")
+    static = f"/static/plugins/visualizations/{PLUGIN}/static"
+    if vizarr.get("href") != static:  # where the browser loads the viewer's script from
+        problems.append(f"Galaxy names {vizarr.get('href')!r} as the {PLUGIN} folder, not {static}")
     if script.status_code != 200 or len(script.content) < 100_000:
         problems.append(f"Galaxy does not serve the {PLUGIN} script ({script.status_code})")
     return problems

@@ -9,6 +9,7 @@ visualizations``, which Galaxy serves under ``/static/plugins/visualizations/``)
 from __future__ import annotations
 
 import json
+import py_compile
 import shutil
 import subprocess
 import tarfile
@@ -37,18 +38,46 @@ JPX_STUB = """export class JpxImage {
 }
 """
 INSTALLED = f"{VIZARR} (JPEG 2000 decoder local)"  # the marker: what is installed, how
+# Galaxy 26.1 fills a plugin's "href" (where the browser loads its script from) with routes'
+# url_for, which works only in a thread that has served a legacy WSGI request: elsewhere
+# /api/plugins answers "*deprecated attribute, URL not filled in by server*" and the viewer
+# loads nothing, at random. The harness's Galaxy is served at the root, where the href is
+# the plugin's static path itself.
+PLUGIN_MODULE = "visualization/plugins/plugin.py"
+GALAXY_HREF = '"href": url_for(self.static_path),'
+ROOT_HREF = '"href": self.static_path,  # fairio-tools: url_for needs a WSGI request thread'
+
+
+def galaxy_package(galaxy_bin: Path) -> Path:
+    """The ``galaxy`` package folder of the Galaxy environment of ``galaxy_bin``."""
+    found = sorted(galaxy_bin.parent.glob("lib/python3*/site-packages/galaxy/webapps"))
+    if not found:
+        raise FairioError(f"no Galaxy package below {galaxy_bin.parent}/lib")
+    return found[-1].parent
 
 
 def plugins_folder(galaxy_bin: Path) -> Path:
     """The ``static/plugins/visualizations`` folder of the Galaxy package."""
-    found = sorted(galaxy_bin.parent.glob("lib/python3*/site-packages/galaxy/webapps/base/static"))
-    if not found:
-        raise FairioError(f"no Galaxy package below {galaxy_bin.parent}/lib")
-    return found[-1] / "plugins" / "visualizations"
+    return galaxy_package(galaxy_bin) / "webapps/base/static/plugins/visualizations"
+
+
+def plugin_href_at_root(galaxy_bin: Path) -> None:
+    """Make Galaxy name every plugin's static folder in /api/plugins, whichever thread
+    answers (see :data:`GALAXY_HREF`); done once, refused if Galaxy's code changed."""
+    module = galaxy_package(galaxy_bin) / PLUGIN_MODULE
+    text = module.read_text(encoding="utf-8")
+    if ROOT_HREF in text:
+        return
+    if text.count(GALAXY_HREF) != 1:  # a new Galaxy pin: check whether it still needs this
+        raise FairioError(f"{module} no longer sets a plugin's href as expected")
+    module.write_text(text.replace(GALAXY_HREF, ROOT_HREF), encoding="utf-8")
+    py_compile.compile(str(module), doraise=True)  # Galaxy's processes start compiled
 
 
 def ensure_vizarr(galaxy_bin: Path, log: Callable[[str], None] = print) -> Path | None:
-    """Install the Vizarr plugin (once); return the plugins folder, or None without npm."""
+    """Install the Vizarr plugin (once) where Galaxy serves it and lists it reliably; return
+    the plugins folder, or None without npm."""
+    plugin_href_at_root(galaxy_bin)
     folder = plugins_folder(galaxy_bin)
     marker = folder / PLUGIN / ".fairio-package"
     if marker.is_file() and marker.read_text() == INSTALLED:
