@@ -110,7 +110,9 @@ def test_validate_deep_decodes_large_arrays_in_jobs_processes(
     assert workers and os.getpid() not in workers
 
 
-def test_predict_opens_onnx_sessions_with_jobs_threads(tmp_path, monkeypatch, restore_threads):
+def test_predict_opens_onnx_sessions_with_jobs_threads_and_no_memory_pattern(
+    tmp_path, monkeypatch, restore_threads
+):
     import onnxruntime
 
     seen = []
@@ -127,6 +129,7 @@ def test_predict_opens_onnx_sessions_with_jobs_threads(tmp_path, monkeypatch, re
     assert invoke_fairio(*args).returncode == 0
     assert seen and all(o is not None for o in seen)
     assert {(o.intra_op_num_threads, o.inter_op_num_threads) for o in seen} == {(1, 1)}
+    assert not any(o.enable_mem_pattern for o in seen)  # the arena reuses freed blocks
     seen.clear()
     assert invoke_fairio(*args[:3], tmp_path / "again.tif").returncode == 0
     assert {o.intra_op_num_threads for o in seen} == {default_jobs()}  # one per core

@@ -122,6 +122,25 @@ def test_tiles_give_the_pixels_of_bioimageio_core_blocked_prediction(unet):
     assert np.abs(prediction.data[0] - expected).max() <= 1e-4
 
 
+@pytest.mark.usefixtures("offline")
+def test_each_statistic_of_an_input_is_computed_once(unet, monkeypatch):
+    """zero_mean_unit_variance needs the input's mean and std: core's calculator computes
+    mean, var and std together, and runs once per image, not once per measure."""
+    from bioimageio.core.stat_calculators import MeanVarStdCalculator
+
+    calls = []
+    original = MeanVarStdCalculator.compute
+    monkeypatch.setattr(
+        MeanVarStdCalculator, "compute", lambda self, s: calls.append(1) or original(self, s)
+    )
+    image = np.load(unet / "test_input.npy")[0, 0]
+    with open_model_package(unet) as package:
+        prediction = Predictor(package, "onnx").predict(image, ["y", "x"], "test_input.npy")
+    assert len(calls) == 1
+    expected = np.load(unet / "test_output.npy")[0]
+    assert np.abs(prediction.data - expected).max() <= 1e-4
+
+
 def test_tile_plan_keeps_pixels_inside_the_halo():
     plan = plan_axis(1300, 512, HALO)
     inner = 512 - 2 * HALO

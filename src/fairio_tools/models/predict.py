@@ -317,9 +317,11 @@ class Predictor:
     def _create_pipeline(self) -> Any:
         from bioimageio.core import create_prediction_pipeline
 
-        return create_prediction_pipeline(
+        pipeline = create_prediction_pipeline(
             self.descr, weights_format=self.weights.format, model_adapter=self.adapter
         )
+        _one_calculator_per_statistic(pipeline)
+        return pipeline
 
     def _plans(
         self, prepared: dict[str, np.ndarray], requested: dict[str, int], source: Any
@@ -607,3 +609,36 @@ def _rescaled(
             value, unit = result[name]
             result[name] = (float(value / link.factor), unit)
     return result
+
+
+def _one_calculator_per_statistic(pipeline: Any) -> None:
+    """Compute each tensor's mean, variance and standard deviation once per sample.
+
+    bioimageio.core 0.11 adds one ``MeanVarStdCalculator`` for each of the three measures of
+    a tensor, and each computes all three: identical work, done three times (a third of a
+    512 x 512 prediction's overhead). The duplicates are dropped; the one kept is core's own,
+    so the values are unchanged.
+    """
+    from bioimageio.core.proc_ops import UpdateStats
+    from bioimageio.core.stat_calculators import MeanVarStdCalculator
+
+    operators = [
+        op
+        for name in ("_samplewise_preprocessing", "_samplewise_postprocessing")
+        for op in getattr(pipeline, name, ())
+        if isinstance(op, UpdateStats)
+    ]
+    for op in operators:
+        calculator = op.stats_calculator
+        for name in ("sample_calculators", "dataset_calculators"):
+            kept, seen = [], set()
+            for each in getattr(calculator, name):
+                key = (
+                    (each._member_id, each._axes)
+                    if type(each) is MeanVarStdCalculator
+                    else id(each)
+                )
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(each)
+            setattr(calculator, name, kept)
