@@ -4,7 +4,7 @@ Every case writes NGFF 0.4 (Zarr v2) with 4 levels (1, 2, 4, 8), chunks (1, 1024
 Blosc zstd level 5 with shuffle, from the same uint16 TIFF read lazily. Each case runs in its
 own process so that its peak RSS is its own.
 
-    python benchmarks/convert.py --size 2048          # 3 x 2048 x 2048 (24 MiB)
+    python benchmarks/convert.py --size 2048 --repeat 7   # 3 x 2048 x 2048 (24 MiB)
     python benchmarks/convert.py --size 16384         # 3 x 16384 x 16384 tiled BigTIFF (1.5 GiB)
 
 The input is generated tile by tile on disk (never whole in memory) and kept in --workdir.
@@ -25,6 +25,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -243,6 +244,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=2048, help="width and height in pixels")
     parser.add_argument("--workdir", type=Path, default=Path("build/benchmark-convert"))
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds over the cases; each case's median is shown"
+    )
     parser.add_argument("--run", nargs=3, metavar=("CASE", "SOURCE", "OUTPUT"), help="internal")
     parser.add_argument("--vendor", nargs="+", type=Path, help="CZI/LIF files to read instead")
     args = parser.parse_args()
@@ -262,11 +266,21 @@ def main() -> None:
     size_mib = source.stat().st_size / 2**20
     print(f"input: 3 x {args.size} x {args.size} uint16, {size_mib:.0f} MiB, tiled {TILE}")
     print("NGFF 0.4, levels 1/2/4/8, chunks (1, 1024, 1024), Blosc zstd 5 + shuffle\n")
-    results = {}
-    for case in args.cases.split(","):
-        measured = _measure(case, source, args.workdir)
-        if measured is not None:
-            results[case] = measured
+    runs: dict[str, list[dict]] = {}
+    for _ in range(args.repeat):  # rounds, so that a busy moment hits every case alike
+        for case in args.cases.split(","):
+            measured = _measure(case, source, args.workdir)
+            if measured is not None:
+                runs.setdefault(case, []).append(measured)
+    results = {
+        case: {
+            "wall_s": statistics.median(r["wall_s"] for r in measured),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in measured),
+        }
+        for case, measured in runs.items()
+    }
+    if args.repeat > 1:
+        print(f"median wall of {args.repeat} rounds, highest peak RSS")
     fairio = results.get("fairio")
     print(f"{'case':<20} {'wall (s)':>9} {'peak RSS (MiB)':>15} {'fairio / case':>14}")
     for case, result in results.items():

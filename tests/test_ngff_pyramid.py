@@ -47,3 +47,30 @@ def test_odd_chunks_and_sizes_give_the_same_result_as_whole_arrays():
     chunked = downsample(da.from_array(data, chunks=(1, 7, 9)), "nearest").compute()
     np.testing.assert_array_equal(chunked, whole)
     np.testing.assert_array_equal(whole, data[:, :36:2, :40:2])
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.float32, np.bool_]
+)
+def test_mean_of_each_two_by_two_block_for_every_pixel_type(dtype):
+    rng = np.random.default_rng(7)
+    if dtype == np.bool_:
+        data = rng.integers(0, 2, (3, 10, 12)).astype(bool)
+    elif np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        data = rng.integers(info.min, info.max, (3, 10, 12), dtype=dtype, endpoint=True)
+    else:
+        data = rng.normal(0, 1e3, (3, 10, 12)).astype(dtype)
+    sums = data.astype(np.float64).reshape(3, 5, 2, 6, 2).sum(axis=(2, 4))  # exact here
+    if dtype == np.bool_:
+        expected = sums >= 2
+    elif np.issubdtype(dtype, np.integer):
+        expected = np.floor((sums + 2) / 4).astype(dtype)  # half up, for negatives too
+    else:
+        expected = (sums / 4).astype(dtype)
+    result = downsample(da.from_array(data, chunks=(1, 4, 6)), "mean").compute()
+    assert result.dtype == data.dtype
+    if dtype == np.float32:
+        np.testing.assert_allclose(result, expected, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(result, expected)
