@@ -178,8 +178,7 @@ def saved_model_workspace(package: ModelPackage, descr: ModelDescr) -> Iterator[
     assert weights is not None
     field = f"weights.{FORMAT}"
     bundle = local_file(package, weights.source)
-    if bundle is None:
-        raise InputError(f"{weights.source} is not a file in the package", path=package.source)
+    assert bundle is not None  # weights are chosen only when local
     with tempfile.TemporaryDirectory(prefix="fairio-saved-model-") as temporary:
         folder = Path(temporary)
         try:
