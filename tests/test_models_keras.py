@@ -200,7 +200,7 @@ def test_a_lambda_layer_is_package_code(convolutions, tmp_path):
     np.save(tmp_path / "image.npy", np.zeros((16, 16), np.float32))
     output = tmp_path / "out.tif"
     line = refused_line(invoke_fairio("predict", coded, tmp_path / "image.npy", output), coded)
-    assert "runs Python code from the package (Lambda layer 'touch' in weights.h5)" in line
+    assert "runs code from the package (Lambda layer 'touch' in weights.h5)" in line
     assert "--allow-model-code" in line
     line = refused_line(invoke_fairio("model-test", coded), coded)
     assert "Lambda layer 'touch'" in line and "nothing to test" in line

@@ -201,7 +201,7 @@ def test_without_the_opt_in_the_graph_is_package_code(convolutions, tmp_path):
     output = tmp_path / "out.tif"
     for args in (["predict", package, _image(tmp_path), output], ["model-test", package]):
         line = refused_line(invoke_fairio(*args), package)
-        assert "runs Python code from the package (the TensorFlow graph in weights.zip)" in line
+        assert "runs code from the package (the TensorFlow graph in weights.zip)" in line
         assert "--allow-model-code" in line
     assert not output.exists()
 

@@ -204,7 +204,7 @@ class WeightsAvailability:
             return f"{', '.join(self.missing_files)} not in the package"
         if self.code is not None and not self.code_allowed:
             return (
-                f"runs Python code from the package ({self.code}), refused: "
+                f"runs code from the package ({self.code}), refused: "
                 f"{' and '.join(CODE_FREE_FORMATS)} weights run without code "
                 f"(allow it with {OPT_IN})"
             )
