@@ -137,7 +137,7 @@ the process. Image models need none of them; an op missing from this list that n
 library TensorFlow does not have fails to load anyway (TensorFlow never loads code a
 SavedModel names)."""
 SAVER_OPS = frozenset({"SaveV2", "RestoreV2", "MergeV2Checkpoints"})
-"""Checkpoint ops allowed in the functions only the ``saver_def`` names (see above)."""
+"""Checkpoint ops allowed in the functions only the ``saver_def`` reaches (see above)."""
 
 
 def refuse_unsupported(package: ModelPackage, descr: ModelDescr) -> None:
