@@ -188,9 +188,10 @@ def test_nothing_is_written_to_the_working_directory(convolutions, tmp_path, mon
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
-    result = invoke_fairio("predict", package, image, tmp_path / "out.tif", ALLOW)
+    relative = os.path.relpath(package, cwd)  # as a user types it: it must still be found
+    result = invoke_fairio("predict", relative, image, tmp_path / "out.tif", ALLOW)
     assert result.returncode == 0, result.stderr
-    result = invoke_fairio("model-test", package, ALLOW)
+    result = invoke_fairio("model-test", relative, ALLOW)
     assert result.returncode == 0, result.stderr
     assert list(cwd.iterdir()) == []
     assert Path.cwd() == cwd
