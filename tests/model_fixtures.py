@@ -4,13 +4,18 @@ tests build themselves (onnx helper API + bioimageio.spec)."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 
 MEAN_FILTER_HALO = 1
+CONV_HALO = 2
+"""Two 3 x 3 convolutions (the TensorFlow test models): each output pixel sees two pixels
+around it."""
 
 
 @pytest.fixture
@@ -53,6 +58,28 @@ def invoke_fairio(*args: object) -> SimpleNamespace:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+
+def refused_line(result: SimpleNamespace, package: Path) -> str:
+    """The one line of a refusal (exit 2) naming ``package``."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"fairio: error: {package}"), line
+    return line
+
+
+def rehash_weights(folder: Path, weight_format: str) -> Path:
+    """Declare the sha256 of the (changed) ``weight_format`` weights file of the package
+    ``folder``."""
+    import yaml
+
+    from fairio_tools.models.package import sha256_of
+
+    description = yaml.safe_load((folder / "rdf.yaml").read_text())
+    weights = description["weights"][weight_format]
+    weights["sha256"] = sha256_of(folder / weights["source"])
+    (folder / "rdf.yaml").write_text(yaml.safe_dump(description, sort_keys=False))
+    return folder
 
 
 def mean_filter_onnx(path: Path) -> None:
@@ -204,3 +231,86 @@ def build_mean_filter_v04(folder: Path, modern: Path | None = None) -> Path:
     }
     (folder / "rdf.yaml").write_text(yaml.safe_dump(description, sort_keys=False))
     return folder
+
+
+def normalised(image: np.ndarray) -> np.ndarray:
+    """bioimage.io's ``zero_mean_unit_variance`` over the whole image (eps 1e-6)."""
+    image = image.astype(np.float32)
+    return ((image - image.mean()) / (image.std() + 1e-6)).astype(np.float32)
+
+
+def build_conv_package(
+    folder: Path,
+    name: str,
+    weights: Callable[[Path], Any],
+    predict: Callable[[list[np.ndarray]], np.ndarray],
+    second_input: bool = False,
+) -> Path:
+    """A 2-D model on ``b, y, x, c`` tensors as a bioimage.io 0.5 package folder: input ``raw``
+    normalised over the whole image, size 16 + n*8, output ``features`` with halo
+    ``CONV_HALO``. ``weights(work)`` writes the weights into ``work`` and returns their
+    ``WeightsDescr``; the test output is ``predict(batches)`` of the (normalised) test input.
+    ``second_input``: a second input ``mask`` of the same size, neither normalised."""
+    from bioimageio.spec import save_bioimageio_package_as_folder
+    from bioimageio.spec.model import v0_5
+
+    work = folder.parent / f"{folder.name}-sources"
+    work.mkdir(parents=True)
+    described_weights = weights(work)
+    test_input = np.random.default_rng(14).random((40, 48), dtype=np.float32) * 200 + 10
+    np.save(work / "test_input.npy", test_input[None, ..., None])
+    if second_input:
+        np.save(work / "test_mask.npy", test_input[None, ..., None])
+        batches = [test_input[None, ..., None]] * 2
+    else:
+        batches = [normalised(test_input)[None, ..., None]]
+    np.save(work / "test_output.npy", predict(batches))
+    (work / "README.md").write_text(f"# {name}\n\nTwo 3 x 3 convolutions, for tests.\n")
+    size = v0_5.ParameterizedSize(min=16, step=8)
+
+    def space(axis: str) -> v0_5.SpaceOutputAxisWithHalo:
+        reference = v0_5.SizeReference(tensor_id=v0_5.TensorId("raw"), axis_id=v0_5.AxisId(axis))
+        return v0_5.SpaceOutputAxisWithHalo(id=v0_5.AxisId(axis), halo=CONV_HALO, size=reference)
+
+    def image_input(tensor_id: str, test: str, preprocessing: list) -> v0_5.InputTensorDescr:
+        return v0_5.InputTensorDescr(
+            id=v0_5.TensorId(tensor_id),
+            axes=[
+                v0_5.BatchAxis(),
+                v0_5.SpaceInputAxis(id=v0_5.AxisId("y"), size=size),
+                v0_5.SpaceInputAxis(id=v0_5.AxisId("x"), size=size),
+                v0_5.ChannelAxis(channel_names=[v0_5.Identifier("intensity")]),
+            ],
+            test_tensor=v0_5.FileDescr(source=work / test),
+            preprocessing=preprocessing,
+        )
+
+    normalise = v0_5.ZeroMeanUnitVarianceDescr(
+        kwargs=v0_5.ZeroMeanUnitVarianceKwargs(axes=None, eps=1e-6)
+    )
+    inputs = [image_input("raw", "test_input.npy", [] if second_input else [normalise])]
+    if second_input:
+        inputs.append(image_input("mask", "test_mask.npy", []))
+    descr = v0_5.ModelDescr(
+        name=name,
+        description=f"{name}: two seeded 3 x 3 convolutions, for tests",
+        authors=[v0_5.Author(name="fairio-tools tests")],
+        cite=[v0_5.CiteEntry(text="fairio-tools", url="https://example.com/fairio-tools")],
+        license="MIT",
+        documentation=v0_5.FileDescr(source=work / "README.md"),
+        inputs=inputs,
+        outputs=[
+            v0_5.OutputTensorDescr(
+                id=v0_5.TensorId("features"),
+                axes=[
+                    v0_5.BatchAxis(),
+                    space("y"),
+                    space("x"),
+                    v0_5.ChannelAxis(channel_names=[v0_5.Identifier("feature")]),
+                ],
+                test_tensor=v0_5.FileDescr(source=work / "test_output.npy"),
+            )
+        ],
+        weights=described_weights,
+    )
+    return Path(save_bioimageio_package_as_folder(descr, output_path=folder))

@@ -190,7 +190,7 @@ def test_architecture_code_never_runs_without_opt_in(shared_data, image, tmp_pat
         assert "running torchscript weights needs the optional 'torch'" in line
         forced = invoke_fairio(*args, "--weight-format", "pytorch_state_dict")
         line = _refused(forced, model, "[weights.pytorch_state_dict]", "--allow-model-code")
-        assert "runs Python code from the package (multi_tensor_unet.py" in line
+        assert "runs code from the package (multi_tensor_unet.py" in line
         assert "onnx and torchscript weights run without code" in line
         assert "FAIRIO_ALLOW_MODEL_CODE=1" in line
     assert not canary.exists()

@@ -157,7 +157,7 @@ def test_state_dict_is_never_unpickled_without_torch(tiny, image, tmp_path):
         "predict", package, image, output, "--weight-format", "pytorch_state_dict"
     )
     line = _refused(result, package, output=output)
-    assert "pytorch_state_dict weights cannot run here: runs Python code" in line
+    assert "pytorch_state_dict weights cannot run here: runs code" in line
     assert "--allow-model-code" in line
     assert not marker.exists()
     result = invoke_fairio(
@@ -179,7 +179,7 @@ def test_only_a_state_dict_and_no_torch_says_so(tiny, image, tmp_path):
     package = _with_state_dict(tiny, tmp_path / "package", marker, keep_onnx=False)
     output = tmp_path / "out.tif"
     line = _refused(invoke_fairio("predict", package, image, output), package, output=output)
-    assert "no runnable weights in the package (pytorch_state_dict: runs Python code" in line
+    assert "no runnable weights in the package (pytorch_state_dict: runs code" in line
     assert "onnx and torchscript weights run without code" in line
     line = _refused(invoke_fairio("model-test", package), package)
     assert "nothing to test" in line and "--allow-model-code" in line

@@ -94,15 +94,15 @@ def test_unet2d_fixed_shape_reproduces_its_test_output(shared_data, tmp_path):
     assert np.abs(tifffile.imread(output) - expected).max() <= 1e-4
 
 
-def test_tensorflow_saved_model_weights_are_refused_in_one_line(tiny, tmp_path):
-    folder = tmp_path / "saved_model"
+def test_tensorflow_js_weights_are_refused_in_one_line(tiny, tmp_path):
+    folder = tmp_path / "tensorflow_js"
     shutil.copytree(tiny, folder)
-    (folder / "saved_model.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    (folder / "model.json").write_text("{}")
     description = yaml.safe_load((folder / "rdf.yaml").read_text())
     description["weights"] = {
-        "tensorflow_saved_model_bundle": {
-            "source": "saved_model.zip",
-            "sha256": sha256_of(folder / "saved_model.zip"),
+        "tensorflow_js": {
+            "source": "model.json",
+            "sha256": sha256_of(folder / "model.json"),
             "tensorflow_version": "2.15",
         }
     }
@@ -112,8 +112,11 @@ def test_tensorflow_saved_model_weights_are_refused_in_one_line(tiny, tmp_path):
     result = invoke_fairio("predict", folder, image, tmp_path / "out.tif")
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
-    assert "tensorflow_saved_model_bundle: fairio-tools does not run " in line
-    assert "it runs onnx, torchscript, pytorch_state_dict, keras_hdf5" in line
+    assert "tensorflow_js: fairio-tools does not run tensorflow_js weights" in line, line
+    assert (
+        "it runs onnx, torchscript, pytorch_state_dict, keras_hdf5, "
+        "tensorflow_saved_model_bundle" in line
+    )
     assert "not installed" not in line
     assert not (tmp_path / "out.tif").exists()
 

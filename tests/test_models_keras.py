@@ -15,22 +15,21 @@ import numpy as np
 import pytest
 import tifffile
 
-from tests.model_fixtures import invoke_fairio, offline  # noqa: F401  (fixture)
+from tests.model_fixtures import CONV_HALO as HALO
+from tests.model_fixtures import (
+    build_conv_package,
+    invoke_fairio,
+    normalised,
+    offline,  # noqa: F401  (fixture)
+    refused_line,
+    rehash_weights,
+)
 
 pytestmark = pytest.mark.usefixtures("offline")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import keras  # noqa: E402  (the tensorflow extra, in dev; quiet only when imported after)
-
-HALO = 2
-"""Two 3 x 3 convolutions: each output pixel sees two pixels around it."""
-
-
-def _normalised(image: np.ndarray) -> np.ndarray:
-    """bioimage.io's ``zero_mean_unit_variance`` over the whole image (eps 1e-6)."""
-    image = image.astype(np.float32)
-    return ((image - image.mean()) / (image.std() + 1e-6)).astype(np.float32)
 
 
 def _keras_model() -> keras.Model:
@@ -47,78 +46,23 @@ def _keras(model: keras.Model, image: np.ndarray) -> np.ndarray:
 
 
 def _package(folder: Path, model: keras.Model, second_input: bool = False) -> Path:
-    """``model`` as a bioimage.io 0.5 package folder: input normalised over the whole image,
-    size 16 + n*8, output halo 2, test output from Keras (``second_input``: a second input
-    tensor ``mask`` of the same size, as a two-input Keras model takes)."""
+    """``model`` as a bioimage.io package (``build_conv_package``) of HDF5 weights, its test
+    output from Keras."""
     import tensorflow as tf
-    from bioimageio.spec import save_bioimageio_package_as_folder
     from bioimageio.spec.model import v0_5
 
-    work = folder.parent / f"{folder.name}-sources"
-    work.mkdir(parents=True)
-    model.save(work / "weights.h5")
-    test_input = np.random.default_rng(14).random((40, 48), dtype=np.float32) * 200 + 10
-    np.save(work / "test_input.npy", test_input[None, ..., None])
-    if second_input:
-        np.save(work / "test_mask.npy", test_input[None, ..., None])
-        batch = test_input[None, ..., None]
-        expected = model.predict([batch, batch], verbose=0)[0, ..., 0]
-    else:
-        expected = _keras(model, _normalised(test_input))
-    np.save(work / "test_output.npy", expected[None, ..., None])
-    (work / "README.md").write_text("# Keras convolutions\n\nTwo 3 x 3 convolutions, tests.\n")
-    size = v0_5.ParameterizedSize(min=16, step=8)
-
-    def space(axis: str) -> v0_5.SpaceOutputAxisWithHalo:
-        reference = v0_5.SizeReference(tensor_id=v0_5.TensorId("raw"), axis_id=v0_5.AxisId(axis))
-        return v0_5.SpaceOutputAxisWithHalo(id=v0_5.AxisId(axis), halo=HALO, size=reference)
-
-    def image_input(name: str, test: str, preprocessing: list) -> v0_5.InputTensorDescr:
-        return v0_5.InputTensorDescr(
-            id=v0_5.TensorId(name),
-            axes=[
-                v0_5.BatchAxis(),
-                v0_5.SpaceInputAxis(id=v0_5.AxisId("y"), size=size),
-                v0_5.SpaceInputAxis(id=v0_5.AxisId("x"), size=size),
-                v0_5.ChannelAxis(channel_names=[v0_5.Identifier("intensity")]),
-            ],
-            test_tensor=v0_5.FileDescr(source=work / test),
-            preprocessing=preprocessing,
-        )
-
-    normalise = v0_5.ZeroMeanUnitVarianceDescr(
-        kwargs=v0_5.ZeroMeanUnitVarianceKwargs(axes=None, eps=1e-6)
-    )
-    inputs = [image_input("raw", "test_input.npy", [] if second_input else [normalise])]
-    if second_input:
-        inputs.append(image_input("mask", "test_mask.npy", []))
-    descr = v0_5.ModelDescr(
-        name="Keras convolutions",
-        description="Two seeded 3 x 3 convolutions saved by Keras as HDF5, for tests",
-        authors=[v0_5.Author(name="fairio-tools tests")],
-        cite=[v0_5.CiteEntry(text="fairio-tools", url="https://example.com/fairio-tools")],
-        license="MIT",
-        documentation=v0_5.FileDescr(source=work / "README.md"),
-        inputs=inputs,
-        outputs=[
-            v0_5.OutputTensorDescr(
-                id=v0_5.TensorId("features"),
-                axes=[
-                    v0_5.BatchAxis(),
-                    space("y"),
-                    space("x"),
-                    v0_5.ChannelAxis(channel_names=[v0_5.Identifier("feature")]),
-                ],
-                test_tensor=v0_5.FileDescr(source=work / "test_output.npy"),
-            )
-        ],
-        weights=v0_5.WeightsDescr(
+    def weights(work: Path) -> v0_5.WeightsDescr:
+        model.save(work / "weights.h5")
+        return v0_5.WeightsDescr(
             keras_hdf5=v0_5.KerasHdf5WeightsDescr(
                 source=work / "weights.h5", tensorflow_version=v0_5.Version(tf.__version__)
             )
-        ),
-    )
-    return Path(save_bioimageio_package_as_folder(descr, output_path=folder))
+        )
+
+    def predict(batches: list[np.ndarray]) -> np.ndarray:
+        return model.predict(batches if second_input else batches[0], verbose=0)
+
+    return build_conv_package(folder, "Keras convolutions", weights, predict, second_input)
 
 
 @pytest.fixture(scope="module")
@@ -139,16 +83,9 @@ def test_two_input_keras_weights_are_refused_not_run_wrongly(tmp_path):
             "--input", f"raw={package / 'test_input.npy'}",
             "--input", f"mask={package / 'test_mask.npy'}", tmp_path / "out.tif",
         ]  # fmt: skip
-        line = _refused(invoke_fairio(command, package, *arguments), package)
+        line = refused_line(invoke_fairio(command, package, *arguments), package)
         assert "keras_hdf5 weights with 2 inputs are not run" in line, line
     assert not (tmp_path / "out.tif").exists()
-
-
-def _refused(result, package: Path) -> str:
-    assert result.returncode == 2, result.stdout + result.stderr
-    (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"fairio: error: {package}"), line
-    return line
 
 
 def test_model_test_runs_the_keras_weights(convolutions, tmp_path):
@@ -180,7 +117,7 @@ def test_predict_gives_the_keras_output(convolutions, tmp_path):
     output = tmp_path / "out.tif"
     result = invoke_fairio("predict", package, tmp_path / "image.npy", output)
     assert result.returncode == 0, result.stderr
-    expected = _keras(model, _normalised(image))
+    expected = _keras(model, normalised(image))
     assert np.abs(tifffile.imread(output).squeeze() - expected).max() <= 1e-4
 
 
@@ -197,7 +134,7 @@ def test_a_tiled_prediction_is_keras_on_the_mirrored_image(convolutions, tmp_pat
         "--tile", "32,32", "--provenance", provenance,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    mirrored = np.pad(_normalised(image), HALO, mode="symmetric")
+    mirrored = np.pad(normalised(image), HALO, mode="symmetric")
     expected = _keras(model, mirrored)[HALO:-HALO, HALO:-HALO]
     import zarr
 
@@ -233,7 +170,7 @@ def test_without_the_extra_one_line_names_it(convolutions, tmp_path, monkeypatch
          "keras_hdf5"],
         ["model-test", package],
     ):  # fmt: skip
-        line = _refused(invoke_fairio(*args), package)
+        line = refused_line(invoke_fairio(*args), package)
         assert "running keras_hdf5 weights needs the optional 'tensorflow'" in line
         assert line.endswith("pip install 'fairio-tools[tensorflow]'"), line
     assert not (tmp_path / "out.tif").exists()
@@ -245,19 +182,7 @@ def _with_weights(package: Path, folder: Path, model: keras.Model) -> Path:
 
     shutil.copytree(package, folder)
     model.save(folder / "weights.h5")
-    return _rehash(folder)
-
-
-def _rehash(folder: Path) -> Path:
-    """Declare the sha256 of the package's (changed) weights file."""
-    import yaml
-
-    from fairio_tools.models.package import sha256_of
-
-    description = yaml.safe_load((folder / "rdf.yaml").read_text())
-    description["weights"]["keras_hdf5"]["sha256"] = sha256_of(folder / "weights.h5")
-    (folder / "rdf.yaml").write_text(yaml.safe_dump(description, sort_keys=False))
-    return folder
+    return rehash_weights(folder, "keras_hdf5")
 
 
 def test_a_lambda_layer_is_package_code(convolutions, tmp_path):
@@ -274,13 +199,13 @@ def test_a_lambda_layer_is_package_code(convolutions, tmp_path):
     marker.unlink()  # Keras ran the lambda once, building the model here
     np.save(tmp_path / "image.npy", np.zeros((16, 16), np.float32))
     output = tmp_path / "out.tif"
-    line = _refused(invoke_fairio("predict", coded, tmp_path / "image.npy", output), coded)
-    assert "runs Python code from the package (Lambda layer 'touch' in weights.h5)" in line
+    line = refused_line(invoke_fairio("predict", coded, tmp_path / "image.npy", output), coded)
+    assert "runs code from the package (Lambda layer 'touch' in weights.h5)" in line
     assert "--allow-model-code" in line
-    line = _refused(invoke_fairio("model-test", coded), coded)
+    line = refused_line(invoke_fairio("model-test", coded), coded)
     assert "Lambda layer 'touch'" in line and "nothing to test" in line
     result = invoke_fairio("predict", coded, tmp_path / "image.npy", output, "--allow-model-code")
-    line = _refused(result, coded)
+    line = refused_line(result, coded)
     assert "cannot load the keras_hdf5 weights" in line and "Lambda" in line
     assert not marker.exists() and not output.exists()
 
@@ -295,10 +220,10 @@ def test_a_module_reference_is_package_code(convolutions, tmp_path):
         config = config.decode() if isinstance(config, bytes) else config
         assert '"module": "keras"' in config
         file.attrs["model_config"] = config.replace('"module": "keras"', '"module": "os"', 1)
-    _rehash(coded)
+    rehash_weights(coded, "keras_hdf5")
     np.save(tmp_path / "image.npy", np.zeros((16, 16), np.float32))
     result = invoke_fairio("predict", coded, tmp_path / "image.npy", tmp_path / "out.tif")
-    line = _refused(result, coded)
+    line = refused_line(result, coded)
     assert "a reference to Python module 'os' in weights.h5" in line
 
 
@@ -306,7 +231,7 @@ def test_a_file_that_is_no_keras_hdf5_is_named(convolutions, tmp_path):
     _, package = convolutions
     coded = _with_weights(package, tmp_path / "broken", _keras_model())
     (coded / "weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n not really")
-    _rehash(coded)
+    rehash_weights(coded, "keras_hdf5")
     np.save(tmp_path / "image.npy", np.zeros((16, 16), np.float32))
     result = invoke_fairio("predict", coded, tmp_path / "image.npy", tmp_path / "out.tif")
     assert result.returncode == 2, result.stderr

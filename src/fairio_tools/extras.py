@@ -3,8 +3,8 @@
 What a Galaxy tool job runs (image-info, convert, validate-ngff, the metadata, RDF, model,
 label and bundle commands) needs only the runtime dependencies. The portal, the link checker,
 the catalogue's review and DALIA export, the Galaxy harness, Dask distributed, S3, torch and
-TensorFlow (Keras weights) are extras; a command that needs a missing one stops with one line
-naming what to install (exit 2), instead of an ImportError traceback.
+TensorFlow (Keras and SavedModel weights) are extras; a command that needs a missing one stops
+with one line naming what to install (exit 2), instead of an ImportError traceback.
 
 ``MODULES`` is the one list of the modules each extra provides (checked against
 ``pyproject.toml`` by ``tests/test_packaging.py``).

@@ -89,7 +89,7 @@ def model_threads(weight_format: str, jobs: int | None) -> Iterator[None]:
         import torch
 
         torch.set_num_threads(jobs)
-    if jobs is not None and weight_format == "keras_hdf5":
+    if jobs is not None and weight_format in ("keras_hdf5", "tensorflow_saved_model_bundle"):
         import tensorflow as tf
 
         threading = tf.config.threading

@@ -160,9 +160,11 @@ profile = click.option(
 
 weight_format = click.option(
     "--weight-format",
-    type=click.Choice(["onnx", "torchscript", "pytorch_state_dict", "keras_hdf5"]),
+    type=click.Choice(
+        ["onnx", "torchscript", "pytorch_state_dict", "keras_hdf5", "tensorflow_saved_model_bundle"]
+    ),
     help="Weights to use (default: the first local and runnable of onnx, torchscript, "
-    "pytorch_state_dict, keras_hdf5).",
+    "pytorch_state_dict, keras_hdf5, tensorflow_saved_model_bundle).",
 )
 
 device = click.option(

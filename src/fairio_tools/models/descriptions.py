@@ -5,8 +5,9 @@ names (to check its sha256) and fails without internet. fairio-tools loads with
 ``perform_io_checks=False`` and checks the files it uses itself (``package.verify_sha256``);
 for bioimageio.core's own test it passes ``known_files`` so nothing remote is fetched.
 
-A package's own Python code (a ``pytorch_state_dict`` architecture, a ``custom`` processing
-step, a Keras ``Lambda`` layer: ``keras_config``) runs only when the user opts in
+A package's own code (a ``pytorch_state_dict`` architecture, a ``custom`` processing step, a
+Keras ``Lambda`` layer: ``keras_config``, a TensorFlow SavedModel's graph: ``saved_model``) runs
+only when the user opts in
 (``--allow-model-code``) or a server's admin does (``$FAIRIO_ALLOW_MODEL_CODE``); until then
 such weights are never chosen and such models never run. This does not depend on whether
 torch or TensorFlow is installed.
@@ -14,6 +15,7 @@ torch or TensorFlow is installed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import os
@@ -34,7 +36,13 @@ from fairio_tools.models.package import (
 if TYPE_CHECKING:
     from bioimageio.spec.model.v0_5 import ModelDescr
 
-WEIGHT_PREFERENCE = ("onnx", "torchscript", "pytorch_state_dict", "keras_hdf5")
+WEIGHT_PREFERENCE = (
+    "onnx",
+    "torchscript",
+    "pytorch_state_dict",
+    "keras_hdf5",
+    "tensorflow_saved_model_bundle",
+)
 """Weight formats fairio-tools runs, most preferred first."""
 
 CODE_FREE_FORMATS = ("onnx", "torchscript")
@@ -49,8 +57,14 @@ _RUNTIME = {
     "torchscript": "torch",
     "pytorch_state_dict": "torch",
     "keras_hdf5": "tensorflow",
+    "tensorflow_saved_model_bundle": "tensorflow",
 }
-_EXTRA = {"torchscript": "torch", "pytorch_state_dict": "torch", "keras_hdf5": "tensorflow"}
+_EXTRA = {
+    "torchscript": "torch",
+    "pytorch_state_dict": "torch",
+    "keras_hdf5": "tensorflow",
+    "tensorflow_saved_model_bundle": "tensorflow",
+}
 """Weight format -> the extra that installs its runtime (onnxruntime is in the runtime)."""
 _PLACEHOLDER_SHA256 = "0" * 64
 
@@ -190,7 +204,7 @@ class WeightsAvailability:
             return f"{', '.join(self.missing_files)} not in the package"
         if self.code is not None and not self.code_allowed:
             return (
-                f"runs Python code from the package ({self.code}), refused: "
+                f"runs code from the package ({self.code}), refused: "
                 f"{' and '.join(CODE_FREE_FORMATS)} weights run without code "
                 f"(allow it with {OPT_IN})"
             )
@@ -234,6 +248,8 @@ def weights_availability(
             not extras.missing(_EXTRA[name]) if name in _EXTRA else _installed(runtime)
         )
         code = None if architecture is None else _architecture_code(architecture)
+        if name == "tensorflow_saved_model_bundle":
+            code = f"the TensorFlow graph in {entry.source}"
         if name == "keras_hdf5" and path is not None and installed:
             from fairio_tools.models.keras_config import keras_code
 
@@ -343,15 +359,16 @@ def load_adapter(
     runtime's default)."""
     if weights.format == "pytorch_state_dict":
         _require_safe_torch_load()
-    if weights.format == "keras_hdf5":
-        if len(descr.inputs) > 1:  # its adapter calls model.predict(*inputs): the 2nd is batch_size
-            raise InputError(
-                f"keras_hdf5 weights with {len(descr.inputs)} inputs are not run: "
-                "bioimageio.core would pass the second input to Keras as its batch size",
-                path=package.source,
-                field="weights.keras_hdf5",
-            )
+    if weights.format in ("keras_hdf5", "tensorflow_saved_model_bundle"):
         quiet_tensorflow()
+    # its adapter calls model.predict(*inputs): the 2nd is batch_size
+    if weights.format == "keras_hdf5" and len(descr.inputs) > 1:
+        raise InputError(
+            f"keras_hdf5 weights with {len(descr.inputs)} inputs are not run: "
+            "bioimageio.core would pass the second input to Keras as its batch size",
+            path=package.source,
+            field="weights.keras_hdf5",
+        )
     quiet_bioimageio()
     from bioimageio.core.backends import create_model_adapter
 
@@ -359,21 +376,34 @@ def load_adapter(
     from fairio_tools.threads import model_threads
 
     devices = runtime_devices(weights.format, device)
-    try:
-        with model_threads(weights.format, threads):
-            return create_model_adapter(
-                descr, devices=devices, weight_format_priority_order=[weights.format]
-            )
-    except Exception as error:
-        while isinstance(error, BaseExceptionGroup) and error.exceptions:
-            error = error.exceptions[0]  # the first device's reason, not "2 sub-exceptions"
-        text = str(error).strip()
-        raise InputError(
-            f"cannot load the {weights.format} weights on {device}: "
-            f"{text.splitlines()[0] if text else repr(error)}",
-            path=package.source,
-            field=f"weights.{weights.format}",
-        ) from error
+    with model_workspace(package, descr, weights):
+        try:
+            with model_threads(weights.format, threads):
+                return create_model_adapter(
+                    descr, devices=devices, weight_format_priority_order=[weights.format]
+                )
+        except Exception as error:
+            while isinstance(error, BaseExceptionGroup) and error.exceptions:
+                error = error.exceptions[0]  # the first device's reason, not "2 sub-exceptions"
+            text = str(error).strip()
+            raise InputError(
+                f"cannot load the {weights.format} weights on {device}: "
+                f"{text.splitlines()[0] if text else repr(error)}",
+                path=package.source,
+                field=f"weights.{weights.format}",
+            ) from error
+
+
+def model_workspace(
+    package: ModelPackage, descr: ModelDescr, weights: WeightsAvailability
+) -> contextlib.AbstractContextManager[Any]:
+    """Where bioimageio.core loads ``weights``: for a SavedModel, a checked bundle's temporary
+    folder as the working directory (``saved_model``); otherwise nothing changes."""
+    if weights.format != "tensorflow_saved_model_bundle":
+        return contextlib.nullcontext()
+    from fairio_tools.models.saved_model import saved_model_workspace
+
+    return saved_model_workspace(package, descr)
 
 
 def _require_safe_torch_load() -> None:

@@ -1,6 +1,6 @@
 """Where a model runs: ``--device cpu`` or ``cuda``, checked before loading, and recorded as
 the runtime reports it (onnxruntime's execution provider, torch's device; TensorFlow places
-Keras models itself, so it is shown only the devices asked for)."""
+Keras models and SavedModels itself, so it is shown only the devices asked for)."""
 
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ def runtime_devices(weight_format: str, device: str) -> list[str]:
                 field="--device",
             )
         return [provider]
-    if weight_format == "keras_hdf5":
+    if weight_format in ("keras_hdf5", "tensorflow_saved_model_bundle"):
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
         if device == "cuda" and not gpus:
             raise InputError(
                 "--device cuda: TensorFlow finds no GPU here (tensorflow-cpu has none), so "
-                "keras_hdf5 weights would run on the CPU",
+                f"{weight_format} weights would run on the CPU",
                 field="--device",
             )
         if device == "cpu" and gpus:

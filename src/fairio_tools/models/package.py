@@ -67,11 +67,12 @@ def open_model_package(source: str | Path) -> Iterator[ModelPackage]:
     source = Path(source)
     if not source.exists():
         raise InputError("no such file or folder", path=source, hint="check the path")
+    # the files by absolute paths: a SavedModel loads in a working directory of its own
     if source.is_dir():
-        yield _package(source, source)
+        yield _package(source, source.resolve())
         return
     if source.name.endswith((".yaml", ".yml")):  # one description of a package folder
-        yield _package(source, source.parent, source)
+        yield _package(source, source.parent.resolve(), source.resolve())
         return
     if not zipfile.is_zipfile(source):
         raise InputError(

@@ -10,6 +10,7 @@ from fairio_tools.models.descriptions import (
     WEIGHT_PREFERENCE,
     load_adapter,
     load_model,
+    model_workspace,
     offline_test_content,
     quiet_bioimageio,
     refuse_custom_processing,
@@ -96,9 +97,11 @@ def run_model_test(
     content, known_files = offline_test_content(package)
     checks: list[Check] = []
     passed = True
+    by_format = {w.format: w for w in available}
     for name in runnable:
         with (
             model_threads(name, threads),
+            model_workspace(package, descr, by_format[name]),
             ValidationContext(
                 root=package.description.parent,
                 file_name=package.description.name,
