@@ -241,3 +241,169 @@ def test_czi_of_tiles_placed_far_apart_is_refused_before_any_decoding(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "sparse.czi" in result.stderr and "subblocks cover 48 bytes" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _stack_czi(path, **metadata):
+    """Two time points of two channels of three planes, random pixels: the truth (t, c, z,
+    y, x) as written."""
+    from tests.czi_synthetic import Tile, write_czi
+
+    truth = np.random.default_rng(5).integers(0, 256, (2, 2, 3, 5, 6), dtype=np.uint8)
+    tiles = [
+        Tile(0, 0, truth[t, c, z], c=c, z=z, t=t)
+        for t in range(2)
+        for c in range(2)
+        for z in range(3)
+    ]
+    write_czi(path, tiles, channels=["DAPI", "GFP"], z_step_m=5e-7, **metadata)
+    return truth
+
+
+def test_czi_channel_z_time_stack_converts_with_its_spacing_interval_and_channels(tmp_path):
+    path = tmp_path / "stack.czi"
+    truth = _stack_czi(path, colors=["#FF0000FF", "#FF00FF00"], time_stamps_s=[0.25, 2.75])
+    convert_to_ome_zarr(path, tmp_path / "out.zarr", ConversionOptions(levels=1))
+    np.testing.assert_array_equal(_level0(tmp_path / "out.zarr"), truth)
+    attrs = zarr.open_group(str(tmp_path / "out.zarr/0"), mode="r").attrs["ome"]  # NGFF 0.5
+    multiscale = attrs["multiscales"][0]
+    scale = multiscale["datasets"][0]["coordinateTransformations"][0]["scale"]
+    assert scale == pytest.approx([2.5, 1, 0.5, 0.1, 0.1])  # 2.75 s - 0.25 s between t
+    units = {a["name"]: a.get("unit") for a in multiscale["axes"]}
+    assert (units["t"], units["z"], units["x"]) == ("second", "micrometer", "micrometer")
+    channels = attrs["omero"]["channels"]
+    assert [(c["label"], c["color"]) for c in channels] == [("DAPI", "0000FF"), ("GFP", "00FF00")]
+
+
+def test_czi_time_interval_is_zens_increment_when_it_records_one(tmp_path):
+    path = tmp_path / "interval.czi"
+    _stack_czi(path, time_increment_s=1.5)
+    series = read_image_info(path).series[0]
+    assert (series.time_interval.value, series.time_interval.unit) == (1.5, "second")
+    assert series.channel_colors == [None, None]  # no display setting: no colour invented
+
+
+def test_czi_mosaic_tiles_are_placed_at_their_stage_positions(tmp_path):
+    """Four tiles of a 2 x 2 mosaic (M 0-3), overlapping by one column; a later tile is
+    drawn over an earlier one, as czifile composes them."""
+    from tests.czi_synthetic import Tile, write_czi
+
+    rng = np.random.default_rng(9)
+    corners = [(0, 0), (0, 5), (4, 0), (4, 5)]
+    pieces = [rng.integers(1, 256, (4, 6), dtype=np.uint8) for _ in corners]
+    tiles = [
+        Tile(0, top, piece, left=left, m=m)
+        for m, ((top, left), piece) in enumerate(zip(corners, pieces, strict=True))
+    ]
+    write_czi(tmp_path / "mosaic.czi", tiles)
+    expected = np.zeros((8, 11), np.uint8)
+    for (top, left), piece in zip(corners, pieces, strict=True):
+        expected[top : top + 4, left : left + 6] = piece
+    report = convert_to_ome_zarr(
+        tmp_path / "mosaic.czi", tmp_path / "out.zarr", ConversionOptions(levels=1)
+    )
+    np.testing.assert_array_equal(_level0(tmp_path / "out.zarr")[0, 0, 0], expected)
+    assert any("mosaic tiles placed" in note for note in report.to_dict()["notes"])
+
+
+def _lif_images():
+    """A λ sweep of 4 emission bands without channels of its own; a z stack scanned
+    downwards of two channels at two time points; a mosaic of two positions."""
+    from tests.lif_synthetic import Dimension, Image
+
+    rng = np.random.default_rng(11)
+    x, y = Dimension(1, 6, 5e-7), Dimension(2, 5, 4e-7)  # 0.1 µm: length over 5 steps
+    sweep = rng.integers(0, 256, (4, 1, 5, 6), dtype=np.uint8)  # λ, c, y, x
+    stack = rng.integers(0, 256, (2, 3, 2, 5, 6), dtype=np.uint8)  # t, z, c, y, x
+    mosaic = rng.integers(0, 256, (2, 1, 5, 6), dtype=np.uint8)  # m, c, y, x
+    return [
+        Image("sweep", sweep, x, y, [Dimension(5, 4, 1.5e-7, 5e-7)], ["Gray"]),
+        Image(
+            "stack", stack, x, y, [Dimension(3, 3, -2e-6), Dimension(4, 2, 3.0, 0, "s")],
+            ["Green", "Red"],
+        ),
+        Image("tiles", mosaic, x, y, [Dimension(10, 2)], ["Gray"]),
+    ]  # fmt: skip
+
+
+def test_lif_sweep_stack_and_mosaic_convert_with_their_wavelengths_spacing_and_positions(
+    tmp_path,
+):
+    from tests.lif_synthetic import write_lif
+
+    images = _lif_images()
+    write_lif(tmp_path / "cases.lif", images)
+    info = read_image_info(tmp_path / "cases.lif")
+    assert [s.name for s in info.series] == [
+        "sweep",
+        "stack",
+        "tiles position 0",
+        "tiles position 1",
+    ]
+    sweep, stack = info.series[:2]
+    assert sweep.channel_names == ["500 nm", "550 nm", "600 nm", "650 nm"]  # 500 + k * 150 / 3
+    assert stack.physical_sizes["z"].value == pytest.approx(1.0)  # |-2 µm| over 2 steps
+    assert (stack.time_interval.value, stack.time_interval.unit) == (3.0, "second")
+    assert stack.channel_names == ["Green", "Red"]
+
+    convert_to_ome_zarr(tmp_path / "cases.lif", tmp_path / "out.zarr", ConversionOptions(levels=1))
+    out = tmp_path / "out.zarr"
+    expected = [
+        images[0].pixels[:, 0][None, :, None],  # λ is the channel axis
+        images[1].pixels.transpose(0, 2, 1, 3, 4),  # t, z, c -> t, c, z
+        images[2].pixels[0][None, :, None],
+        images[2].pixels[1][None, :, None],
+    ]
+    for series, pixels in enumerate(expected):
+        np.testing.assert_array_equal(_level0(out, series), pixels)
+    scale = zarr.open_group(str(out / "1"), mode="r").attrs["ome"]["multiscales"][0]
+    assert scale["datasets"][0]["coordinateTransformations"][0]["scale"] == pytest.approx(
+        [3.0, 1, 1.0, 0.1, 0.1]
+    )
+
+
+def _ome_xml_of_store(store):
+    return (store / "OME" / "METADATA.ome.xml").read_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["s_1_t_1_c_1_z_1.czi", "RGB-8bit.czi", "testdata_2channel_xz.lif"]
+)
+def test_vendor_metadata_are_written_as_schema_valid_ome_xml_of_every_series(
+    vendor, tmp_path, name
+):
+    """OME/METADATA.ome.xml validates against the OME 2016-06 schema (ome-types' copy) and
+    describes each series as written: one Image per series, its sizes and pixel type."""
+    from ome_types import from_xml, validate_xml
+
+    convert_to_ome_zarr(vendor / name, tmp_path / "out.zarr", ConversionOptions(levels=1))
+    text = _ome_xml_of_store(tmp_path / "out.zarr")
+    validate_xml(text)
+    images = from_xml(text).images
+    series = read_image_info(vendor / name).series
+    assert len(images) == len(series)
+    for image, each in zip(images, series, strict=True):
+        sizes = dict(zip(each.axes, each.shape, strict=True))
+        pixels = image.pixels
+        assert (pixels.size_x, pixels.size_y) == (sizes["x"], sizes["y"])
+        assert (pixels.size_c, pixels.size_z, pixels.size_t) == tuple(
+            sizes.get(axis, 1) for axis in "czt"
+        )
+        assert pixels.type.value == {"uint8": "uint8", "uint16": "uint16"}[each.dtype]
+
+
+def test_synthetic_scenes_sweeps_and_mosaics_give_valid_ome_xml(tmp_path):
+    from ome_types import from_xml, validate_xml
+
+    from tests.czi_synthetic import Tile, write_czi
+    from tests.lif_synthetic import write_lif
+
+    plane = np.arange(24, dtype=np.uint8).reshape(4, 6)
+    write_czi(tmp_path / "scenes.czi", [Tile(0, 0, plane), Tile(1, 0, plane + 1)])
+    write_lif(tmp_path / "cases.lif", _lif_images())
+    for name, count in (("scenes.czi", 2), ("cases.lif", 4)):
+        convert_to_ome_zarr(tmp_path / name, tmp_path / f"{name}.zarr", ConversionOptions(levels=1))
+        text = _ome_xml_of_store(tmp_path / f"{name}.zarr")
+        validate_xml(text)
+        assert len(from_xml(text).images) == count
+    sweep = from_xml(_ome_xml_of_store(tmp_path / "cases.lif.zarr")).images[0]
+    assert [c.emission_wavelength for c in sweep.pixels.channels] == [500, 550, 600, 650]

@@ -150,6 +150,27 @@ def open_vendor(path: Path, kind: str) -> Iterator[Any]:
         yield _vendor_reader(str(path), kind, stat.st_mtime_ns, stat.st_size)
 
 
+MAX_TIME_STAMPS = 2**20
+"""The most time points a CZI's ``TimeStamps`` attachment is read for (8 bytes each)."""
+
+
+def czi_time_stamps(path: Path) -> np.ndarray | None:
+    """The seconds of a CZI's ``TimeStamps`` attachment (one per time point, from the start
+    of the acquisition); None when it has none or declares more than ``MAX_TIME_STAMPS``."""
+    with open_vendor(path, "czi") as czi, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # czifile warns when a CZI has no attachments at all
+        for attachment in czi.attachments():
+            entry = attachment.attachment_entry
+            if entry.name != "TimeStamps" or entry.content_file_type != "CZTIMS":
+                continue
+            if not 8 <= attachment.data_size <= 8 * (MAX_TIME_STAMPS + 1):
+                return None
+            raw = attachment.data(raw=True)
+            count = min(int.from_bytes(raw[4:8], "little", signed=True), (len(raw) - 8) // 8)
+            return np.frombuffer(raw, "<f8", count=max(count, 0), offset=8)
+    return None
+
+
 def vendor_metadata(path: Path, kind: str) -> Any:
     """The root element of the vendor XML of a Zeiss CZI or Leica LIF file (its metadata
     only, no pixels), parsed once: a LIF's is the tree liffile built while opening the file

@@ -9,7 +9,8 @@ independent references in tests. How a vendor file becomes series, as Bio-Format
   ``Bgr24``/``Bgr48``/``Bgra32`` samples come as RGB(A): czifile swaps them when it decodes a
   subblock, as Bio-Formats does (and as the file's own ZEN thumbnail shows them).
 * LIF: each image element is a series; mosaic positions (``M``) are kept as positions, one
-  series each (Bio-Formats' default). A wavelength sweep (``λ``) becomes the channel axis.
+  series each (Bio-Formats' default). A wavelength sweep (emission ``λ`` or excitation
+  ``Λ``) becomes the channel axis when there are no channels.
   An XZ scan (no ``Y`` dimension) is read with its z lines as ``y``, as Bio-Formats does
   (the OME-XML says so too); a line scan without Y or Z gets a ``y`` axis of size 1.
 * Samples per pixel (RGB) are channels. Other vendor axes of size 1 are dropped; any of a
@@ -138,35 +139,48 @@ def read_vendor_series(path: Path, kind: str, series: VendorSeries) -> np.ndarra
     return source[(slice(None),) * source.ndim]
 
 
+_SWEEPS = {"λ": "emission", "Λ": "excitation"}
+"""liffile's codes of a wavelength sweep (emission, excitation)."""
+
+
 def _map_axes(
     codes: str, shape: tuple[int, ...], split: str, samples: str, notes: list[str]
 ) -> tuple[list[str | None], list[str]]:
-    """Per source axis: its NGFF name (None: dropped or split) and the kept names."""
+    """Per source axis: its NGFF name (None: dropped or split) and the kept names. Without
+    a channel axis, RGB samples or else one wavelength sweep become the channel axis."""
     sizes = dict(zip(codes, shape, strict=True))
-    has_channels = sizes.get("C", 1) > 1
+    channel = _channel_code(sizes, samples)
     names: list[str | None] = []
     for code in codes:
         size = sizes[code]
         if code == split:
             names.append(None)
         elif code in _NGFF:
-            dropped = code == "C" and size == 1 and _c_elsewhere(sizes, samples)
+            dropped = code == "C" and channel != "C"
             names.append(None if dropped else _NGFF[code])
-        elif code in (samples, "λ") and size > 1 and not has_channels:
-            if code == "λ":
-                notes.append("the wavelength sweep (λ) is written as the channel axis")
+        elif code == channel:
+            if code in _SWEEPS:
+                notes.append(
+                    f"the {_SWEEPS[code]} wavelength sweep ({code}) is written as the channel axis"
+                )
             names.append("c")
         elif size == 1:
             names.append(None)
         else:
-            names.append({"λ": "lambda"}.get(code, code.lower()))
+            names.append({"λ": "lambda", "Λ": "excitation_lambda"}.get(code, code.lower()))
     kept = [n for n in names if n is not None]
     return names, kept
 
 
-def _c_elsewhere(sizes: dict[str, int], samples: str) -> bool:
-    """Whether RGB samples or a wavelength sweep will be the channel axis instead of C."""
-    return sizes.get(samples, 1) > 1 or sizes.get("λ", 1) > 1
+def _channel_code(sizes: dict[str, int], samples: str) -> str:
+    """The source axis that becomes ``c``: C when it holds channels (or nothing else would),
+    else RGB samples, else the emission, else the excitation wavelength sweep."""
+    if sizes.get("C", 1) > 1:
+        return "C"
+    for code in (samples, *_SWEEPS):
+        if sizes.get(code, 1) > 1:
+            return code
+    return "C"
 
 
 def _czi_series(czi: Any, path: Path) -> list[VendorSeries]:

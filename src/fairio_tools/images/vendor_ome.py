@@ -2,8 +2,9 @@
 
 What the vendor readers carry (czifile, liffile: the vendor's own XML) is mapped onto the
 OME elements ``instrument`` resolves, as Bio-Formats maps it, for the fields the NBO tiers
-score; nothing else. The vendor XML tree comes from ``reading.vendor_metadata``. Values
-keep the vendor's spelling where OME has no equivalent (a Leica ``HyD`` detector), and a
+score; nothing else. The vendor XML tree comes from ``reading.vendor_metadata``;
+``ome_fit`` then makes the document schema-valid, one ``Image`` per series (a vendor word
+the schema's enumerations lack, such as a Leica ``HyD`` detector, becomes ``Other``). A
 value the file does not state is left out, never guessed: a LIF records which lasers were
 on, not which channel each excited, so excitation is given only when there is one laser
 line per channel.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -55,14 +57,23 @@ def vendor_ome_xml(path: Path, kind: str) -> tuple[str, list[str]]:
 
 @functools.lru_cache(maxsize=16)
 def _mapped(name: str, kind: str, mtime_ns: int, size: int) -> tuple[str, tuple[str, ...]]:
-    from fairio_tools.images.reading import vendor_metadata
+    from fairio_tools.images.ome_fit import fit_to_schema
+    from fairio_tools.images.reading import czi_time_stamps, vendor_metadata
+    from fairio_tools.images.vendor import vendor_series
 
     path = Path(name)
     root = vendor_metadata(path, kind)
     ome = Element("OME", xmlns=OME_NS)
-    images = _czi(root, ome) if kind == "czi" else _lif(root, ome)
+    images = _czi(root, ome, czi_time_stamps(path)) if kind == "czi" else _lif(root, ome)
     if not images:
         raise InputError(f"{kind.upper()} metadata describe no image", path=path)
+    series = vendor_series(path, kind)
+    if any(each.source >= images for each in series):
+        raise InputError(
+            f"{kind.upper()} metadata describe {images} image(s), fewer than its pixels hold",
+            path=path,
+        )
+    fit_to_schema(ome, series)
     note = (
         f"metadata mapped to OME from the {'Zeiss CZI' if kind == 'czi' else 'Leica LIF'} "
         "XML by fairio (the fields the NBO tiers score)"
@@ -82,7 +93,7 @@ def _set(element: Element, **values: str | float | None) -> None:
             element.set(name, str(value))
 
 
-def _czi(root: Any, ome: Element) -> int:
+def _czi(root: Any, ome: Element, time_stamps: Any) -> int:
     info = root.find("Metadata/Information")
     if info is None:
         return 0
@@ -157,16 +168,22 @@ def _czi(root: Any, ome: Element) -> int:
     for axis in "XYZCT":
         _set(pixels, **{f"Size{axis}": _text(image_info, f"Size{axis}") or "1"})
     for distance in root.findall("Metadata/Scaling/Items/Distance"):
-        axis, value = distance.get("Id"), _text(distance, "Value")
-        if axis in ("X", "Y", "Z") and value:
-            pixels.set(f"PhysicalSize{axis}", repr(float(value) * 1e6))
+        axis, value = distance.get("Id"), _float(_text(distance, "Value"))
+        if axis in ("X", "Y", "Z") and value and value > 0:
+            pixels.set(f"PhysicalSize{axis}", _micrometres(value))
             pixels.set(f"PhysicalSize{axis}Unit", "µm")
+    increment = _czi_time_increment(image_info, time_stamps)
+    if increment is not None:
+        pixels.set("TimeIncrement", repr(increment))
+        pixels.set("TimeIncrementUnit", "s")
     channels = [] if image_info is None else image_info.findall("Dimensions/Channels/Channel")
+    colors = _czi_colors(root, channels)
     for n, source_channel in enumerate(channels):
         channel = SubElement(pixels, "Channel", ID=f"Channel:0:{n}")
         _set(
             channel,
             Name=source_channel.get("Name"),
+            Color=colors[n],
             ExcitationWavelength=_text(source_channel, "ExcitationWavelength"),
             EmissionWavelength=_text(source_channel, "EmissionWavelength"),
             IlluminationType=_text(source_channel, "IlluminationType"),
@@ -199,6 +216,44 @@ def _czi(root: Any, ome: Element) -> int:
             plane.set("ExposureTime", repr(float(exposure) / 1e9))
             plane.set("ExposureTimeUnit", "s")
     return 1
+
+
+def _micrometres(metres: float) -> str:
+    """Metres as µm, in decimal (1e-07 m is 0.1 µm, not 0.09999999999999999)."""
+    return repr(float(Decimal(repr(metres)).scaleb(6)))
+
+
+def _czi_time_increment(image_info: Any, time_stamps: Any) -> float | None:
+    """Seconds between time points: ZEN's ``Dimensions/T/Positions/Interval/Increment``, else
+    from its ``TimeStamps`` attachment (first to last time point), as Bio-Formats reads them."""
+    size = int(_float(_text(image_info, "SizeT")) or 1)
+    if size < 2:
+        return None
+    step = _float(_text(image_info, "Dimensions/T/Positions/Interval/Increment"))
+    if step is None and time_stamps is not None and len(time_stamps) >= size:
+        step = _float(str((float(time_stamps[size - 1]) - float(time_stamps[0])) / (size - 1)))
+    return step if step is not None and step > 0 else None
+
+
+def _czi_colors(root: Any, channels: list[Any]) -> list[str | None]:
+    """Per channel, its display colour (``DisplaySetting/Channels/Channel/Color``, ``#AARRGGBB``
+    or ``#RRGGBB``, matched by channel Id, else by position) as OME's signed RGBA integer."""
+    shown = root.findall("Metadata/DisplaySetting/Channels/Channel")
+    by_id = {c.get("Id"): c for c in shown if c.get("Id")}
+    colors: list[str | None] = []
+    for n, channel in enumerate(channels):
+        match = by_id.get(channel.get("Id")) or (shown[n] if len(shown) == len(channels) else None)
+        text = (_text(match, "Color") or "").lstrip("#")
+        try:
+            argb = int(text, 16) if len(text) in (6, 8) else None
+        except ValueError:
+            argb = None
+        if argb is None:
+            colors.append(None)
+            continue
+        rgba = (argb & 0xFFFFFF) << 8 | 0xFF
+        colors.append(str(rgba - (1 << 32) if rgba >= 1 << 31 else rgba))
+    return colors
 
 
 def _lif(root: Any, ome: Element) -> int:
@@ -251,9 +306,9 @@ def _lif(root: Any, ome: Element) -> int:
             if axis is None:
                 continue
             pixels.set(f"Size{axis}", str(size))
-            length = _float(dim.get("Length"))
+            length = abs(_float(dim.get("Length")) or 0)  # a stack scanned downwards: < 0
             if axis != "T" and length and size > 1 and dim.get("Unit") == "m":
-                pixels.set(f"PhysicalSize{axis}", repr(length / (size - 1) * 1e6))
+                pixels.set(f"PhysicalSize{axis}", _micrometres(length / (size - 1)))
                 pixels.set(f"PhysicalSize{axis}Unit", "µm")
             elif axis == "T" and length and size > 1 and dim.get("Unit") == "s":
                 pixels.set("TimeIncrement", repr(length / (size - 1)))
@@ -324,7 +379,43 @@ def _lif(root: Any, ome: Element) -> int:
                 if intensity is not None:
                     light.set("Attenuation", repr(1 - intensity / 100))
                 channel.set("ExcitationWavelength", line.get("LaserLine", ""))
+        if len(descriptions) <= 1:
+            _sweep_channels(pixels, dims)
     return count
+
+
+_SWEEPS = (("5", "EmissionWavelength"), ("9", "ExcitationWavelength"))
+"""LAS X's wavelength sweep dimensions, in the order ``vendor`` takes one as the channels."""
+
+
+def _sweep_channels(pixels: Element, dims: list[Any]) -> None:
+    """A wavelength sweep of an image without channels of its own is its channel axis (as
+    ``vendor`` reads it): one channel per wavelength, named by it, instead of the one
+    described (whose settings it keeps)."""
+    by_id = {d.get("DimID"): d for d in dims}
+    for dim_id, attribute in _SWEEPS:
+        dim = by_id.get(dim_id)
+        size = int(_float(None if dim is None else dim.get("NumberOfElements")) or 1)
+        if dim is None or size < 2:
+            continue
+        described = pixels.find("Channel")
+        settings = {} if described is None else dict(described.attrib)
+        for name in ("ID", "Name", "Color", "EmissionWavelength", "ExcitationWavelength"):
+            settings.pop(name, None)
+        for old in pixels.findall("Channel"):
+            pixels.remove(old)
+        origin, length = _float(dim.get("Origin")), _float(dim.get("Length"))
+        nanometres = {"m": 1e9, "nm": 1.0}.get(dim.get("Unit") or "")
+        for c in range(size):
+            channel = SubElement(pixels, "Channel", ID=f"{pixels.get('ID')}:{c}", **settings)
+            if origin is None or length is None or nanometres is None:
+                channel.set("Name", f"wavelength {c + 1} of {size}")
+                continue
+            wavelength = round((origin + c * length / (size - 1)) * nanometres, 3)
+            channel.set("Name", f"{wavelength:g} nm")
+            channel.set(attribute, repr(wavelength))
+            channel.set(f"{attribute}Unit", "nm")
+        return
 
 
 def _float(text: str | None) -> float | None:
