@@ -17,6 +17,11 @@ in the same run: bioio's plugin for the format (bioio-czi, on pylibCZIrw; bioio-
 liffile), liffile itself and the independent readers aicspylibczi and readlif; all test-only
 peers (GPL, LGPL or BSD), never imported by the package. Each read is of a fresh copy
 of the file (no reader keeps anything from an earlier read), best of 7, as fairio / peer.
+
+    python benchmarks/convert.py --vendor ../shared/data/images/vendor/*.lif --synthetic
+
+adds a CZI and a LIF of 2 channels x 16 planes of 1024 x 1024 (32 MiB each), written by the
+test suite's CZI and LIF writers into --workdir: bioio-lif cannot read the one real LIF file.
 """
 
 from __future__ import annotations
@@ -222,6 +227,24 @@ def _best(read, path: Path, workdir: Path, repeats: int = 7) -> float | str:
     return min(times[1:])
 
 
+def synthetic_vendor_files(workdir: Path) -> list[Path]:
+    """A CZI and a LIF of the same 2 x 16 x 1024 x 1024 uint8 stack, made once in ``workdir``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.czi_synthetic import Tile, write_czi
+    from tests.lif_synthetic import Dimension, Image, write_lif
+
+    stack = np.random.default_rng(0).integers(0, 256, (16, 2, 1024, 1024), dtype=np.uint8)
+    czi, lif = workdir / "synthetic-stack.czi", workdir / "synthetic-stack.lif"
+    if not czi.exists():
+        tiles = [Tile(0, 0, stack[z, c], c=c, z=z) for z in range(16) for c in range(2)]
+        write_czi(czi, tiles, channels=["a", "b"], z_step_m=1e-6)
+    if not lif.exists():
+        x, y = Dimension(1, 1024, 1.023e-4), Dimension(2, 1024, 1.023e-4)  # 0.1 µm
+        z = Dimension(3, 16, 1.5e-5)
+        write_lif(lif, [Image("stack", stack, x, y, [z], ["Green", "Red"])])
+    return [czi, lif]
+
+
 def vendor_reads(paths: list[Path], workdir: Path) -> None:
     """Print fairio's and each peer's best time to describe and read all of each file."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -248,10 +271,15 @@ def main() -> None:
         "--repeat", type=int, default=1, help="rounds over the cases; each case's median is shown"
     )
     parser.add_argument("--run", nargs=3, metavar=("CASE", "SOURCE", "OUTPUT"), help="internal")
-    parser.add_argument("--vendor", nargs="+", type=Path, help="CZI/LIF files to read instead")
+    parser.add_argument("--vendor", nargs="*", type=Path, help="CZI/LIF files to read instead")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="with --vendor: add a 32 MiB CZI and LIF"
+    )
     args = parser.parse_args()
-    if args.vendor:
-        vendor_reads(args.vendor, args.workdir)
+    if args.vendor is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        extra = synthetic_vendor_files(args.workdir) if args.synthetic else []
+        vendor_reads([*args.vendor, *extra], args.workdir)
         return
     if args.run:
         run_case(*args.run)

@@ -210,3 +210,18 @@ def test_make_run_puts_galaxys_own_tools_beside_ours_and_a_welcome_page(tmp_path
         assert json.loads(path.read_text())["name"] in page
     assert 'href="/workflows/run?id=f2db41e1fa331b3e"' in page
     assert "workflows/imaging/fair-image-object/test-data/rembi-complete.yaml" in page
+
+
+def test_targets_name_installed_tools_by_wrapper_folder_or_tools_folder():
+    """``fairio galaxy test`` takes what the README says: a wrapper file, a tool's folder or
+    ``tools/``; each is mapped to the Tool Shed ids of the wrappers it holds."""
+    wrappers = find_tools(ROOT / "tools")
+    short_ids = {w: ElementTree.parse(w).getroot().get("id") for w in wrappers}
+    installed = [{"id": f"shed/repos/fairio/{i}/{i}/1.0"} for i in short_ids.values()]
+    convert = ROOT / "tools" / "convert_to_ome_zarr" / "convert_to_ome_zarr.xml"
+    expected = [f"shed/repos/fairio/{short_ids[convert]}/{short_ids[convert]}/1.0"]
+    assert harness._tool_shed_ids([convert], installed) == expected
+    assert harness._tool_shed_ids([convert.parent], installed) == expected
+    assert len(harness._tool_shed_ids([ROOT / "tools"], installed)) == len(wrappers)
+    with pytest.raises(FairioError, match="is an installed tool"):
+        harness._tool_shed_ids([convert], installed[:0])

@@ -226,8 +226,8 @@ def _tool_shed_ids(tools: list[Path], installed: list[dict]) -> list[str]:
     """The Tool Shed ids of the installed tools that the wrappers ``tools`` define."""
     by_short_id = {tool["id"].split("/")[-2]: tool["id"] for tool in installed}
     ids = []
-    for path in tools:
-        for wrapper in find_tools(path.parent) if path.is_file() else [*path.glob("*.xml")]:
+    for path in tools:  # a wrapper, a tool's folder or the tools folder
+        for wrapper in [path] if path.is_file() else [*path.glob("*.xml"), *find_tools(path)]:
             short_id = ElementTree.parse(wrapper).getroot().get("id")
             if short_id in by_short_id:
                 ids.append(by_short_id[short_id])
