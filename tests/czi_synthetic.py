@@ -73,8 +73,9 @@ def write_czi(
     time_stamps_s: list[float] | None = None,
 ) -> None:
     """A CZI of ``tiles`` (uint8), with metadata giving its sizes, pixel sizes, channel
-    names and display ``colors`` (``#AARRGGBB``), the time interval (``Dimensions/T/Positions/Interval/Increment``) and, given
-    ``time_stamps_s``, a ``TimeStamps`` attachment that ``Dimensions/T`` refers to."""
+    names and display ``colors`` (``#AARRGGBB``), the time interval
+    (``Dimensions/T/Positions/Interval/Increment``) and, given ``time_stamps_s``, a
+    ``TimeStamps`` attachment that ``Dimensions/T`` refers to."""
     body = bytearray()
     offset = 32 + 512  # after the file header segment
     entries = []
