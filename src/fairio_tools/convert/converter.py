@@ -230,11 +230,9 @@ def _pyramid(source: SourceImage, options: ConversionOptions, method: str) -> li
     chunks = (1, 1, z, y, x)
     height, width = source.pixels.shape[-2:]
     count = pyramid.level_count(height, width, options.levels, options.min_size)
-    levels = [source.pixels.rechunk(chunks, method=pyramid.RECHUNK)]
+    levels = [source.pixels.rechunk(chunks)]
     for _ in range(1, count):
-        levels.append(
-            pyramid.downsample(levels[-1], method).rechunk(chunks, method=pyramid.RECHUNK)
-        )
+        levels.append(pyramid.downsample(levels[-1], method).rechunk(chunks))
     return levels
 
 
