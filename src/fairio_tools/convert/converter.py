@@ -230,9 +230,10 @@ def _pyramid(source: SourceImage, options: ConversionOptions, method: str) -> li
     chunks = (1, 1, z, y, x)
     height, width = source.pixels.shape[-2:]
     count = pyramid.level_count(height, width, options.levels, options.min_size)
-    levels = [source.pixels.rechunk(chunks)]
+    levels = [source.pixels.rechunk(chunks, method=pyramid.RECHUNK)]
     for _ in range(1, count):
-        levels.append(pyramid.downsample(levels[-1], method).rechunk(chunks))
+        level = pyramid.downsample(levels[-1], method)
+        levels.append(level.rechunk(chunks, method=pyramid.RECHUNK))
     return levels
 
 
@@ -272,7 +273,6 @@ def _store(
 ) -> None:
     """Write every level of every image in one pass over the source chunks, on ``jobs``
     threads (or on the Dask ``scheduler``'s workers)."""
-    import dask
     import dask.array as da
 
     sources = [level for plan in planned for level in plan.levels]
@@ -293,13 +293,14 @@ def _store(
         return
     # Our own pool: on a failure, leaving the block waits for the chunks still being written,
     # so the partial store is removed only once nothing writes into it any more.
+    # Given as the scheduler, the pool spares Dask the import of distributed (0.1 s a run)
+    # that it does to look for a client when it reads a scheduler name from its config.
     with (
         ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool,
-        dask.config.set(scheduler="threads", pool=pool),
         _ProgressCallback(progress),
     ):
         try:
-            da.store(sources, targets, lock=False, compute=True)
+            da.store(sources, targets, lock=False, compute=True, scheduler=pool)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

@@ -19,6 +19,10 @@ DOWNSAMPLING = ("mean", "nearest", "mode")
 
 DEFAULT_MIN_SIZE = 256
 
+RECHUNK = "tasks"
+"""Dask's rechunk method for levels, given so that Dask does not import distributed to look
+for a client (graphs are built before any client exists, so it would choose this one)."""
+
 
 def level_count(height: int, width: int, levels: int | None, min_size: int | None) -> int:
     """Number of levels: ``levels`` if given, else halve while the larger side > min_size."""
@@ -60,7 +64,7 @@ def downsample(array: Any, method: str) -> Any:
     array = array[..., : height - height % 2, : width - width % 2]
     even = tuple(_even_chunks(c) for c in array.chunks[-2:])
     if even != array.chunks[-2:]:
-        array = array.rechunk(array.chunks[:-2] + even)
+        array = array.rechunk(array.chunks[:-2] + even, method=RECHUNK)
     reduce = _REDUCERS[method]
     halved = array.chunks[:-2] + tuple(tuple(n // 2 for n in c) for c in array.chunks[-2:])
     return da.map_blocks(reduce, array, chunks=halved, dtype=array.dtype)
