@@ -329,3 +329,27 @@ def test_rendering_windows_are_read_one_stored_chunk_at_a_time(tmp_path):
     expected = [(float(data[:, c].min()), float(data[:, c].max())) for c in range(2)]
     assert windows == expected
     assert len(read) == 2 * 3 * 3 * 2  # every stored chunk once
+
+
+def test_a_local_conversion_never_imports_dask_distributed(tmp_path):
+    """Dask imports distributed (about a tenth of a second, and its memory) whenever it looks
+    for a client: choosing a rechunk method or reading a scheduler name. A conversion on
+    this machine's threads gives both, so it never does."""
+    import subprocess
+    import sys
+
+    tifffile.imwrite(
+        tmp_path / "image.tif", np.arange(3 * 64 * 80, dtype=np.uint16).reshape(3, 64, 80)
+    )
+    script = (
+        "import sys; from fairio_tools.convert.converter import ConversionOptions, "
+        "convert_to_ome_zarr as convert; "
+        f"convert({str(tmp_path / 'image.tif')!r}, {str(tmp_path / 'out.zarr')!r}, "
+        "ConversionOptions(levels=3, chunks=(1, 16, 16))); "
+        "print('distributed' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
+    assert zarr.open_group(str(tmp_path / "out.zarr"), mode="r")["0/2"].shape[-2:] == (16, 20)
