@@ -407,3 +407,19 @@ def test_synthetic_scenes_sweeps_and_mosaics_give_valid_ome_xml(tmp_path):
         assert len(from_xml(text).images) == count
     sweep = from_xml(_ome_xml_of_store(tmp_path / "cases.lif.zarr")).images[0]
     assert [c.emission_wavelength for c in sweep.pixels.channels] == [500, 550, 600, 650]
+
+
+def test_czi_time_stamps_that_claim_more_than_they_hold_are_read_as_held(tmp_path):
+    """A crafted TimeStamps attachment declaring 2^31 - 1 stamps but holding two: only the
+    bytes inside the attachment are read, and the interval comes from them."""
+    import struct
+
+    path = tmp_path / "crafted.czi"
+    _stack_czi(path, time_stamps_s=[0.0, 4.0])
+    stamps = np.asarray([0.0, 4.0], "<f8").tobytes()
+    honest = struct.pack("<ii", 8 + len(stamps), 2) + stamps
+    data = path.read_bytes()
+    assert data.count(honest) == 1
+    path.write_bytes(data.replace(honest, struct.pack("<ii", 8 + len(stamps), 2**31 - 1) + stamps))
+    series = read_image_info(path).series[0]
+    assert series.time_interval.value == 4.0

@@ -231,8 +231,8 @@ def _czi_time_increment(image_info: Any, time_stamps: Any) -> float | None:
         return None
     step = _float(_text(image_info, "Dimensions/T/Positions/Interval/Increment"))
     if step is None and time_stamps is not None and len(time_stamps) >= size:
-        step = _float(str((float(time_stamps[size - 1]) - float(time_stamps[0])) / (size - 1)))
-    return step if step is not None and step > 0 else None
+        step = (float(time_stamps[size - 1]) - float(time_stamps[0])) / (size - 1)
+    return step if step is not None and math.isfinite(step) and step > 0 else None
 
 
 def _czi_colors(root: Any, channels: list[Any]) -> list[str | None]:
@@ -407,7 +407,8 @@ def _sweep_channels(pixels: Element, dims: list[Any]) -> None:
         origin, length = _float(dim.get("Origin")), _float(dim.get("Length"))
         nanometres = {"m": 1e9, "nm": 1.0}.get(dim.get("Unit") or "")
         for c in range(size):
-            channel = SubElement(pixels, "Channel", ID=f"{pixels.get('ID')}:{c}", **settings)
+            number = f"{pixels.get('ID', 'Pixels:0').removeprefix('Pixels:')}:{c}"
+            channel = SubElement(pixels, "Channel", ID=f"Channel:{number}", **settings)
             if origin is None or length is None or nanometres is None:
                 channel.set("Name", f"wavelength {c + 1} of {size}")
                 continue
