@@ -423,3 +423,35 @@ def test_czi_time_stamps_that_claim_more_than_they_hold_are_read_as_held(tmp_pat
     path.write_bytes(data.replace(honest, struct.pack("<ii", 8 + len(stamps), 2**31 - 1) + stamps))
     series = read_image_info(path).series[0]
     assert series.time_interval.value == 4.0
+
+
+def test_czi_light_sources_of_kinds_ome_lacks_still_give_valid_ome_xml():
+    """A CZI may name a light source kind OME does not have, or give an arc a wavelength
+    (OME gives only lasers one): the mapped document is still schema-valid."""
+    from types import SimpleNamespace
+    from xml.etree.ElementTree import Element, fromstring, tostring
+
+    from ome_types import validate_xml
+
+    from fairio_tools.images.ome_fit import fit_to_schema
+    from fairio_tools.images.vendor_ome import OME_NS, _czi
+
+    root = fromstring(
+        "<ImageDocument><Metadata><Information><Instrument><LightSources>"
+        '<LightSource Id="LightSource:1"><LightSourceType><Arc><Wavelength>480</Wavelength>'
+        "</Arc></LightSourceType></LightSource>"
+        '<LightSource Id="LightSource:2"><LightSourceType><Plasma/></LightSourceType>'
+        '</LightSource><LightSource Id="LightSource:3"><LightSourceType><Laser>'
+        "<Wavelength>488</Wavelength></Laser></LightSourceType></LightSource>"
+        "</LightSources></Instrument><Image><SizeX>6</SizeX><SizeY>4</SizeY></Image>"
+        "</Information></Metadata></ImageDocument>"
+    )
+    ome = Element("OME", xmlns=OME_NS)
+    _czi(root, ome, None)
+    fit_to_schema(
+        ome, [SimpleNamespace(source=0, name=None, axes=["y", "x"], shape=[4, 6], dtype="uint8")]
+    )
+    text = tostring(ome, encoding="unicode")
+    validate_xml(text)
+    kinds = [(e.tag, e.get("Wavelength")) for e in ome.find("Instrument")]
+    assert kinds == [("Laser", "488"), ("Arc", None), ("GenericExcitationSource", None)]

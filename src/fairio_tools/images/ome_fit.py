@@ -24,6 +24,8 @@ from xml.etree.ElementTree import Element, SubElement
 
 import numpy as np
 
+from fairio_tools.images.instrument import LIGHT_SOURCES
+
 ENUMERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("Microscope", "Type"): ("Upright", "Inverted", "Dissection", "Electrophysiology", "Other"),
     ("Detector", "Type"): (
@@ -73,8 +75,7 @@ NUMBERS = POSITIVE | {
 _ORDER = {
     "OME": ("Instrument", "Image"),
     "Instrument": (
-        "Microscope", "Laser", "Arc", "Filament", "LightEmittingDiode",
-        "GenericExcitationSource", "Detector", "Objective", "FilterSet", "Filter", "Dichroic",
+        "Microscope", *LIGHT_SOURCES, "Detector", "Objective", "FilterSet", "Filter", "Dichroic",
     ),
     "Image": (
         "AcquisitionDate", "ExperimenterRef", "Description", "ExperimentRef",
@@ -90,8 +91,7 @@ _TARGETS = {
     "InstrumentRef": ("Instrument",),
     "ObjectiveSettings": ("Objective",),
     "DetectorSettings": ("Detector",),
-    "LightSourceSettings": ("Laser", "Arc", "Filament", "LightEmittingDiode",
-                            "GenericExcitationSource"),
+    "LightSourceSettings": LIGHT_SOURCES,
 }  # fmt: skip
 """Referring elements and the kinds of element their ``ID`` may name."""
 
@@ -174,7 +174,7 @@ def _series_image(source: Element, index: int, series: Any) -> Element:
     sizes = dict(zip(series.axes, series.shape, strict=True))
     for axis in "XYZCT":
         pixels.set(f"Size{axis}", str(sizes.get(axis.lower(), 1)))
-    pixels.set("Type", PIXEL_TYPES.get(np.dtype(series.dtype).name, "uint8"))
+    pixels.set("Type", PIXEL_TYPES[np.dtype(series.dtype).name])
     channels = pixels.findall("Channel")
     for n, channel in enumerate(channels):
         channel.set("ID", f"Channel:{index}:{n}")

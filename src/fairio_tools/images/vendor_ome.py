@@ -24,6 +24,7 @@ from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fairio_tools.errors import InputError
+from fairio_tools.images.instrument import LIGHT_SOURCES
 
 OME_NS = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
 LIF_IMMERSION = {
@@ -113,6 +114,8 @@ def _czi(root: Any, ome: Element, time_stamps: Any) -> int:
             kinds = light.find("LightSourceType")
             kind = next(iter(kinds), None) if kinds is not None else None
             tag = kind.tag if kind is not None else "GenericExcitationSource"
+            if tag not in LIGHT_SOURCES:  # OME has these kinds only; a CZI may name others
+                tag = "GenericExcitationSource"
             element = SubElement(instrument, tag, ID=light.get("Id", ""))
             _set(
                 element,
@@ -120,7 +123,7 @@ def _czi(root: Any, ome: Element, time_stamps: Any) -> int:
                 Model=_text(light, "Manufacturer/Model"),
                 Power=_text(light, "Power"),
                 SerialNumber=_text(light, "Manufacturer/SerialNumber"),
-                Wavelength=_text(kind, "Wavelength") if kind is not None else None,
+                Wavelength=_text(kind, "Wavelength") if tag == "Laser" else None,  # lasers' only
             )
         for det in source.findall("Detectors/Detector"):
             element = SubElement(instrument, "Detector", ID=det.get("Id", ""))
